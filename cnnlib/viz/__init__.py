@@ -1,0 +1,7 @@
+"""Pure render functions: tensors in, matplotlib figures out.
+
+Nothing here imports ipywidgets, so every picture can be drawn headless (in
+tests, in the book build, in a script). ``cnnlib.widgets`` wires controls to
+these functions. One module per kind of picture; import them by name, e.g.
+``from cnnlib.viz.common import figure_to_png``.
+"""

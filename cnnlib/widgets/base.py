@@ -1,0 +1,62 @@
+"""The base class every explorer builds on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+from cnnlib.viz.common import figure_to_png
+
+
+class Explorer:
+    """Controls wired to a renderer, shown as a PNG image below them.
+
+    Subclasses build their controls, pass them to ``__init__`` and implement
+    :meth:`render`. Why an ``Image`` widget and not an ``Output`` widget with a
+    live figure: the PNG is plain widget state, so (1) a test can read it after
+    setting a control, with no kernel; (2) the executed notebook stores it in
+    its widget state and the static website shows the first picture.
+
+    Attributes:
+        widget: the whole explorer (display this, or the explorer itself).
+        image: the rendered picture.
+        status: a one-line HTML message under the picture (formulas, warnings).
+        figure: the last figure :meth:`render` returned.
+        renders: how many times the picture has been drawn.
+        last_render_ms: milliseconds the last redraw took (render + PNG encode).
+    """
+
+    def __init__(self, controls: Sequence[widgets.Widget], dpi: int = 80) -> None:
+        self.dpi = dpi
+        self.image = widgets.Image(format="png")
+        self.status = widgets.HTML()
+        self.figure: Figure | None = None
+        self.renders = 0
+        self.last_render_ms = 0.0
+        for control in controls:
+            control.observe(self._on_change, names="value")
+        self.controls = widgets.VBox(list(controls))
+        self.widget = widgets.VBox([self.controls, self.image, self.status])
+        self.refresh()
+
+    def render(self) -> Figure:
+        """Draw the picture for the current control values."""
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Redraw now (controls call this on every change)."""
+        start = time.perf_counter()
+        self.figure = self.render()
+        self.image.value = figure_to_png(self.figure, dpi=self.dpi)
+        self.last_render_ms = (time.perf_counter() - start) * 1000
+        self.renders += 1
+
+    def _on_change(self, change: dict) -> None:
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Lets a notebook cell end in the explorer itself.
+        return self.widget._repr_mimebundle_(**kwargs)
