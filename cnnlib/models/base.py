@@ -1,0 +1,56 @@
+"""What every classifier in the companion shares: layers in ``self.net``."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import torch
+from torch import nn
+
+
+def init_cnn(module: nn.Module) -> None:
+    """Xavier-uniform weights for conv and linear layers (what D2L's ``init_cnn`` does).
+
+    Use as ``net.apply(init_cnn)``. Xavier keeps activation variance roughly
+    constant from layer to layer, which matters for sigmoid networks like LeNet.
+    """
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        nn.init.xavier_uniform_(module.weight)
+
+
+class Classifier(nn.Module):
+    """A model whose layers live in one ``nn.Sequential`` called ``net``, as in the book.
+
+    Subclasses set ``self.net`` in ``__init__``. Keeping the top level a flat
+    sequence is what lets :meth:`layer_summary` print one line per stage, the
+    way D2L's listings do.
+    """
+
+    net: nn.Sequential
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Map images ``(N, C, H, W)`` to class scores ``(N, num_classes)``."""
+        return self.net(X)
+
+    def layer_summary(self, input_shape: tuple[int, ...], file: TextIO | None = None) -> None:
+        """Print each top-level layer's output shape for a random input of ``input_shape``.
+
+        The line format matches the book: ``Conv2d output shape:\\t torch.Size([...])``.
+        Runs in eval mode without gradients, then restores the previous mode.
+        """
+        out = sys.stdout if file is None else file
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                X = torch.randn(*input_shape)
+                for layer in self.net:
+                    X = layer(X)
+                    print(layer.__class__.__name__, "output shape:\t", X.shape, file=out)
+        finally:
+            self.train(was_training)
+
+    def num_parameters(self, trainable_only: bool = True) -> int:
+        """How many numbers the model learns (or holds, with ``trainable_only=False``)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
