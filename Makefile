@@ -1,0 +1,106 @@
+# CNN Companion: every command a reader, a student or CI needs.
+#   make book       set up, then build the website into _build/html
+#   make test       set up, then lint, unit tests, pair check, nbval, book build, browser tests
+#   make lab        set up, then start JupyterLab on the repository
+#   make notebooks  re-execute every chapters/*.py into its .ipynb (outputs + widget state)
+# Set-up is idempotent: a stamp file records that .venv matches requirements.lock.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-lock
+DATA_DIR := /usr/share/datasets/fashion-mnist
+SITE := _build/html
+# The venv's python must come first on PATH: Jupyter kernels are started as `python`.
+export PATH := $(BIN):$(PATH)
+# PyPI's torch/torchvision pair, never the machine's local CPU wheel (see NOTEBOOKS.md).
+export PIP_FIND_LINKS :=
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks lock clean
+
+help:
+	@sed -n '2,7p' Makefile
+
+setup: venv data
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "CNN Companion needs Python >= 3.10, found " + sys.version.split()[0]'
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "venv ready: $(VENV) matches requirements.lock"
+
+# Fashion-MNIST: Debian's package is how machines without internet get it.
+data:
+	@if ls $(DATA_DIR)/train-images-idx3-ubyte* >/dev/null 2>&1; then \
+	  echo "data: Fashion-MNIST found in $(DATA_DIR)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "data: installing Debian's dataset-fashion-mnist"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	else \
+	  echo "data: $(DATA_DIR) is absent and apt is not available to this user."; \
+	  echo "      cnnlib will look in \$$CNNLIB_DATA, then ~/.cache/cnnlib, then download with torchvision."; \
+	  echo "      To install it system-wide: sudo apt-get install dataset-fashion-mnist"; \
+	fi
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download needs internet).
+browser-deps:
+	@if command -v chromium >/dev/null; then \
+	  echo "browser: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "browser: installing Debian's chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "browser: chromium is missing; install it with: sudo apt-get install chromium" >&2; exit 1; \
+	fi
+
+lint: venv
+	ruff check .
+
+unit: setup
+	pytest tests/ -m "not browser" -n 2 -q
+
+pairs: venv
+	python scripts/check_pairs.py chapters
+
+nbval: setup
+	pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters/ -q
+
+book: setup
+	jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"
+
+site-check: setup browser-deps
+	pytest tests/browser -m browser -q
+
+test: setup browser-deps lint unit pairs nbval book site-check
+
+lab: setup
+	jupyter lab --notebook-dir=$(CURDIR)
+
+notebooks: setup
+	@for py in chapters/*.py; do \
+	  echo "executing $$py"; \
+	  jupytext --to ipynb --update --execute "$$py"; \
+	done
+
+# Re-resolve the lock from requirements.in (needs the package registry).
+lock:
+	rm -rf /tmp/cnnlib-lock-venv && $(PYTHON) -m venv /tmp/cnnlib-lock-venv
+	/tmp/cnnlib-lock-venv/bin/pip install --quiet -r requirements.in
+	/tmp/cnnlib-lock-venv/bin/pip freeze --exclude-editable > requirements.lock
+	@echo "requirements.lock rewritten; commit it."
+
+clean:
+	rm -rf _build .pytest_cache test-artifacts
