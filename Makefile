@@ -31,11 +31,14 @@ setup: venv data
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml scripts/jupyterlab-overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "CNN Companion needs Python >= 3.10, found " + sys.version.split()[0]'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# Double-clicking chapters/*.py in JupyterLab opens it as a (Jupytext) notebook.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp scripts/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 	@echo "venv ready: $(VENV) matches requirements.lock"
 

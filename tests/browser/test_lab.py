@@ -1,0 +1,94 @@
+"""JupyterLab in a real browser: a chapters/*.py opens as a notebook and its widgets respond.
+
+This is what `make lab` promises. The lab runs on a copy of one section in a
+temporary directory, so running cells never writes into chapters/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTION = "7_2_conv_images.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab_url(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "chapters" / SECTION, work / SECTION)
+    port = _free_port()
+    log = open(work / "jupyterlab.log", "w")  # closed in teardown
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / ".jupyter-config"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                log_text = (work / "jupyterlab.log").read_text()
+                pytest.fail(f"JupyterLab did not start; its log:\n{log_text}")
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+def _widget_png(page) -> str:
+    return page.eval_on_selector(".jp-OutputArea .widget-image", "img => img.src")
+
+
+def test_py_opens_as_notebook_and_explorer_redraws(page, lab_url, artifacts):
+    page.goto(f"{lab_url}/lab/tree/{SECTION}")
+    # The overrides shipped by `make venv` make the Jupytext notebook the default viewer.
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session",
+        timeout=60_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    dropdown = page.locator(".jp-OutputArea .widget-dropdown select").first
+    dropdown.wait_for(state="visible", timeout=180_000)
+    page.wait_for_function(
+        "() => document.querySelector('.jp-OutputArea .widget-image')"
+        " && document.querySelector('.jp-OutputArea .widget-image').src.startsWith('blob:')",
+        timeout=60_000,
+    )
+    before = _widget_png(page)
+    options = dropdown.locator("option").all_inner_texts()
+    current = dropdown.input_value()
+    choice = next(o for o in options if o != current and o.lower() != "custom")
+    dropdown.select_option(label=choice)
+    page.wait_for_function(
+        "(old) => document.querySelector('.jp-OutputArea .widget-image').src !== old",
+        arg=before, timeout=30_000,
+    )
+    page.screenshot(path=str(artifacts / "lab_7_2.png"))
