@@ -100,7 +100,8 @@ class _ResizedStore:
         """Images at ``indices`` (all when None), resizing those not resized yet."""
         wanted = torch.arange(self.done.numel()) if indices is None else indices
         missing = wanted[~self.done[wanted]]
-        for chunk in missing.split(RESIZE_CHUNK):
+        # split() of an empty tensor still yields one (empty) chunk, hence the guard.
+        for chunk in missing.split(RESIZE_CHUNK) if missing.numel() else ():
             self.images[chunk] = _resize_chunk(self.source[chunk], self.size)
             self.done[chunk] = True
         return self.images if indices is None else self.images[indices]
@@ -190,7 +191,7 @@ def _parse_resize(resize: None | int | Sequence[int]) -> tuple[int, int] | None:
         return None
     if isinstance(resize, int) and not isinstance(resize, bool):
         resize = (resize, resize)
-    if not isinstance(resize, Sequence) or len(resize) != 2:
+    if isinstance(resize, (str, bytes)) or not isinstance(resize, Sequence) or len(resize) != 2:
         raise TypeError(f"resize must be None, an int or an (h, w) pair, got {resize!r}")
     h, w = (_check_int("resize", v, 1) for v in resize)
     return h, w
