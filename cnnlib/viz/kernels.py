@@ -18,6 +18,7 @@ from cnnlib.viz.images import (
     DIVERGING_CMAP,
     as_array,
     draw_matrix,
+    hide_axes,
     is_integral,
     symmetric_limits,
 )
@@ -147,7 +148,7 @@ def show_corr2d(
             ax.imshow(values, cmap=DIVERGING_CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
         else:
             ax.imshow(values, cmap="gray", interpolation="nearest")
-        ax.set_axis_off()
+        hide_axes(ax)
         ax.set_title(title, fontsize=10)
     return fig
 
@@ -209,7 +210,7 @@ def preset_gallery(
     ax = fig.add_subplot(nrows, ncols, 1)
     ax.imshow(X.numpy(), cmap="gray", interpolation="nearest")
     ax.set_title(title or f"input {X.shape[0]}×{X.shape[1]}", fontsize=9)
-    ax.set_axis_off()
+    hide_axes(ax)
     for k, (name, Y) in enumerate(outputs.items(), start=2):
         ax = fig.add_subplot(nrows, ncols, k)
         values = Y.numpy()
@@ -219,7 +220,7 @@ def preset_gallery(
         else:
             ax.imshow(values, cmap="gray", interpolation="nearest")
         ax.set_title(name, fontsize=9)
-        ax.set_axis_off()
+        hide_axes(ax)
     return fig
 
 
