@@ -364,6 +364,8 @@ def test_residual_reports_input_channels_it_was_not_built_for():
     block = Residual(6, use_1x1conv=True, strides=2)  # in_channels defaults to 6
     with pytest.raises(ValueError, match=r"\(N, 6, H, W\).*\(4, 3, 6, 6\).*in_channels=3"):
         block(torch.randn(4, 3, 6, 6))
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\).*\(3, 6, 6\)"):
+        block(torch.randn(3, 6, 6))
 
 
 def test_residual_without_1x1conv_cannot_change_shape():

@@ -44,10 +44,13 @@ def _check_shortcut(in_channels: int, num_channels: int, use_1x1conv: bool, stri
 
 
 def _check_input_channels(X: torch.Tensor, in_channels: int, block: str) -> None:
-    if X.dim() != 4 or X.shape[1] != in_channels:
+    """Catch the lazy-layer habit of the book: our blocks fix their input channels when built."""
+    if X.dim() != 4:
+        raise ValueError(f"{block} expects (N, C, H, W) input, got X.shape={tuple(X.shape)}")
+    if X.shape[1] != in_channels:
         raise ValueError(
             f"{block} was built for (N, {in_channels}, H, W) input but got X.shape="
-            f"{tuple(X.shape)}; build it with in_channels={X.shape[1] if X.dim() == 4 else '?'}"
+            f"{tuple(X.shape)}; build it with in_channels={X.shape[1]}"
         )
 
 
