@@ -12,8 +12,11 @@ height and width, ``kh, kw`` the kernel's, and ``C_in, C_out`` channel counts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 IntPair = int | tuple[int, int]
 
@@ -25,6 +28,11 @@ __all__ = [
     "corr2d_multi_in_out_1x1",
     "pool2d",
     "conv_output_shape",
+    "LayerSpec",
+    "RFInfo",
+    "layer_specs",
+    "receptive_field",
+    "input_region",
 ]
 
 
@@ -334,3 +342,194 @@ def pool2d(
             else:
                 Y[..., i, j] = window.mean(dim=(-2, -1))
     return Y
+
+
+# --------------------------------------------------------------------------- receptive fields
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """The geometry of one conv or pool layer, which is all a receptive field depends on.
+
+    Int arguments are stored as (h, w) pairs, so ``LayerSpec("c", 3).kernel_size == (3, 3)``.
+
+    Attributes:
+        name: label used in tables and error messages, e.g. ``"conv1"``.
+        kernel_size: window size (h, w).
+        stride: step between windows (h, w).
+        padding: cells added on each side (h, w).
+        dilation: gap between kernel taps (h, w); 1 means adjacent.
+    """
+
+    name: str
+    kernel_size: IntPair
+    stride: IntPair = 1
+    padding: IntPair = 0
+    dilation: IntPair = 1
+
+    def __post_init__(self) -> None:
+        for field, minimum in (("kernel_size", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
+            pair = _pair(getattr(self, field), field)
+            _check_at_least(pair, minimum, f"layer {self.name!r}: {field}")
+            object.__setattr__(self, field, pair)  # frozen dataclass: normalise once
+
+    @classmethod
+    def from_module(cls, module: nn.Module, name: str | None = None) -> LayerSpec:
+        """Read the geometry of an ``nn.Conv2d``, ``nn.MaxPool2d`` or ``nn.AvgPool2d``.
+
+        Raises:
+            TypeError: any other module.
+            ValueError: ``ceil_mode=True`` or an even ``padding='same'`` window, whose
+                output grid is not described by symmetric padding.
+        """
+        if not isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            raise TypeError(
+                f"LayerSpec.from_module takes nn.Conv2d, nn.MaxPool2d or nn.AvgPool2d, "
+                f"got {type(module).__name__}"
+            )
+        name = name or type(module).__name__
+        if getattr(module, "ceil_mode", False):
+            raise ValueError(f"layer {name!r} uses ceil_mode=True, which is not supported")
+        kernel_size = _pair(module.kernel_size, "kernel_size")
+        dilation = _pair(getattr(module, "dilation", 1), "dilation")  # AvgPool2d has none
+        padding = module.padding
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            # PyTorch pads d*(k-1) in total; only an even total splits evenly on both sides.
+            total = tuple(d * (k - 1) for k, d in zip(kernel_size, dilation, strict=True))
+            if total[0] % 2 or total[1] % 2:
+                raise ValueError(
+                    f"layer {name!r}: padding='same' with kernel_size={kernel_size} and "
+                    f"dilation={dilation} pads unevenly; give the padding as numbers"
+                )
+            padding = (total[0] // 2, total[1] // 2)
+        return cls(name, kernel_size, module.stride, padding, dilation)
+
+
+def layer_specs(net: nn.Module) -> list[LayerSpec]:
+    """The conv/pool layers of a plain chain (LeNet, AlexNet, VGG, NiN), in order.
+
+    Reading stops at the first ``nn.Flatten``, ``nn.Linear`` or adaptive pool, where the
+    spatial grid ends. Branching models (Inception, residual blocks) are not chains, and
+    their layers listed in order would give a wrong receptive field.
+    """
+    stop = (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+    specs = []
+    for name, module in net.named_modules():
+        if isinstance(module, stop):
+            break
+        if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            specs.append(LayerSpec.from_module(module, name))
+    return specs
+
+
+@dataclass(frozen=True)
+class RFInfo:
+    """Receptive-field facts for the output of one layer of a stack, in input pixels.
+
+    Attributes:
+        name: the layer's name.
+        size: (h, w) extent of the input patch one output unit sees, padding included.
+        jump: (h, w) input-pixel distance between neighbouring output units.
+        start: (h, w) centre of output unit (0, 0) in input coordinates; pixel (r, c)
+            has centre (r, c), so padding makes this negative and even kernels give halves.
+        output_size: (h, w) output grid when an input size was given, else None.
+    """
+
+    name: str
+    size: tuple[int, int]
+    jump: tuple[int, int]
+    start: tuple[float, float]
+    output_size: tuple[int, int] | None = None
+
+
+def _output_sizes(layers: list[LayerSpec], input_size: IntPair) -> list[tuple[int, int]]:
+    """Grid sizes entering the first layer, then after each layer."""
+    sizes = [_pair(input_size, "input_size")]
+    _check_at_least(sizes[0], 1, "input_size")
+    for spec in layers:
+        try:
+            size = conv_output_shape(
+                sizes[-1], spec.kernel_size, spec.padding, spec.stride, spec.dilation
+            )
+        except ValueError as err:
+            raise ValueError(f"layer {spec.name!r} with input {sizes[-1]}: {err}") from None
+        sizes.append(size)
+    return sizes
+
+
+def receptive_field(
+    layers: list[LayerSpec], input_size: IntPair | None = None
+) -> list[RFInfo]:
+    """Receptive field size, jump and centre after every layer of a conv/pool stack.
+
+    Each layer widens the field by (effective kernel - 1) steps of the *incoming* jump and
+    multiplies the jump by its stride (https://distill.pub/2019/computing-receptive-fields/).
+
+    Args:
+        layers: the stack, first layer first (see :func:`layer_specs`).
+        input_size: optional input (H, W) or int; fills in ``output_size``.
+
+    Returns:
+        One :class:`RFInfo` per layer.
+
+    Raises:
+        ValueError: a window larger than its padded input (naming the layer).
+    """
+    sizes = _output_sizes(layers, input_size) if input_size is not None else None
+    size, jump, start = [1, 1], [1, 1], [0.0, 0.0]
+    infos = []
+    for index, spec in enumerate(layers):
+        for dim in range(2):
+            span = spec.dilation[dim] * (spec.kernel_size[dim] - 1) + 1
+            start[dim] += ((span - 1) / 2 - spec.padding[dim]) * jump[dim]
+            size[dim] += (span - 1) * jump[dim]
+            jump[dim] *= spec.stride[dim]
+        output_size = _pair(sizes[index + 1], "output_size") if sizes else None
+        infos.append(RFInfo(spec.name, tuple(size), tuple(jump), tuple(start), output_size))
+    return infos
+
+
+def input_region(
+    layers: list[LayerSpec], out_index: tuple[int, int], input_size: IntPair
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The input pixels that one output unit of a conv/pool stack depends on.
+
+    Walks back from the unit layer by layer, keeping only taps that land on real (not
+    padding) cells. The bounds are tight: the first and last rows and columns really do
+    contribute. With dilation, or a stride larger than the kernel, some pixels strictly
+    inside the box may be skipped.
+
+    Args:
+        layers: the stack, first layer first.
+        out_index: (i, j) position in the last layer's output grid.
+        input_size: input (H, W) or int.
+
+    Returns:
+        ``((row_start, row_stop), (col_start, col_stop))`` with exclusive stops, so
+        ``X[row_start:row_stop, col_start:col_stop]`` is the region.
+
+    Raises:
+        ValueError: an index outside the output grid, a layer whose window does not fit,
+            or a unit that sees only padding.
+    """
+    sizes = _output_sizes(layers, input_size)
+    out_h, out_w = sizes[-1]
+    i, j = out_index
+    if not (0 <= i < out_h and 0 <= j < out_w):
+        raise ValueError(f"out_index {tuple(out_index)} is outside the output grid {sizes[-1]}")
+    bounds = []
+    for dim, position in ((0, i), (1, j)):
+        units = {position}
+        for spec, n_in in zip(reversed(layers), reversed(sizes[:-1]), strict=True):
+            k, s = spec.kernel_size[dim], spec.stride[dim]
+            p, d = spec.padding[dim], spec.dilation[dim]
+            units = {u * s - p + m * d for u in units for m in range(k)}
+            units = {t for t in units if 0 <= t < n_in[dim]}  # drop taps on padding
+            if not units:
+                raise ValueError(
+                    f"output unit {tuple(out_index)} sees only padding at layer {spec.name!r}"
+                )
+        bounds.append((min(units), max(units) + 1))
+    return bounds[0], bounds[1]
