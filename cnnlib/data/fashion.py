@@ -4,9 +4,9 @@ D2L's ``FashionMNIST`` resizes every image with PIL each time it is drawn, in ev
 epoch. Here the whole split lives in one uint8 tensor, each image is resized at most
 once per resolution per process (in batched chunks), and a batch is an index into
 that tensor converted to float. The resized store stays uint8 so large resolutions
-fit in memory: the 60000 training images take 0.55 GB at 96x96 and 3.0 GB at 224x224
-(the 10000 validation images a sixth of that more; as float32
-they would take four times that).
+fit in memory: the 60000 training images take 0.55 GB at 96x96 and 3.0 GB at 224x224,
+the 10000 validation images a sixth of that again; as float32 they would take four
+times as much.
 """
 
 from __future__ import annotations
