@@ -180,6 +180,8 @@ def test_unknown_start_values_are_rejected(monkeypatch):
         KernelExplorer(preset="emboss")
     with pytest.raises(ValueError, match="unknown input 'cat'"):
         KernelExplorer(input_name="cat")
+    with pytest.raises(ValueError, match="num_fashion must be between 0 and 10.*got 11"):
+        KernelExplorer(num_fashion=11)
 
 
 def test_callback_failures_are_reported_not_raised(synthetic, monkeypatch):

@@ -154,10 +154,16 @@ class KernelExplorer(Explorer):
             dpi: resolution of the PNG.
 
         Raises:
-            ValueError: for an unknown ``preset`` or ``input_name``.
+            ValueError: for an unknown ``preset`` or ``input_name``, or a
+                ``num_fashion`` outside 0..10.
         """
         if preset not in KERNEL_PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose one of {list(KERNEL_PRESETS)}")
+        if not 0 <= num_fashion <= len(data.LABELS):
+            raise ValueError(
+                f"num_fashion must be between 0 and {len(data.LABELS)} (one image per class), "
+                f"got {num_fashion}"
+            )
         self.inputs: dict[str, torch.Tensor] = {STRIPES: stripes_image()}
         self.inputs[STRIPES_T] = self.inputs[STRIPES].t().contiguous()  # (8, 6)
         self.data_message = ""
