@@ -15,11 +15,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-lock
 DATA_DIR := /usr/share/datasets/fashion-mnist
 SITE := _build/html
+# `make notebooks NB=chapters/7_2_conv_images.py` re-executes just one section.
+NB ?= chapters/*.py
 # The venv's python must come first on PATH: Jupyter kernels are started as `python`.
 export PATH := $(BIN):$(PATH)
 # PyPI's torch/torchvision pair, never the machine's local CPU wheel (see NOTEBOOKS.md).
 export PIP_FIND_LINKS :=
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks lock clean
@@ -93,9 +94,13 @@ lab: setup
 	jupyter lab --notebook-dir=$(CURDIR)
 
 notebooks: setup
-	@for py in chapters/*.py; do \
+	@# jupytext syncs the sources into the .ipynb (keeping cell ids), then nbconvert
+	@# executes it in place, replacing every output and storing the widget state.
+	@# (`jupytext --update --execute` would keep stale outputs of changed cells.)
+	@for py in $(NB); do \
 	  echo "executing $$py"; \
-	  jupytext --to ipynb --update --execute "$$py"; \
+	  jupytext --to ipynb --update --quiet "$$py"; \
+	  jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$${py%.py}.ipynb"; \
 	done
 
 # Re-resolve the lock from requirements.in (needs the package registry).

@@ -7,14 +7,27 @@ import io
 from matplotlib.figure import Figure
 
 
-def new_figure(width: float, height: float) -> Figure:
+class NotebookFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG when it is a cell's last value.
+
+    IPython only knows how to display a bare ``Figure`` once the inline backend
+    is active; with any other backend (``MPLBACKEND=Agg`` in CI, a script)
+    the cell would show just ``<Figure size ...>``. ``_repr_png_`` makes the
+    picture independent of the backend.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_to_png(self)
+
+
+def new_figure(width: float, height: float) -> NotebookFigure:
     """A figure that is not registered with pyplot.
 
     Renderers build figures this way so that redrawing an explorer a hundred
     times never piles figures up in pyplot's global state (and never needs
     ``plt.close``). A notebook shows one by making it the cell's last value.
     """
-    return Figure(figsize=(width, height), layout="constrained")
+    return NotebookFigure(figsize=(width, height), layout="constrained")
 
 
 def figure_to_png(fig: Figure, dpi: int = 100) -> bytes:
