@@ -1,0 +1,335 @@
+"""Cell grids: the drawing primitive behind the convolution and pooling explainers.
+
+Every explainer draws small matrices as grids of square cells, coloured by role
+(input, padding, window, output) and optionally labelled with their values.
+:class:`CellCanvas` lays out panels of cells on one figure at a shared cell
+size, so a 3x3 kernel looks smaller than the 8x8 input it slides over.
+
+Why not ``new_figure`` with one axes per panel and a ``Text`` per value: the
+explorers redraw on every slider move and must stay near or under 100 ms on a
+2-core CPU. Measured there, constrained layout costs ~40 ms per redraw, each
+axes another ~10 ms (tick machinery, even when hidden) and each ``Text``
+0.5-1 ms (matplotlib lays the string out twice per draw). So a panel is one
+``PolyCollection`` drawn straight on the figure, and all the figure's text one
+:class:`cnnlib.viz.bitmap_text.BitmapText` artist that blits glyph bitmaps
+rendered once per string: 100 labels then cost ~5 ms instead of ~60.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import Affine2D, Transform
+
+from cnnlib.viz.bitmap_text import BitmapText
+
+# One colour per role, shared by every explainer so a reader learns them once.
+INPUT_COLOR = "#dbe9f6"  # cells of the real input
+PADDING_COLOR = "#d9d9d9"  # zero (or -inf) cells added around it
+WINDOW_COLOR = "#fdae6b"  # cells the kernel / pooling window covers right now
+CURRENT_COLOR = "#e6550d"  # outline of the current window and output cell
+OUTPUT_COLOR = "#ffffff"  # output cells not computed yet
+FILLED_COLOR = "#c7e9c0"  # output cells already computed
+UNUSED_COLOR = "#fb6a4a"  # rows/columns no window ever reaches
+CHOSEN_COLOR = "#6a51a3"  # the element a max-pooling window takes
+EDGE_COLOR = "#555555"  # lines between cells
+
+#: Physical size of one cell, in inches.
+CELL_INCHES = 0.3
+#: Font size (points) of a value inside a cell.
+CELL_FONTSIZE = 8
+#: Font size (points) of panel titles.
+TITLE_FONTSIZE = 9
+
+
+def pair(value: int | Sequence[int], name: str, minimum: int = 0) -> tuple[int, int]:
+    """Read an int or an ``(height, width)`` pair the way ``nn.Conv2d`` does.
+
+    Args:
+        value: one int for both directions, or a pair.
+        name: the argument's name, for the error message.
+        minimum: the smallest value allowed.
+
+    Raises:
+        TypeError: if ``value`` is not an int or a pair of ints.
+        ValueError: if a value is below ``minimum``.
+    """
+    values = (value, value) if isinstance(value, int) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(values) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return values  # type: ignore[return-value]
+
+
+def as_matrix(X: torch.Tensor | np.ndarray | Sequence, name: str = "X") -> np.ndarray:
+    """A 2-D float64 NumPy copy of a tensor, array or nested list.
+
+    Raises:
+        TypeError: if ``X`` cannot be read as numbers.
+        ValueError: if ``X`` is not 2-D.
+    """
+    if isinstance(X, torch.Tensor):
+        array = X.detach().cpu().to(torch.float64).numpy()
+    else:
+        try:
+            array = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must hold numbers, got {type(X).__name__} ({err})") from None
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (height, width), got shape {tuple(array.shape)}")
+    return array
+
+
+def format_value(value: float) -> str:
+    """Label text: ``19`` for whole numbers, ``0.94`` otherwise, ``-∞``, never ``-0``."""
+    value = float(value) + 0.0  # turns -0.0 into 0.0
+    if np.isinf(value):
+        return "-∞" if value < 0 else "∞"
+    if value == round(value):
+        return f"{value:.0f}"
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def value_labels(values: np.ndarray, mask: np.ndarray | None = None) -> list[list[str]]:
+    """Text for each cell of a 2-D array; cells where ``mask`` is False get ''."""
+    return [
+        [format_value(v) if mask is None or mask[i, j] else "" for j, v in enumerate(row)]
+        for i, row in enumerate(values)
+    ]
+
+
+def text_width(text: str, fontsize: float, cell: float = CELL_INCHES) -> float:
+    """A generous estimate of the width of the longest line of ``text``, in cells.
+
+    Lets a canvas be made wide enough for a header before anything is drawn
+    (DejaVu Sans averages under 0.6 em per character).
+    """
+    longest = max(len(line) for line in text.split("\n"))
+    return longest * 0.62 * fontsize / 72 / cell
+
+
+def fill(shape: tuple[int, int], color: str) -> np.ndarray:
+    """An RGB image of ``shape`` cells, all ``color``; shape ``(H, W, 3)``."""
+    return np.broadcast_to(np.array(to_rgb(color)), (*shape, 3)).copy()
+
+
+def tint(colors: np.ndarray, color: str, amount: float = 0.45) -> np.ndarray:
+    """Mix ``amount`` of ``color`` into an ``(..., 3)`` block of cell colours."""
+    return (1 - amount) * colors + amount * np.array(to_rgb(color))
+
+
+@dataclass
+class Panel:
+    """One grid of cells on a :class:`CellCanvas`, in cell units (y grows downward).
+
+    Attributes:
+        canvas: the canvas it is drawn on.
+        x, y: position of its top-left corner.
+        shape: ``(rows, columns)``.
+    """
+
+    canvas: CellCanvas
+    x: float
+    y: float
+    shape: tuple[int, int]
+
+    def cells(
+        self,
+        colors: np.ndarray,
+        labels: Sequence[Sequence[str]] | None = None,
+        fontsize: float = CELL_FONTSIZE,
+    ) -> None:
+        """Fill the cells, cell ``(i, j)`` at row ``i`` and column ``j``.
+
+        Args:
+            colors: RGB per cell, shape ``(rows, columns, 3)``.
+            labels: optional text per cell; empty strings are skipped.
+            fontsize: label size in points.
+        """
+        h, w = self.shape
+        if colors.shape[:2] != (h, w):
+            raise ValueError(f"colors has shape {colors.shape[:2]}, the panel is {h}x{w}")
+        rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+        x = self.x + cols.ravel()
+        y = self.y + rows.ravel()
+        corners = [(x, y), (x + 1, y), (x + 1, y + 1), (x, y + 1)]
+        verts = np.stack([np.stack(c, axis=1) for c in corners], axis=1)  # (h*w, 4, 2)
+        self.canvas.add(
+            PolyCollection(
+                verts,
+                facecolors=colors.reshape(-1, 3),
+                edgecolors=EDGE_COLOR,
+                linewidths=0.6,
+            )
+        )
+        if labels is not None:
+            for i, row in enumerate(labels):
+                for j, text in enumerate(row):
+                    if text:
+                        self.canvas.text(self.x + j + 0.5, self.y + i + 0.5, text, fontsize)
+
+    def title(self, text: str, fontsize: float = TITLE_FONTSIZE) -> None:
+        """A (possibly multi-line) title just above the panel."""
+        self.canvas.text(self.x + self.shape[1] / 2, self.y - 0.25, text, fontsize, va="bottom")
+
+    def outline(
+        self,
+        top: int,
+        left: int,
+        height: int = 1,
+        width: int = 1,
+        color: str = CURRENT_COLOR,
+        linewidth: float = 2.5,
+    ) -> None:
+        """Outline rows ``top:top+height`` and columns ``left:left+width``."""
+        self.canvas.add(
+            Rectangle(
+                (self.x + left, self.y + top),
+                width,
+                height,
+                fill=False,
+                edgecolor=color,
+                linewidth=linewidth,
+                zorder=3,
+            )
+        )
+
+    def dots(self, rows: np.ndarray, cols: np.ndarray, color: str, size: float = 2.5) -> None:
+        """A small dot in the centre of each cell ``(rows[k], cols[k])``."""
+        self.canvas.add(
+            Line2D(
+                self.x + np.asarray(cols) + 0.5,
+                self.y + np.asarray(rows) + 0.5,
+                linestyle="none",
+                marker="o",
+                markersize=size,
+                color=color,
+                zorder=4,
+            )
+        )
+
+
+class CellCanvas:
+    """A figure holding rows of cell panels at one shared cell size.
+
+    Everything is drawn directly on the figure through one transform from
+    cell units (x right, y down) to figure coordinates: no axes at all.
+
+    Args:
+        rows: for each row of panels, the ``(rows, columns)`` of each panel.
+            Panels in a row are centred on each other vertically; rows are
+            centred horizontally.
+        gap: horizontal space between panels, in cells (room for a sign).
+        title_height: space above each row for panel titles, in cells;
+            one value for all rows or one per row.
+        header: space at the top for a figure-wide line, in cells.
+        min_width: the smallest figure width, in cells.
+        slots: optional minimum width, in cells, of each panel's slot (same
+            nesting as ``rows``); a narrower panel is centred in its slot, so
+            a title wider than its grid gets room (see :func:`text_width`).
+        cell: size of one cell in inches.
+
+    Attributes:
+        figure: the figure.
+        panels: per row, its :class:`Panel` objects.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[Sequence[tuple[int, int]]],
+        gap: float = 1.6,
+        title_height: float | Sequence[float] = 1.3,
+        header: float = 0.0,
+        min_width: float = 10.0,
+        slots: Sequence[Sequence[float]] | None = None,
+        cell: float = CELL_INCHES,
+    ) -> None:
+        margin, row_gap = 0.6, 0.6
+        if isinstance(title_height, (int, float)):
+            title_height = [title_height] * len(rows)
+        if slots is None:
+            slots = [[0.0] * len(row) for row in rows]
+        slot_widths = [
+            [max(w, slot) for (_, w), slot in zip(row, row_slots, strict=True)]
+            for row, row_slots in zip(rows, slots, strict=True)
+        ]
+        tallest = [max(h for h, _ in row) for row in rows]
+        row_widths = [sum(row) + gap * (len(row) - 1) for row in slot_widths]
+        self.width = max(max(row_widths) + 2 * margin, min_width)
+        self.height = (
+            sum(tallest) + sum(title_height) + row_gap * (len(rows) - 1) + header + 2 * margin
+        )
+        self.figure = Figure(figsize=(self.width * cell, self.height * cell))
+        # Cell units -> figure fraction, flipping y so row 0 is at the top.
+        self.transform: Transform = (
+            Affine2D().scale(1 / self.width, -1 / self.height).translate(0, 1)
+            + self.figure.transFigure
+        )
+        self.labels = BitmapText()
+        self.add(self.labels)
+        self.panels: list[list[Panel]] = []
+        top = margin + header
+        for row, row_slots, row_tallest, row_width, row_title in zip(
+            rows, slot_widths, tallest, row_widths, title_height, strict=True
+        ):
+            x = (self.width - row_width) / 2
+            panels = []
+            for (h, w), slot in zip(row, row_slots, strict=True):
+                y = top + row_title + (row_tallest - h) / 2
+                panels.append(Panel(self, x + (slot - w) / 2, y, (h, w)))
+                x += slot + gap
+            self.panels.append(panels)
+            top += row_title + row_tallest + row_gap
+
+    def add(self, artist) -> None:
+        """Add a matplotlib artist whose coordinates are in cell units."""
+        artist.set_transform(self.transform)
+        self.figure.add_artist(artist)
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        fontsize: float = CELL_FONTSIZE,
+        ha: str = "center",
+        va: str = "center",
+    ) -> None:
+        """Write ``text`` at ``(x, y)`` in cell units (see ``BitmapText.add``)."""
+        self.labels.add(x, y, text, fontsize, ha, va)
+
+    def header(self, text: str, fontsize: float = 10) -> None:
+        """A line centred at the top of the figure."""
+        self.text(self.width / 2, 0.3, text, fontsize, va="top")
+
+    def between(self, left: Panel, right: Panel, text: str, fontsize: float = 14) -> None:
+        """Write an operator sign (``⋆``, ``=``, ``+``) in the gap between two panels."""
+        if text == "⋆":
+            fontsize *= 1.6  # the star glyph is drawn much smaller than = or +
+        x = (left.x + left.shape[1] + right.x) / 2
+        y = (max(left.y, right.y) + min(left.y + left.shape[0], right.y + right.shape[0])) / 2
+        self.text(x, y, text, fontsize)
+
+    def clear(self) -> None:
+        """Remove everything drawn (an animation redraws each frame on the same figure)."""
+        for artist in list(self.figure.artists):
+            artist.remove()
+        self.labels = BitmapText()
+        self.add(self.labels)
+
+
+def message_figure(message: str, width: float = 5.0) -> Figure:
+    """A small figure that only says why there is nothing to draw."""
+    fig = Figure(figsize=(width, 0.8))
+    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=10, wrap=True, color="#a50f15")
+    return fig

@@ -1,0 +1,219 @@
+"""The five convolution explorers: set controls as a reader would, check the state they update.
+
+Setting a widget's ``value`` runs its observers at once (no kernel needed), so each test
+moves sliders and compares the explorer's attributes with PyTorch layers.
+"""
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib.ops import conv_output_shape, input_region
+from cnnlib.widgets.channels import ChannelsExplorer
+from cnnlib.widgets.conv_steps import ConvStepExplorer
+from cnnlib.widgets.padding_stride import PaddingStrideExplorer
+from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer
+from cnnlib.widgets.receptive_field import STACKS, ReceptiveFieldExplorer
+
+PNG = b"\x89PNG"
+
+
+def _set(explorer, **values):
+    """Set several controls, one change (and one redraw) each, like a reader dragging."""
+    for name, value in values.items():
+        getattr(explorer, name).value = value
+
+
+def _drawn(explorer) -> bool:
+    return bytes(explorer.image.value[:4]) == PNG and explorer.last_render_ms > 0
+
+
+# --------------------------------------------------------------------------- padding / stride
+
+
+def _fits(n: int, k: int, p: int, s: int, d: int) -> bool:
+    return n + 2 * p >= d * (k - 1) + 1
+
+
+GEOMETRIES = [c for c in itertools.product([5, 8], [3, 4], [0, 2], [1, 2, 3], [1, 2]) if _fits(*c)]
+
+
+@pytest.mark.parametrize("n, k, p, s, d", GEOMETRIES)
+def test_padding_stride_output_matches_conv_output_shape_and_nn_conv2d(n, k, p, s, d):
+    explorer = PaddingStrideExplorer()
+    _set(explorer, input_size=n, kernel_size=k, padding=p, stride=s, dilation=d)
+    conv = nn.Conv2d(1, 1, kernel_size=k, padding=p, stride=s, dilation=d)
+    real = tuple(conv(torch.zeros(1, 1, n, n)).shape[2:])
+    assert explorer.valid
+    assert explorer.output_shape == (conv_output_shape(n, k, p, s, d),) * 2 == real
+    assert (explorer.row.max, explorer.col.max) == (real[0] - 1, real[1] - 1)
+    # The status shows the formula with these numbers, and the warning exactly when
+    # the stride does not tile the padded input.
+    assert f"= {real[0]} per side" in explorer.status.value
+    assert f"({n} + 2·{p} − " in explorer.status.value
+    untiled = (n + 2 * p - d * (k - 1) - 1) % s != 0
+    assert ("does not tile" in explorer.status.value) == untiled == bool(explorer.warning)
+    assert _drawn(explorer)
+
+
+def test_padding_stride_status_formula_for_the_brief_example():
+    explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
+    assert explorer.formula == "⌊(8 + 2·1 − 3)/2⌋ + 1 = 4"
+    assert explorer.formula in explorer.status.value
+    assert "1 row at the bottom and 1 column at the right are never read" in explorer.warning
+    assert "padding only" in explorer.warning
+    _set(explorer, input_size=9)  # (9 + 2 - 3) % 2 == 0: tiles
+    assert explorer.warning == "" and "does not tile" not in explorer.status.value
+
+
+def test_padding_stride_window_follows_the_output_position():
+    explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2, dilation=2)
+    _set(explorer, row=1, col=2)
+    assert explorer.window == ([2, 4, 6], [4, 6, 8])
+    _set(explorer, input_size=5)  # output shrinks to 2x2: the sliders are pulled in
+    assert explorer.output_shape == (2, 2) and (explorer.row.value, explorer.col.value) == (1, 1)
+    assert explorer.valid
+
+
+def test_padding_stride_invalid_settings_show_a_message_and_do_not_raise():
+    explorer = PaddingStrideExplorer(input_size=5, kernel_size=3, padding=0, stride=1)
+    renders = explorer.renders
+    _set(explorer, kernel_size=7)
+    assert not explorer.valid and explorer.output_shape is None
+    assert "larger than the padded input 5" in explorer.message
+    assert "larger than the padded input 5" in explorer.status.value
+    assert explorer.renders == renders + 1 and _drawn(explorer)
+    _set(explorer, padding=1)  # 5 + 2 = 7 cells: the kernel fits again
+    assert explorer.valid and explorer.output_shape == (1, 1)
+
+
+# --------------------------------------------------------------------------- step-through
+
+
+@pytest.mark.parametrize("padding, stride", [(0, 1), (1, 1), (1, 2), (2, 3)])
+def test_step_through_sums_equal_conv2d(padding, stride):
+    explorer = ConvStepExplorer()
+    _set(explorer, padding=padding, stride=stride)
+    X, K = explorer.X, explorer.K
+    Y = F.conv2d(X[None, None], K[None, None], padding=padding, stride=stride)[0, 0]
+    assert explorer.step.max == explorer.play.max == Y.numel() - 1
+    for index in range(Y.numel()):
+        _set(explorer, step=index)
+        i, j = divmod(index, Y.shape[1])
+        assert explorer.current.position == (i, j)
+        assert explorer.total == Y[i, j].item() == explorer.products.sum().item()
+        filled = ~torch.isnan(explorer.filled)
+        assert filled.sum() == index + 1
+        torch.testing.assert_close(explorer.filled[filled], Y[filled])
+    assert _drawn(explorer)
+
+
+def test_step_through_notes_example_and_shrinking_output():
+    explorer = ConvStepExplorer()
+    assert [explorer.current.Y.flatten().tolist()] == [[19.0, 25.0, 37.0, 43.0]]
+    _set(explorer, padding=2, step=30)
+    _set(explorer, padding=0)  # 4 steps now: the step slider is pulled back
+    assert explorer.step.value == 3 and explorer.total == 43.0
+    assert "sum to 43" in explorer.status.value
+
+
+def test_step_through_kernel_larger_than_input_shows_a_message():
+    explorer = ConvStepExplorer(X=torch.ones(2, 2), K=torch.ones(2, 2), stride=1)
+    _set(explorer, stride=3, padding=1)
+    assert explorer.valid  # 4x4 padded input, one 2x2 window every 3 cells
+    explorer_small = ConvStepExplorer(X=torch.ones(1, 3), K=torch.ones(2, 2), padding=1)
+    _set(explorer_small, padding=0)
+    assert not explorer_small.valid and "larger than input" in explorer_small.message
+
+
+# --------------------------------------------------------------------------- channels
+
+
+def test_channels_output_equals_conv2d_with_bias_per_channel():
+    explorer = ChannelsExplorer()
+    X, K = explorer.X, explorer.K
+    biases = {0: 1.5, 1: -2.0, 2: 4.0}
+    for o, b in biases.items():
+        _set(explorer, out_channel=o, bias_value=b)
+    for o in (2, 0, 1):
+        _set(explorer, out_channel=o)
+        assert explorer.bias_value.value == biases[o]  # each channel keeps its own bias
+        expected = F.conv2d(X[None], K, torch.tensor(list(biases.values())))[0, o]
+        torch.testing.assert_close(explorer.output, expected)
+        torch.testing.assert_close(explorer.partials.sum(0) + biases[o], expected)
+        assert f"Y[{o}] = X[0] ⋆ K[{o}, 0] + X[1] ⋆ K[{o}, 1]" in explorer.status.value
+    assert _drawn(explorer)
+
+
+def test_channels_default_is_the_notes_example():
+    explorer = ChannelsExplorer()
+    assert tuple(explorer.K.shape) == (3, 2, 2, 2)
+    assert explorer.output.tolist() == [[56.0, 72.0], [104.0, 120.0]]
+    _set(explorer, out_channel=2)
+    assert explorer.output.tolist() == [[96.0, 128.0], [192.0, 224.0]]
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+@pytest.mark.parametrize(
+    "k, s, p",
+    [(k, s, p) for k, s, p in itertools.product([1, 2, 3], [1, 2, 3], [0, 1]) if p <= k // 2],
+)
+def test_pooling_shape_and_highlighted_argmax_match_torch(k, s, p):
+    explorer = PoolingExplorer(input_name=RANDOM)
+    _set(explorer, kernel_size=k, stride=s, padding=p)
+    X = explorer.X
+    Y, indices = F.max_pool2d(X[None, None], k, s, p, return_indices=True)
+    assert explorer.output_shape == tuple(nn.MaxPool2d(k, s, p)(X[None, None]).shape[2:])
+    assert explorer.output_shape == (conv_output_shape(6, k, p, s),) * 2
+    for i, j in itertools.product(range(Y.shape[2]), range(Y.shape[3])):
+        _set(explorer, row=i, col=j)
+        assert explorer.chosen == divmod(int(indices[0, 0, i, j]), X.shape[1])
+        assert X[explorer.chosen] == Y[0, 0, i, j] == explorer.window.max()
+    _set(explorer, mode="avg")
+    assert explorer.chosen is None
+    torch.testing.assert_close(explorer.pooling.Y, nn.AvgPool2d(k, s, p)(X[None, None])[0, 0])
+    assert explorer.window.mean() == explorer.pooling.Y[explorer.row.value, explorer.col.value]
+
+
+def test_pooling_notes_input_and_invalid_padding():
+    explorer = PoolingExplorer(input_name=ARANGE, kernel_size=3, stride=2, padding=1)
+    assert explorer.pooling.Y.tolist() == [[5.0, 7.0], [13.0, 15.0]]
+    assert "⌊(4 + 2·1 − 3)/2⌋ + 1 = 2" in explorer.status.value
+    _set(explorer, kernel_size=2, padding=2)  # PyTorch: padding at most half the window
+    assert not explorer.valid and "at most half" in explorer.status.value
+    assert explorer.output_shape is None and _drawn(explorer)
+    _set(explorer, padding=1)
+    assert explorer.valid
+
+
+# --------------------------------------------------------------------------- receptive field
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_receptive_field_region_equals_ops_input_region(stack):
+    explorer = ReceptiveFieldExplorer(stack=stack, input_size=12)
+    layers = STACKS[stack]
+    for layer in range(len(layers)):
+        _set(explorer, layer=layer)
+        for row, col in [(0, 0), (explorer.row.max, 1), (1, explorer.col.max)]:
+            _set(explorer, row=row, col=col)
+            expected = input_region(list(layers[: layer + 1]), (row, col), 12)
+            assert explorer.region == expected
+            assert explorer.trace.layer == layer
+    assert explorer.rf_size == (10, 10)  # conv3 after conv3, conv3, pool2
+    assert "conv1 3×3 → conv2 5×5 → pool 6×6 → conv3 10×10" in explorer.status.value
+    assert _drawn(explorer)
+
+
+def test_receptive_field_too_small_input_and_stack_switch():
+    explorer = ReceptiveFieldExplorer(input_size=12)
+    _set(explorer, input_size=7)  # 7 -> 5 -> 3 -> 1: the last conv3 does not fit
+    assert not explorer.valid and "conv3" in explorer.status.value
+    _set(explorer, stack=list(STACKS)[1])  # padded convs fit in 7 cells
+    assert explorer.valid and explorer.layer.value == 3
+    assert explorer.trace.map_sizes == ((7, 7), (7, 7), (7, 7), (3, 3), (3, 3))
