@@ -91,7 +91,7 @@ site-check: setup browser-deps
 test: setup browser-deps lint unit pairs nbval book site-check
 
 lab: setup
-	jupyter lab --notebook-dir=$(CURDIR)
+	jupyter lab --notebook-dir=$(CURDIR) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 notebooks: setup
 	@# jupytext syncs the sources into the .ipynb (keeping cell ids), then nbconvert

@@ -39,7 +39,8 @@ def lab_url(tmp_path_factory):
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
          f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}"],
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -83,12 +84,14 @@ def test_py_opens_as_notebook_and_explorer_redraws(page, lab_url, artifacts):
         timeout=60_000,
     )
     before = _widget_png(page)
+    # ipywidgets renders labels with non-breaking spaces, so pick by position.
     options = dropdown.locator("option").all_inner_texts()
-    current = dropdown.input_value()
-    choice = next(o for o in options if o != current and o.lower() != "custom")
-    dropdown.select_option(label=choice)
+    current = dropdown.evaluate("select => select.selectedIndex")
+    choice = next(i for i, o in enumerate(options) if i != current and o.lower() != "custom")
+    dropdown.select_option(index=choice)
     page.wait_for_function(
         "(old) => document.querySelector('.jp-OutputArea .widget-image').src !== old",
         arg=before, timeout=30_000,
     )
+    dropdown.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab_7_2.png"))
