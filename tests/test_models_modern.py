@@ -15,11 +15,12 @@ from cnnlib.models import nin as nin_module
 from cnnlib.models import resnet as resnet_module
 from cnnlib.models import vgg as vgg_module
 from cnnlib.models.alexnet import AlexNet, alexnet
+from cnnlib.models.base import divide_width
 from cnnlib.models.bn_lenet import BNLeNet, BNLeNetScratch, bn_lenet, bn_lenet_scratch
 from cnnlib.models.googlenet import B3, B4, B5, GoogLeNet, Inception, googlenet
 from cnnlib.models.nin import NiN, nin, nin_block
 from cnnlib.models.resnet import Residual, ResNet, ResNeXtBlock, resnet18, resnext_block
-from cnnlib.models.vgg import VGG, VGG11_ARCH, divide_width, vgg11, vgg_block
+from cnnlib.models.vgg import VGG, VGG11_ARCH, vgg11, vgg_block
 
 # ---------------------------------------------------------------- helpers
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from cnnlib.models.base import Classifier, init_cnn
-from cnnlib.models.vgg import divide_width
+from cnnlib.models.base import Classifier, dense_head, divide_width, init_cnn
 
 INPUT_SIZE = 224
 """Image side length (pixels) the book feeds AlexNet: Fashion-MNIST resized to 224x224."""
@@ -90,13 +89,7 @@ class AlexNet(Classifier):
             nn.MaxPool2d(kernel_size=3, stride=2),
             nn.Flatten(),
             # Dropout 0.5 in the two hidden dense layers (Section 4.2 of the paper).
-            nn.Linear(c5 * side * side, hidden_size),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(hidden_size, hidden_size),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(hidden_size, num_classes),
+            *dense_head(c5 * side * side, hidden_size, num_classes),
         )
         self.net.apply(init_cnn)
 

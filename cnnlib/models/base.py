@@ -19,6 +19,40 @@ def init_cnn(module: nn.Module) -> None:
         nn.init.xavier_uniform_(module.weight)
 
 
+def divide_width(channels: int, width_divisor: int) -> int:
+    """Shrink a layer's channel count by ``width_divisor``, as the book does to train VGG on a CPU.
+
+    The book trains VGG-11 with every channel count divided by 4; the depth and
+    block structure, which are what make the network "VGG", stay the same.
+
+    Raises:
+        ValueError: if ``width_divisor`` is not a positive divisor of ``channels``.
+    """
+    if width_divisor < 1 or channels % width_divisor != 0:
+        raise ValueError(
+            f"width_divisor={width_divisor} must be a positive divisor of {channels} channels; "
+            "use a power of two such as 1, 2, 4 or 8"
+        )
+    return channels // width_divisor
+
+
+def dense_head(in_features: int, hidden_size: int, num_classes: int) -> list[nn.Module]:
+    """AlexNet's and VGG's classifier: two wide ReLU layers with dropout 0.5, then the output.
+
+    Returned as a list so a model can splice it into its flat ``net`` and
+    ``layer_summary`` still prints one line per layer, as the book's listings do.
+    """
+    return [
+        nn.Linear(in_features, hidden_size),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(hidden_size, hidden_size),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(hidden_size, num_classes),
+    ]
+
+
 class Classifier(nn.Module):
     """A model whose layers live in one ``nn.Sequential`` called ``net``, as in the book.
 

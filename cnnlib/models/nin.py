@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from cnnlib.models.base import Classifier, init_cnn
-from cnnlib.models.vgg import divide_width
+from cnnlib.models.base import Classifier, divide_width, init_cnn
 
 INPUT_SIZE = 224
 """Image side length (pixels) the book feeds NiN: Fashion-MNIST resized to 224x224."""

@@ -14,8 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib.models.base import Classifier, init_cnn
-from cnnlib.models.vgg import divide_width
+from cnnlib.models.base import Classifier, divide_width, init_cnn
 
 INPUT_SIZE = 96
 """Image side length (pixels) the book feeds ResNet-18: Fashion-MNIST resized to 96x96."""

@@ -10,30 +10,13 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from cnnlib.models.base import Classifier, init_cnn
+from cnnlib.models.base import Classifier, dense_head, divide_width, init_cnn
 
 INPUT_SIZE = 224
 """Image side length (pixels) the book feeds VGG: Fashion-MNIST resized to 224x224."""
 
 VGG11_ARCH: tuple[tuple[int, int], ...] = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
 """(num_convs, out_channels) per block: configuration "A" of the paper's Table 1."""
-
-
-def divide_width(channels: int, width_divisor: int) -> int:
-    """Shrink a layer's channel count by ``width_divisor``, as the book does to train VGG on a CPU.
-
-    The book trains VGG-11 with every channel count divided by 4; the depth and
-    block structure, which are what make the network "VGG", stay the same.
-
-    Raises:
-        ValueError: if ``width_divisor`` is not a positive divisor of ``channels``.
-    """
-    if width_divisor < 1 or channels % width_divisor != 0:
-        raise ValueError(
-            f"width_divisor={width_divisor} must be a positive divisor of {channels} channels; "
-            "use a power of two such as 1, 2, 4 or 8"
-        )
-    return channels // width_divisor
 
 
 def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
@@ -108,13 +91,7 @@ class VGG(Classifier):
             *blocks,
             nn.Flatten(),
             # Two wide dense layers with dropout 0.5, as in the paper (Section 3.1).
-            nn.Linear(channels * side * side, hidden_size),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(hidden_size, hidden_size),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(hidden_size, num_classes),
+            *dense_head(channels * side * side, hidden_size, num_classes),
         )
         self.net.apply(init_cnn)
 
