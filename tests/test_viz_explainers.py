@@ -66,7 +66,8 @@ def test_pair_reads_ints_and_pairs_and_names_bad_values():
 
 
 def test_format_value():
-    assert [format_value(v) for v in (19.0, -0.0, 0.25, float("-inf"))] == ["19", "0", "0.25", "-∞"]
+    values = (19.0, -0.0, 0.25, -1.1, -0.001, 2.999, float("-inf"))
+    assert [format_value(v) for v in values] == ["19", "0", "0.25", "-1.1", "0", "3", "-∞"]
 
 
 def test_canvas_panels_share_a_cell_size_and_do_not_overlap():
@@ -93,6 +94,14 @@ def test_bitmap_text_draws_ink_where_it_is_anchored():
 
     assert ink([]) == 0
     assert ink(["8"]) > 20
+    # Its extent covers the text, so a tight bounding box does not crop it.
+    fig = Figure(figsize=(2, 2), dpi=100)
+    labels = BitmapText()
+    labels.add(1.0, 1.9, "title at the top", fontsize=10, va="top")
+    labels.set_transform(fig.dpi_scale_trans)  # inches
+    fig.add_artist(labels)
+    box = labels.get_window_extent(FigureCanvasAgg(fig).get_renderer())
+    assert 180 < box.y1 <= 192 and box.y0 > 160 and 30 < box.x0 < box.x1 < 170
     assert ink(["888"]) > 2 * ink(["8"])
     with pytest.raises(ValueError, match="ha must be"):
         BitmapText().add(0, 0, "x", ha="middle")
@@ -247,7 +256,7 @@ def test_notes_pooling_cases_and_equations():
     outputs = [pool(X, **setting).Y.tolist() for setting in NOTES_POOL_SETTINGS]
     assert outputs == [[[10.0]], [[5.0, 7.0], [13.0, 15.0]], [[5.0, 7.0], [13.0, 15.0]]]
     assert pool(X, 2).equation(0, 1) == "Y[0, 1] = max(2, 3, 6, 7) = 7"
-    assert pool(X, 2, "avg").equation(0, 0) == "Y[0, 0] = (0 + 1 + 4 + 5)/4 = 2.50"
+    assert pool(X, 2, "avg").equation(0, 0) == "Y[0, 0] = (0 + 1 + 4 + 5)/4 = 2.5"
     with pytest.raises(ValueError, match="at most half"):
         pool(X, 2, padding=2)
 

@@ -13,6 +13,7 @@ strings are raster images in vector output (PDF/SVG).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +22,7 @@ from matplotlib.artist import Artist
 from matplotlib.backend_bases import RendererBase
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.transforms import Bbox
 
 #: Baseline-to-baseline distance, in ems, between the lines of one item.
 LINE_PITCH = 1.25
@@ -116,12 +118,10 @@ class BitmapText(Artist):
         """Every string added, in order (what a test reads back)."""
         return [item.text for item in self.items]
 
-    def draw(self, renderer: RendererBase) -> None:
-        if not self.get_visible() or not self.items:
-            return
+    def _placements(self, renderer: RendererBase) -> Iterator[tuple[np.ndarray, int, int]]:
+        """Each line's pixels and the display position of its bottom-left corner."""
         dpi = renderer.points_to_pixels(72)
         anchors = self.get_transform().transform([(item.x, item.y) for item in self.items])
-        gc = renderer.new_gc()
         for item, (x, y) in zip(self.items, anchors, strict=True):  # display pixels, y up
             em = item.fontsize * dpi / 72
             lines = item.text.split("\n")
@@ -136,6 +136,28 @@ class BitmapText(Artist):
                     continue
                 left = {"left": x, "center": x - w / 2, "right": x - w}[item.ha]
                 baseline = top - k * LINE_PITCH * em - ASCENT * em
-                # draw_image wants the bottom row first (display y grows upward).
-                renderer.draw_image(gc, round(left), round(baseline - descent), rgba[::-1])
+                yield rgba, round(left), round(baseline - descent)
+
+    def draw(self, renderer: RendererBase) -> None:
+        if not self.get_visible() or not self.items:
+            return
+        gc = renderer.new_gc()
+        for rgba, x, y in self._placements(renderer):
+            # draw_image wants the bottom row first (display y grows upward).
+            renderer.draw_image(gc, x, y, rgba[::-1])
         gc.restore()
+
+    def get_window_extent(self, renderer: RendererBase | None = None) -> Bbox:
+        """The box around every string, in display pixels.
+
+        ``savefig(bbox_inches="tight")`` (what IPython's inline backend uses)
+        crops a figure to its artists' extents; without this the text would be
+        cut off.
+        """
+        if renderer is None:
+            renderer = self.figure._get_renderer()  # what matplotlib's own Text does
+        boxes = [
+            Bbox.from_bounds(x, y, rgba.shape[1], rgba.shape[0])
+            for rgba, x, y in self._placements(renderer)
+        ]
+        return Bbox.union(boxes) if boxes else Bbox.null()

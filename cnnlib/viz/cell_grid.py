@@ -30,6 +30,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import Affine2D, Transform
 
 from cnnlib.viz.bitmap_text import BitmapText
+from cnnlib.viz.common import NotebookFigure
 
 # One colour per role, shared by every explainer so a reader learns them once.
 INPUT_COLOR = "#dbe9f6"  # cells of the real input
@@ -90,14 +91,12 @@ def as_matrix(X: torch.Tensor | np.ndarray | Sequence, name: str = "X") -> np.nd
 
 
 def format_value(value: float) -> str:
-    """Label text: ``19`` for whole numbers, ``0.94`` otherwise, ``-∞``, never ``-0``."""
+    """Label text with at most two decimals: ``19``, ``0.94``, ``-1.1``, ``-∞``, never ``-0``."""
     value = float(value) + 0.0  # turns -0.0 into 0.0
     if np.isinf(value):
         return "-∞" if value < 0 else "∞"
-    if value == round(value):
-        return f"{value:.0f}"
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text
+    text = f"{value:.2f}".rstrip("0").rstrip(".")  # short labels fit small cells
+    return "0" if text == "-0" else text
 
 
 def value_labels(values: np.ndarray, mask: np.ndarray | None = None) -> list[list[str]]:
@@ -172,7 +171,19 @@ class Panel:
                 linewidths=0.6,
             )
         )
+        left, top, right, bottom = self.x, self.y, self.x + w, self.y + h
+        self.canvas.add_line(
+            Line2D(
+                [left, right, right, left, left],
+                [top, top, bottom, bottom, top],
+                color=EDGE_COLOR,
+                linewidth=1.0,
+            )
+        )  # a frame around the panel
         if labels is not None:
+            # Shrink long labels (such as -2.99) so that they stay inside their cells.
+            longest = max((len(text) for row in labels for text in row), default=1)
+            fontsize = min(fontsize, 0.85 * self.canvas.cell * 72 / (0.6 * max(longest, 1)))
             for i, row in enumerate(labels):
                 for j, text in enumerate(row):
                     if text:
@@ -242,6 +253,7 @@ class CellCanvas:
     Attributes:
         figure: the figure.
         panels: per row, its :class:`Panel` objects.
+        cell: size of one cell in inches.
     """
 
     def __init__(
@@ -254,6 +266,7 @@ class CellCanvas:
         slots: Sequence[Sequence[float]] | None = None,
         cell: float = CELL_INCHES,
     ) -> None:
+        self.cell = cell
         margin, row_gap = 0.6, 0.6
         if isinstance(title_height, (int, float)):
             title_height = [title_height] * len(rows)
@@ -269,7 +282,7 @@ class CellCanvas:
         self.height = (
             sum(tallest) + sum(title_height) + row_gap * (len(rows) - 1) + header + 2 * margin
         )
-        self.figure = Figure(figsize=(self.width * cell, self.height * cell))
+        self.figure = NotebookFigure(figsize=(self.width * cell, self.height * cell))
         # Cell units -> figure fraction, flipping y so row 0 is at the top.
         self.transform: Transform = (
             Affine2D().scale(1 / self.width, -1 / self.height).translate(0, 1)
@@ -295,6 +308,16 @@ class CellCanvas:
         """Add a matplotlib artist whose coordinates are in cell units."""
         artist.set_transform(self.transform)
         self.figure.add_artist(artist)
+
+    def add_line(self, line: Line2D) -> None:
+        """Add a line in cell units to ``figure.lines`` (matplotlib's list of figure lines).
+
+        Why not :meth:`add`: IPython's inline backend displays a figure only if
+        it has axes or lines, and a canvas has no axes.
+        """
+        line.set_transform(self.transform)
+        line.set_figure(self.figure)
+        self.figure.lines.append(line)
 
     def text(
         self,
@@ -324,12 +347,13 @@ class CellCanvas:
         """Remove everything drawn (an animation redraws each frame on the same figure)."""
         for artist in list(self.figure.artists):
             artist.remove()
+        self.figure.lines.clear()  # added by add_line, which bypasses add_artist
         self.labels = BitmapText()
         self.add(self.labels)
 
 
 def message_figure(message: str, width: float = 5.0) -> Figure:
     """A small figure that only says why there is nothing to draw."""
-    fig = Figure(figsize=(width, 0.8))
+    fig = NotebookFigure(figsize=(width, 0.8))
     fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=10, wrap=True, color="#a50f15")
     return fig

@@ -176,7 +176,10 @@ def padding_stride_gallery(
     """
     geometries = [SlidingWindow.create(input_size, **setting) for setting in settings]
     canvas = CellCanvas(
-        [[g.padded_size, g.output_size] for g in geometries], gap=2.5, title_height=3.0
+        [[g.padded_size, g.output_size] for g in geometries],
+        gap=3.0,
+        title_height=3.6,
+        cell=0.22,  # four rows of grids: smaller cells keep the figure a page tall
     )
     for geometry, setting, (panel_in, panel_out) in zip(
         geometries, settings, canvas.panels, strict=True

@@ -75,7 +75,7 @@ class Pooling:
         return self.X_padded[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
     def equation(self, row: int, col: int) -> str:
-        """``Y[0, 1] = max(1, 2, 5, 6) = 6`` or ``Y[0, 1] = (1 + 2 + 5 + 6)/4 = 3.50``."""
+        """``Y[0, 1] = max(1, 2, 5, 6) = 6`` or ``Y[0, 1] = (1 + 2 + 5 + 6)/4 = 3.5``."""
         values = self.window_values(row, col).flatten().tolist()
         result = format_value(float(self.Y[row, col]))
         if len(values) > MAX_WRITTEN_VALUES:

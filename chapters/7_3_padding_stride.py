@@ -1,0 +1,247 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7.3 Padding and Stride
+#
+# Companion to D2L section 7.3,
+# [Padding and Stride](https://d2l.ai/chapter_convolutional-neural-networks/padding-and-strides.html).
+#
+# Every convolution in 7.2 made its input smaller: a 3 × 3 kernel trims a pixel from each
+# border. This section gives us two knobs over the output size. *Padding* adds a frame of
+# zeros around the input, so the border pixels get visited as often as the rest and the
+# size can stay put. *Stride* moves the kernel more than one cell at a time, which shrinks
+# the output on purpose. We reproduce the four shapes from the notes, derive the formula
+# that predicts them, and then watch the kernel move: a gallery and an explorer for the
+# geometry, and a step-by-step animation of a padded, strided convolution with every
+# product written out.
+
+# %% tags=["remove-cell"]
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+# %matplotlib inline
+import torch
+import torch.nn.functional as F
+from IPython.display import HTML
+from torch import nn
+
+from cnnlib import setup
+from cnnlib.ops import conv_output_shape
+from cnnlib.viz.conv_steps import conv_step_animation
+from cnnlib.viz.padding_stride import NOTES_SETTINGS, padding_stride_gallery
+from cnnlib.viz.sliding import size_formula
+from cnnlib.widgets.conv_steps import ConvStepExplorer
+from cnnlib.widgets.padding_stride import PaddingStrideExplorer
+
+seed = setup(0)
+
+# %% [markdown]
+# ## Padding
+#
+# With an $n_h \times n_w$ input and a $k_h \times k_w$ kernel the output of 7.2 is
+# $(n_h - k_h + 1) \times (n_w - k_w + 1)$. Stack ten 3 × 3 layers on a 28 × 28 image and
+# only 8 × 8 is left; worse, a corner pixel is seen by a single kernel position while a
+# central one is seen by nine. Padding fixes both: add $p_h$ rows of zeros at the top and
+# at the bottom and $p_w$ columns at the left and at the right, and the output becomes
+# $(n_h + 2p_h - k_h + 1) \times (n_w + 2p_w - k_w + 1)$. Choosing $p_h = (k_h - 1)/2$
+# keeps the height unchanged, which works out evenly when $k_h$ is odd. That is one
+# reason why kernels are almost always 1, 3, 5 or 7 wide.
+#
+# The notes measure output shapes with a small helper that adds and removes the batch and
+# channel axes a PyTorch layer expects:
+
+# %%
+def comp_conv2d(conv2d, X):
+    # (1, 1) indicates that batch size and the number of channels are both 1
+    X = X.reshape((1, 1) + X.shape)
+    Y = conv2d(X)
+    # Strip the first two dimensions: examples and channels
+    return Y.reshape(Y.shape[2:])
+
+
+# %% [markdown]
+# The notes built their layers with `nn.LazyConv2d`, which waits for the first input to
+# find out how many channels it has. We write `nn.Conv2d(1, 1, ...)` instead: one input
+# channel and one output channel, stated where the layer is made. The layer then has its
+# weights from the start (we can print their shape before any data arrives), and PyTorch
+# prints no warning about lazy modules in the output.
+#
+# A 3 × 3 kernel with one pixel of padding on every side keeps an 8 × 8 input at 8 × 8:
+
+# %%
+conv2d = nn.Conv2d(1, 1, kernel_size=3, padding=1)
+X = torch.rand(size=(8, 8))
+print("weight shape before any input:", tuple(conv2d.weight.shape))
+comp_conv2d(conv2d, X).shape
+
+# %% [markdown]
+# Height and width can get different kernels and padding. A 5 × 3 kernel needs two rows
+# of padding at the top and bottom and one column at each side:
+
+# %%
+conv2d = nn.Conv2d(1, 1, kernel_size=(5, 3), padding=(2, 1))
+comp_conv2d(conv2d, X).shape
+
+# %% [markdown]
+# ## Stride
+#
+# So far the kernel moved one cell at a time. With stride $s$ it jumps $s$ cells, right
+# and then down, so only every $s$-th position is computed. That is cheaper and shrinks
+# the output, and it is how many networks halve their feature maps. Stride 2 on our
+# padded 8 × 8 input gives 4 × 4:
+
+# %%
+conv2d = nn.Conv2d(1, 1, kernel_size=3, padding=1, stride=2)
+comp_conv2d(conv2d, X).shape
+
+# %% [markdown]
+# Each direction can have its own stride. The notes' last example mixes everything: a
+# 3 × 5 kernel, no padding in height but one column in width, and strides 3 and 4:
+
+# %%
+conv2d = nn.Conv2d(1, 1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))
+comp_conv2d(conv2d, X).shape
+
+# %% [markdown]
+# ## The output-size formula
+#
+# Put together: the padded input has $n + 2p$ cells in one direction, the first window
+# covers $k$ of them, and each further output needs $s$ more. Counting how many windows
+# fit gives
+#
+# $$\left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 .$$
+#
+# The floor matters: when $s$ does not divide $n + 2p - k$, the last few rows or columns
+# are never reached by any window. PyTorch's layers also take a `dilation` $d$, which
+# spreads the kernel's taps $d$ cells apart so that a kernel of size $k$ spans
+# $d(k - 1) + 1$ cells; the formula then reads
+# $\lfloor (n + 2p - d(k - 1) - 1)/s \rfloor + 1$ and for $d = 1$ is the one above.
+#
+# Here is the formula with the numbers of each of the notes' four layers filled in,
+# checked against `cnnlib.ops.conv_output_shape` and against the real layer:
+
+# %%
+for setting in NOTES_SETTINGS:
+    conv2d = nn.Conv2d(1, 1, **setting)
+    shape = comp_conv2d(conv2d, X).shape
+    kh, kw = conv2d.kernel_size
+    (ph, pw), (sh, sw) = conv2d.padding, conv2d.stride
+    height = size_formula(8, kh, ph, sh)
+    width = size_formula(8, kw, pw, sw)
+    assert conv_output_shape((8, 8), (kh, kw), (ph, pw), (sh, sw)) == tuple(shape)
+    assert int(height.split("= ")[-1]) == shape[0] and int(width.split("= ")[-1]) == shape[1]
+    print(f"{str(setting):55} height {height:26} width {width:26} -> {shape}")
+
+# %% [markdown]
+# The same four layers as pictures. Grey cells are padding, blue cells the input; a dot
+# marks the top-left corner of every window the kernel visits, and the orange block is
+# the first window, which computes the orange output cell. Red rows and columns are
+# never covered by any window: in the third layer only padding is lost, but in the last
+# one two real rows at the bottom are skipped, because $(8 - 3) / 3$ does not come out
+# even.
+
+# %%
+padding_stride_gallery()
+
+# %% [markdown]
+# ## Explore padding, stride and dilation
+#
+# Drag the sliders to change the input size $n$, kernel size $k$, padding $p$, stride
+# $s$ and dilation $d$ (square inputs and kernels, to keep one formula), and pick an
+# output cell to see the window that produces it. The line under the picture gives the
+# formula with your numbers and warns when the stride leaves rows and columns unread.
+# Settings with no valid output, such as a kernel larger than the padded input, are
+# explained there instead of drawn.
+
+# %% tags=["nbval-ignore-output"]
+explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
+explorer
+
+# %% [markdown]
+# The explorer keeps the numbers behind its picture. It starts on the notes' stride-2
+# layer, and its output shape agrees with the layer's; moving a slider from code updates
+# it just like dragging does.
+
+# %%
+print(explorer.formula)
+print(explorer.warning)
+assert explorer.output_shape == tuple(
+    comp_conv2d(nn.Conv2d(1, 1, kernel_size=3, padding=1, stride=2), X).shape)
+explorer.dilation.value = 2
+print(explorer.formula)
+assert explorer.output_shape == tuple(
+    comp_conv2d(nn.Conv2d(1, 1, kernel_size=3, padding=1, stride=2, dilation=2), X).shape)
+explorer.dilation.value = 1
+
+# %% [markdown]
+# ## Step through a padded, strided convolution
+#
+# The pictures above show where the windows land; this one shows the arithmetic. We
+# take the notes' 3 × 3 input and 2 × 2 kernel from 7.2, pad by one and use stride 2.
+# Each step multiplies the window with the kernel cell by cell and adds up the products
+# into one output cell. Press ▶ to play, or drag the step slider; padding and stride
+# can be changed too. Stepping redraws from Python, so it needs a running kernel.
+
+# %% tags=["nbval-ignore-output"]
+X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+stepper = ConvStepExplorer(X, K, padding=1, stride=2)
+stepper
+
+# %% [markdown]
+# Every step's sum is the corresponding output of `F.conv2d`:
+
+# %%
+Y = F.conv2d(X[None, None], K[None, None], padding=1, stride=2)[0, 0]
+for step in range(Y.numel()):
+    stepper.step.value = step
+    assert stepper.total == Y[stepper.current.position].item()
+print(Y)
+
+# %% [markdown]
+# For the website, where nothing can be stepped, the same four steps as an animation
+# (use the buttons under it):
+
+# %% tags=["nbval-ignore-output"]
+animation_html = conv_step_animation(X, K, padding=1, stride=2, dpi=60).to_jshtml()
+HTML(animation_html)
+
+# %%
+num_frames = animation_html.count('"data:image/png;base64,')
+print("frames:", num_frames)
+assert num_frames == Y.numel()
+
+# %% [markdown]
+# Look at the corners: with padding 1 the window for `Y[0, 0]` holds three zeros and
+# the single input value 0, so that output is 0 even though the kernel is not.
+#
+# ## Exercises
+#
+# 1. For the notes' last layer (`kernel_size=(3, 5), padding=(0, 1), stride=(3, 4)`),
+#    compute the output shape by hand with the formula and check it with the explorer
+#    (set $n = 8$, and try the height and width settings one at a time).
+# 2. Which padding keeps an $n \times n$ input at $n \times n$ for a 3 × 3 kernel with
+#    dilation 2? Find it with the explorer, then derive it from the formula.
+# 3. With stride 2, for which input sizes $n$ does a 3 × 3 kernel with padding 1 read every
+#    row? Watch the warning in the explorer, and explain the pattern.
+# 4. A layer with a 2 × 2 kernel, stride 2 and no padding splits the input into disjoint
+#    blocks. Step through it on a 4 × 4 input with
+#    `ConvStepExplorer(torch.arange(16.).reshape(4, 4), torch.ones(2, 2), stride=2)`:
+#    what does each output add up?
+# 5. An audio signal is a one-dimensional sequence. What do padding and stride mean for
+#    `nn.Conv1d`, and what is its output-size formula?
