@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnlib.ops import IntPair, _pair, corr2d
+from cnnlib.ops import IntPair, as_pair, corr2d
 
 __all__ = ["Conv2D", "batch_norm", "BatchNorm"]
 
@@ -31,7 +31,7 @@ class Conv2D(nn.Module):
 
     def __init__(self, kernel_size: IntPair, dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        kernel_size = _pair(kernel_size, "kernel_size")
+        kernel_size = as_pair(kernel_size, "kernel_size")
         if min(kernel_size) < 1:
             raise ValueError(f"kernel_size must be >= 1 in both dimensions, got {kernel_size}")
         # Uniform in [0, 1) as in the notes; training, not the start, finds the edge detector.

@@ -39,8 +39,12 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-def _pair(value: IntPair, name: str) -> tuple[int, int]:
-    """Turn an int or an (h, w) pair into an (h, w) tuple of ints."""
+def as_pair(value: IntPair, name: str) -> tuple[int, int]:
+    """Turn an int or an (h, w) pair into an (h, w) tuple of ints, as ``nn.Conv2d`` reads sizes.
+
+    Raises:
+        TypeError: for anything but an int or a pair of ints (``name`` is in the message).
+    """
     if isinstance(value, bool):  # bool is an int subclass; True as a size is a bug
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     if isinstance(value, int):
@@ -260,11 +264,11 @@ def conv_output_shape(
     """
     args = (input_size, kernel_size, padding, stride, dilation)
     all_ints = all(isinstance(a, int) and not isinstance(a, bool) for a in args)
-    n = _pair(input_size, "input_size")
-    k = _pair(kernel_size, "kernel_size")
-    p = _pair(padding, "padding")
-    s = _pair(stride, "stride")
-    d = _pair(dilation, "dilation")
+    n = as_pair(input_size, "input_size")
+    k = as_pair(kernel_size, "kernel_size")
+    p = as_pair(padding, "padding")
+    s = as_pair(stride, "stride")
+    d = as_pair(dilation, "dilation")
     _check_at_least(n, 1, "input_size")
     _check_at_least(k, 1, "kernel_size")
     _check_at_least(p, 0, "padding")
@@ -320,9 +324,9 @@ def pool2d(
         raise ValueError(
             f"X must have shape (H, W), (C, H, W) or (N, C, H, W), got X.shape={tuple(X.shape)}"
         )
-    ph, pw = _pair(pool_size, "pool_size")
-    pad_h, pad_w = _pair(padding, "padding")
-    sh, sw = _pair(pool_size if stride is None else stride, "stride")
+    ph, pw = as_pair(pool_size, "pool_size")
+    pad_h, pad_w = as_pair(padding, "padding")
+    sh, sw = as_pair(pool_size if stride is None else stride, "stride")
     _check_at_least((ph, pw), 1, "pool_size")
     _check_at_least((pad_h, pad_w), 0, "padding")
     if pad_h > ph // 2 or pad_w > pw // 2:
@@ -369,7 +373,7 @@ class LayerSpec:
 
     def __post_init__(self) -> None:
         for field, minimum in (("kernel_size", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
-            pair = _pair(getattr(self, field), field)
+            pair = as_pair(getattr(self, field), field)
             _check_at_least(pair, minimum, f"layer {self.name!r}: {field}")
             object.__setattr__(self, field, pair)  # frozen dataclass: normalise once
 
@@ -390,8 +394,8 @@ class LayerSpec:
         name = name or type(module).__name__
         if getattr(module, "ceil_mode", False):
             raise ValueError(f"layer {name!r} uses ceil_mode=True, which is not supported")
-        kernel_size = _pair(module.kernel_size, "kernel_size")
-        dilation = _pair(getattr(module, "dilation", 1), "dilation")  # AvgPool2d has none
+        kernel_size = as_pair(module.kernel_size, "kernel_size")
+        dilation = as_pair(getattr(module, "dilation", 1), "dilation")  # AvgPool2d has none
         padding = module.padding
         if padding == "valid":
             padding = 0
@@ -444,9 +448,9 @@ class RFInfo:
     output_size: tuple[int, int] | None = None
 
 
-def _output_sizes(layers: list[LayerSpec], input_size: IntPair) -> list[tuple[int, int]]:
+def layer_output_sizes(layers: list[LayerSpec], input_size: IntPair) -> list[tuple[int, int]]:
     """Grid sizes entering the first layer, then after each layer."""
-    sizes = [_pair(input_size, "input_size")]
+    sizes = [as_pair(input_size, "input_size")]
     _check_at_least(sizes[0], 1, "input_size")
     for spec in layers:
         try:
@@ -477,7 +481,7 @@ def receptive_field(
     Raises:
         ValueError: a window larger than its padded input (naming the layer).
     """
-    sizes = _output_sizes(layers, input_size) if input_size is not None else None
+    sizes = layer_output_sizes(layers, input_size) if input_size is not None else None
     size, jump, start = [1, 1], [1, 1], [0.0, 0.0]
     infos = []
     for index, spec in enumerate(layers):
@@ -486,7 +490,7 @@ def receptive_field(
             start[dim] += ((span - 1) / 2 - spec.padding[dim]) * jump[dim]
             size[dim] += (span - 1) * jump[dim]
             jump[dim] *= spec.stride[dim]
-        output_size = _pair(sizes[index + 1], "output_size") if sizes else None
+        output_size = as_pair(sizes[index + 1], "output_size") if sizes else None
         infos.append(RFInfo(spec.name, tuple(size), tuple(jump), tuple(start), output_size))
     return infos
 
@@ -514,7 +518,7 @@ def input_region(
         ValueError: an index outside the output grid, a layer whose window does not fit,
             or a unit that sees only padding.
     """
-    sizes = _output_sizes(layers, input_size)
+    sizes = layer_output_sizes(layers, input_size)
     out_h, out_w = sizes[-1]
     i, j = out_index
     if not (0 <= i < out_h and 0 <= j < out_w):

@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Affine2D, Transform
 
+from cnnlib.ops import as_pair
 from cnnlib.viz.bitmap_text import BitmapText
 from cnnlib.viz.common import NotebookFigure
 
@@ -63,12 +64,10 @@ def pair(value: int | Sequence[int], name: str, minimum: int = 0) -> tuple[int, 
         TypeError: if ``value`` is not an int or a pair of ints.
         ValueError: if a value is below ``minimum``.
     """
-    values = (value, value) if isinstance(value, int) else tuple(value)
-    if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    values = as_pair(tuple(value) if isinstance(value, list) else value, name)
     if min(values) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def as_matrix(X: torch.Tensor | np.ndarray | Sequence, name: str = "X") -> np.ndarray:

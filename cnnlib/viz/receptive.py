@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from cnnlib.ops import LayerSpec, RFInfo, conv_output_shape, input_region, receptive_field
+from cnnlib.ops import (
+    LayerSpec,
+    RFInfo,
+    input_region,
+    layer_output_sizes,
+    receptive_field,
+)
 from cnnlib.viz.cell_grid import (
     INPUT_COLOR,
     OUTPUT_COLOR,
@@ -86,22 +92,12 @@ class UnitTrace:
 
 
 def map_sizes(layers: Sequence[LayerSpec], input_size: tuple[int, int]) -> list[tuple[int, int]]:
-    """``(h, w)`` of the input and then of each layer's output.
+    """``(h, w)`` of the input and then of each layer's output (see ``ops.layer_output_sizes``).
 
     Raises:
         ValueError: if a layer's window does not fit its input (naming the layer).
     """
-    sizes = [tuple(input_size)]
-    for spec in layers:
-        try:
-            sizes.append(
-                conv_output_shape(
-                    sizes[-1], spec.kernel_size, spec.padding, spec.stride, spec.dilation
-                )
-            )
-        except ValueError as err:
-            raise ValueError(f"layer {spec.name!r} with input {sizes[-1]}: {err}") from None
-    return sizes  # type: ignore[return-value]
+    return layer_output_sizes(list(layers), input_size)
 
 
 def trace_unit(
