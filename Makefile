@@ -23,7 +23,7 @@ export PATH := $(BIN):$(PATH)
 export PIP_FIND_LINKS :=
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks lock clean
+.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks lock clean benchmark
 
 help:
 	@sed -n '2,7p' Makefile
@@ -112,3 +112,9 @@ lock:
 
 clean:
 	rm -rf _build .pytest_cache test-artifacts
+
+# LeNet training throughput, cnnlib vs d2l 1.0.3 (see benchmarks/README.md): installs d2l into
+# benchmarks/.d2l-site (once, idempotent), then writes benchmarks/results/lenet_vs_d2l.json.
+benchmark: setup
+	PYTHON=$(BIN)/python bash benchmarks/setup_d2l_env.sh
+	$(BIN)/python benchmarks/lenet_vs_d2l.py
