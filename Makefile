@@ -23,7 +23,7 @@ export PATH := $(BIN):$(PATH)
 export PIP_FIND_LINKS :=
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks lock clean benchmark
+.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark
 
 help:
 	@sed -n '2,7p' Makefile
@@ -102,6 +102,10 @@ notebooks: setup
 	  jupytext --to ipynb --update --quiet "$$py"; \
 	  jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$${py%.py}.ipynb"; \
 	done
+
+# Regenerate book/results.md from the saved run records (benchmarks/results/*.json).
+results: venv
+	python scripts/build_results_page.py
 
 # Re-resolve the lock from requirements.in (needs the package registry).
 lock:

@@ -181,15 +181,19 @@ def cost_table(models: Mapping[str, tuple[nn.Module, tuple[int, ...]]]) -> list[
 
 
 def format_cost_table(rows: list[CostRow]) -> str:
-    """A Markdown table of ``rows``: parameters in millions, MACs and FLOPs in billions (G)."""
+    """A Markdown table of ``rows``: parameters, MACs and FLOPs in millions (M).
+
+    Millions rather than billions so that LeNet-sized models (about 0.4 M MACs)
+    do not print as 0.000 next to VGG (about 7,500 M).
+    """
     lines = [
-        "| model | input | parameters (M) | MACs (G) | FLOPs (G) |",
+        "| model | input | parameters (M) | MACs (M) | FLOPs (M) |",
         "|---|---|---:|---:|---:|",
     ]
     for row in rows:
         shape = "x".join(str(n) for n in row.input_shape)
         lines.append(
-            f"| {row.name} | {shape} | {row.params / 1e6:.2f} | {row.macs / 1e9:.3f} "
-            f"| {row.flops / 1e9:.3f} |"
+            f"| {row.name} | {shape} | {row.params / 1e6:,.3f} | {row.macs / 1e6:,.1f} "
+            f"| {row.flops / 1e6:,.1f} |"
         )
     return "\n".join(lines)
