@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from cnnlib.history import History
 from cnnlib.viz.common import figure_to_png, new_figure
@@ -62,6 +63,7 @@ class LivePlot:
             (self.lines[name],) = ax.plot([], [], **_STYLE[name])
         for ax, label in ((self.ax_loss, "loss"), (self.ax_acc, "accuracy")):
             ax.set_xlim(0, max(1, epochs))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
@@ -131,6 +133,7 @@ def plot_history(history: History | Mapping[str, History]) -> Figure:
         ax_acc.plot(epochs, h.train_acc, "-", color=color, label=f"{prefix}train")
         ax_acc.plot(epochs, h.val_acc, "--o", color=color, ms=3, label=f"{prefix}val")
     for ax, label in ((ax_loss, "cross-entropy loss"), (ax_acc, "accuracy")):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -232,7 +235,7 @@ def show_most_confident_mistakes(
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     for ax, i in zip(axes, picks.tolist(), strict=False):  # more axes than picks
         p, guess = probs[i].max(dim=0)
-        ax.imshow(X[i].float().numpy(), cmap="gray_r")
+        ax.imshow(X[i].float().numpy(), cmap="gray")  # as cnnlib.viz.images.show_images
         ax.set_title(
             f"true: {labels[int(y[i])]}\nsaid: {labels[int(guess)]} ({float(p):.0%})", fontsize=8
         )
