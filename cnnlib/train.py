@@ -1,4 +1,4 @@
-"""Training any classifier: a config dataclass, a ``Trainer``, its ``History``, ``evaluate``.
+"""Training any classifier: a config dataclass, a ``Trainer`` and the ``History`` it returns.
 
 The loop is deliberately plain (forward, cross-entropy, backward, step) so a
 reader can follow it; what it adds around that loop is what a notebook needs:
@@ -15,6 +15,9 @@ reader can follow it; what it adds around that loop is what a notebook needs:
 ``data`` is anything with ``train_batches(shuffle, generator)`` and
 ``val_batches()`` yielding ``(X, y)`` with ``X`` float ``(B, C, H, W)`` and
 ``y`` int64 ``(B,)`` -- ``cnnlib.data.FashionMNIST`` is one.
+
+``evaluate``, ``predict`` and ``confusion_matrix`` live in :mod:`cnnlib.evaluate`
+and are re-exported here, so ``from cnnlib.train import evaluate`` works.
 """
 
 from __future__ import annotations
