@@ -17,6 +17,8 @@ DATA_DIR := /usr/share/datasets/fashion-mnist
 SITE := _build/html
 # `make notebooks NB=chapters/7_2_conv_images.py` re-executes just one section.
 NB ?= chapters/*.py
+# Run records of the notebooks' training cells (see cnnlib/records.py).
+RUNS := benchmarks/results/runs
 # The venv's python must come first on PATH: Jupyter kernels are started as `python`.
 export PATH := $(BIN):$(PATH)
 # PyPI's torch/torchvision pair, never the machine's local CPU wheel (see NOTEBOOKS.md).
@@ -97,11 +99,14 @@ notebooks: setup
 	@# jupytext syncs the sources into the .ipynb (keeping cell ids), then nbconvert
 	@# executes it in place, replacing every output and storing the widget state.
 	@# (`jupytext --update --execute` would keep stale outputs of changed cells.)
+	@# Training cells record their runs (cnnlib.records) for the results page.
 	@for py in $(NB); do \
 	  echo "executing $$py"; \
 	  jupytext --to ipynb --update --quiet "$$py"; \
-	  jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$${py%.py}.ipynb"; \
+	  CNNLIB_RUNS_DIR=$(CURDIR)/$(RUNS) \
+	    jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$${py%.py}.ipynb"; \
 	done
+	python scripts/build_results_page.py
 
 # Regenerate book/results.md from the saved run records (benchmarks/results/*.json).
 results: venv
