@@ -37,9 +37,21 @@ def test_benchmark_numbers_come_from_the_record():
     assert "Test CPU" in section
 
 
-def test_every_registered_model_is_costed():
-    from cnnlib.models import list_models
+def test_every_registered_model_has_a_row_and_records_fill_it():
+    from cnnlib.models import MODELS
 
-    section = results_page.model_cost_section()
-    for name in list_models():
-        assert f"| {name} (" in section
+    record = {
+        "model": "resnet18", "budget": "quick",
+        "settings": {"train_subset": 20000, "resize": 32, "width_divisor": 2, "epochs": 3,
+                     "optimizer": "sgd", "precision": "bf16"},
+        "final": {"val_acc": 0.8912}, "train_seconds": 151.2,
+        "hardware": {"cpu_model": "Test CPU", "cpu_count": 2, "torch": "2.x", "torch_threads": 2},
+    }
+    rows = results_page.model_rows([record])
+    section = results_page.models_section(rows)
+    for name, entry in MODELS.items():
+        assert f"| {name} | {entry.section} |" in section
+    [resnet] = [line for line in section.splitlines() if line.startswith("| resnet18 |")]
+    assert "20k imgs, 32 px, width ÷2, 3 ep, sgd, bf16 | 0.891 | 151 [^hw1]" in resnet
+    assert "[^hw1]: Test CPU (2 cores), torch 2.x, 2 threads" in section
+    assert results_page.render_plot(rows).startswith(b"\x89PNG")
