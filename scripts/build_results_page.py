@@ -93,7 +93,7 @@ def _hardware_key(hw: dict) -> str:
     return f"{device}, torch {hw.get('torch')}, {hw.get('torch_threads')} threads"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_cost(name: str, side: int) -> tuple[int, int]:
     """(parameters, FLOPs) of a registered model on one ``side``×``side`` image."""
     from cnnlib.models import get_model
