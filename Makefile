@@ -104,7 +104,8 @@ notebooks: setup
 	  echo "executing $$py"; \
 	  jupytext --to ipynb --update --quiet "$$py"; \
 	  CNNLIB_RUNS_DIR=$(CURDIR)/$(RUNS) \
-	    jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$${py%.py}.ipynb"; \
+	    jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
+	      --ExecutePreprocessor.record_timing=False "$${py%.py}.ipynb"; \
 	done
 	python scripts/build_results_page.py
 
