@@ -51,6 +51,8 @@ DEFAULT_SITE = HERE / ".d2l-site"
 #: d2l's FashionMNIST looks in '../data' relative to the working directory.
 RUN_DIR = HERE / ".d2l-run"
 TARGET_SPEEDUP = 3.0
+#: A 1-minute load average above this means other work competes for the CPU.
+BUSY_LOAD = 1.5
 SIDES = ("cnnlib", "d2l")
 
 
@@ -438,6 +440,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_json(args.result, result)
         return 0
     loads = {"before": load_average()}
+    if loads["before"] and loads["before"][0] > BUSY_LOAD:
+        print(f"warning: the 1-minute load average is {loads['before'][0]}: other programs "
+              "compete for the CPU, so both throughputs and their ratio are unreliable",
+              flush=True)
     results = {}
     for side in SIDES:
         print(f"training LeNet with {side} ...", flush=True)
