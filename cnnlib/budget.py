@@ -160,14 +160,27 @@ QUICK: dict[str, Budget] = {
     ),
     # Placeholders for chapter 8: sensible reductions until each section's author tunes them.
     "alexnet": replace(
-        FULL["alexnet"], budget="quick", placeholder=True, epochs=3, resize=96, width_divisor=4,
-        train_subset=10000, val_subset=2000, precision="bf16", note=_PLACEHOLDER,
-        extra={"input_size": 96},
+        # 67 px is just above AlexNet's minimum of 65: the 11x11/4 convolution and three
+        # 3x3/2 max-pools leave a 1x1 map of 64 channels for the dense layers.
+        FULL["alexnet"], budget="quick", epochs=4, resize=67, width_divisor=4,
+        optimizer="adam", lr=0.001, schedule="cosine", precision="bf16",
+        extra={"input_size": 67, "hidden_size": 1024},
+        note="dense layers 1024 wide instead of 4096 (hidden_size=1024): at 4096 they hold "
+             "17.0 of 17.3 million parameters and make every step 6x slower. 67 px keeps "
+             "every conv and pool; convs are 1/4 wide. Plain SGD at lr 0.01 is still at 0.52 "
+             "after 2 epochs; Adam with a cosine decay reaches about 0.89 after 4 epochs on "
+             "all 60000 images",
     ),
     "vgg11": replace(
-        FULL["vgg11"], budget="quick", placeholder=True, epochs=3, resize=64, width_divisor=8,
-        train_subset=10000, val_subset=2000, precision="bf16", note=_PLACEHOLDER,
-        extra={"input_size": 64},
+        # 32 px is VGG-11's minimum: its five blocks each halve the side, 32 -> 1.
+        FULL["vgg11"], budget="quick", epochs=3, resize=32,
+        optimizer="adam", lr=0.001, schedule="cosine", precision="bf16",
+        extra={"input_size": 32, "hidden_size": 1024},
+        note="the book's VGG-11 with channels / 4 (all eight convs, five blocks), fed 32 px "
+             "images, close to Fashion-MNIST's own 28, instead of 224: 49x less conv work. "
+             "Dense layers 1024 wide instead of 4096 (hidden_size=1024): 1.8 million "
+             "parameters instead of 17.9, and 4x faster steps. Adam with a cosine decay "
+             "reaches about 0.89 in 3 epochs",
     ),
     "nin": replace(
         # NiN's three stride-2 poolings after a stride-4 conv need at least 67 pixels.
@@ -179,16 +192,25 @@ QUICK: dict[str, Budget] = {
         train_subset=10000, val_subset=2000, precision="bf16", note=_PLACEHOLDER,
     ),
     "bn_lenet": replace(
-        FULL["bn_lenet"], budget="quick", placeholder=True, epochs=3,
-        train_subset=30000, note=_PLACEHOLDER,
+        FULL["bn_lenet"], budget="quick", epochs=5, lr=0.3, momentum=0.9, schedule="cosine",
+        note="the same settings as bn_lenet_scratch, so the two runs can be compared: the "
+             "layers compute the same arithmetic and reach the same accuracy (0.896)",
     ),
     "bn_lenet_scratch": replace(
-        FULL["bn_lenet_scratch"], budget="quick", placeholder=True, epochs=3,
-        train_subset=30000, note=_PLACEHOLDER,
+        FULL["bn_lenet_scratch"], budget="quick", epochs=5, lr=0.3, momentum=0.9,
+        schedule="cosine",
+        note="batch norm tolerates a 3x larger lr and momentum, and the cosine decay settles "
+             "the last epoch: all 60,000 images, half the epochs, about 0.896 (the book's 10 "
+             "epochs of plain SGD reach 0.846); about 40 s of one CPU core",
     ),
     "resnet18": replace(
-        FULL["resnet18"], budget="quick", placeholder=True, epochs=3, resize=64, width_divisor=4,
-        train_subset=10000, val_subset=2000, precision="bf16", note=_PLACEHOLDER,
+        # 64 px keeps every stage's output larger than 1x1 (64 -> 16 -> 8 -> 4 -> 2).
+        FULL["resnet18"], budget="quick", epochs=3, lr=0.1, momentum=0.9, schedule="cosine",
+        resize=64, width_divisor=4, precision="bf16",
+        note="all 18 layers and 4 stages, a quarter of the channels at 64 px: about 34x fewer "
+             "FLOPs, so 3 epochs over all 60,000 images fit in about 2 minutes with bf16 "
+             "(train with channels_last); batch norm lets SGD with momentum run at lr 0.1 with "
+             "a cosine decay: about 0.91",
     ),
 }
 
