@@ -175,7 +175,11 @@ class Trainer:
         num_batches = getattr(data, "num_train_batches", None)
         self._batches_per_epoch = num_batches
         total = None if num_batches is None else num_batches * (c.epochs - start)
-        bar = tqdm(total=total, unit="batch", disable=not c.progress, leave=True)
+        # At most one redraw a second: in a notebook each redraw is a message on the
+        # kernel's output channel, and thousands of them (a few minutes at tqdm's
+        # default 0.1 s) overflow its queue, so tools that read it afterwards (nbval)
+        # lose messages and time out.
+        bar = tqdm(total=total, unit="batch", disable=not c.progress, leave=True, mininterval=1.0)
         plot = self._live_plot(c.epochs)
         try:
             for epoch in range(start, c.epochs):
