@@ -72,14 +72,16 @@ browser-deps:
 lint: venv
 	ruff check .
 
+# Two pytest workers on two cores, one torch thread each: torch's default of one
+# thread per core in each worker oversubscribes the CPU and slows everything down.
 unit: setup
-	pytest tests/ -m "not browser" -n 2 -q
+	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 -q
 
 pairs: venv
 	python scripts/check_pairs.py chapters
 
 nbval: setup
-	pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope \
+	OMP_NUM_THREADS=1 pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters/ -q
 
 book: setup
