@@ -209,6 +209,9 @@ def test_run_layers_rejects_batches_and_models_without_net(model):
 
 
 def test_explorer_rejects_bad_inputs(model):
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        FeatureMapExplorer(torch.nn.Linear(784, 10), torch.zeros(3, 28, 28),
+                           torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
         FeatureMapExplorer(model, torch.zeros(3, 32, 32), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"labels must be \(3,\)"):

@@ -18,7 +18,13 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from cnnlib import data
-from cnnlib.viz.activations import Probe, class_probabilities, probe, stage_indices
+from cnnlib.viz.activations import (
+    Probe,
+    class_probabilities,
+    probe,
+    sequential_net,
+    stage_indices,
+)
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.feature_maps import ProbeFigure, show_conv_kernels
 from cnnlib.viz.kernels import as_image
@@ -192,6 +198,7 @@ class FeatureMapExplorer(Explorer):
                 wrong length, or an ``index`` outside ``0..N-1``.
         """
         self.model = trained_lenet() if model is None else model
+        sequential_net(self.model)  # fail early, with a clear message, for other models
         self.data_message = ""
         if images is None:
             try:
@@ -213,7 +220,8 @@ class FeatureMapExplorer(Explorer):
         self.images, self.labels = images, labels
         self.predicted = class_probabilities(self.model, images).argmax(dim=1)
         self.kernels = {i: layer.weight.detach().cpu().clone()
-                        for i, layer in enumerate(self.model.net) if isinstance(layer, nn.Conv2d)}
+                        for i, layer in enumerate(sequential_net(self.model))
+                        if isinstance(layer, nn.Conv2d)}
         options = ([("choose an example ...", NO_EXAMPLE)] if labels is None or self.data_message
                    else _example_options(labels, self.predicted))
         self.example = widgets.Dropdown(options=options, value=NO_EXAMPLE, description="examples",
