@@ -44,13 +44,17 @@ from cnnlib.budget import get_budget
 from cnnlib.checkpoint import read_checkpoint
 from cnnlib.data import LABELS, FashionMNIST, text_labels
 from cnnlib.models.lenet import WEIGHTS_PATH, LeNet, ModernLeNet, pretrained_lenet
+from cnnlib.records import save_run_record
 from cnnlib.train import Trainer, confusion_matrix, evaluate, predict
+from cnnlib.viz.activations import choose_examples, class_probabilities
+from cnnlib.viz.feature_maps import feature_map_gallery
 from cnnlib.viz.images import show_images
 from cnnlib.viz.training import (
     plot_confusion_matrix,
     plot_history,
     show_most_confident_mistakes,
 )
+from cnnlib.widgets.feature_maps import FeatureMapExplorer
 
 seed = setup(0)
 
@@ -173,6 +177,7 @@ print(budget.describe())
 data = FashionMNIST(**budget.data_kwargs())
 trainer = Trainer(budget.train_config())
 history = trainer.fit(model, data)
+save_run_record("lenet", budget, history, model)  # only under `make notebooks`
 
 # %% tags=["nbval-ignore-output"]
 history
@@ -257,6 +262,7 @@ print(modern_budget.describe())
 # %% tags=["nbval-ignore-output"]
 modern_data = FashionMNIST(**modern_budget.data_kwargs())
 modern_history = Trainer(modern_budget.train_config()).fit(modern, modern_data)
+save_run_record("modern_lenet", modern_budget, modern_history, modern)
 
 # %%
 modern_floor = 0.88 if modern_budget.budget == "quick" else 0.85
@@ -296,6 +302,46 @@ print(f"shipped LeNet: validation accuracy {pretrained_acc:.4f}")
 
 # %%
 assert pretrained_acc >= 0.85, pretrained_acc
+
+# %% [markdown]
+# ## Looking inside: the feature-map explorer
+#
+# What does the trained network compute for one picture? The explorer runs a test
+# image (or one you upload: it is turned grey, shrunk to 28 × 28 and inverted if its
+# background is light, because Fashion-MNIST garments are light on black) through the
+# shipped LeNet and draws every layer's output: the six maps of the first convolution,
+# their pooled versions, the sixteen maps of the second convolution, then the dense
+# layers as strips of bars, and finally the class probabilities. Below the picture are
+# the learned kernels of both convolutions. The menu offers one image per class and a
+# few that LeNet gets wrong; the slider reaches any of the 10,000 test images.
+
+# %% tags=["nbval-ignore-output"]
+feature_explorer = FeatureMapExplorer(model=pretrained)
+feature_explorer
+
+# %% [markdown]
+# The explorer keeps what it drew, so we can check it against a plain forward pass:
+# its probabilities are the softmax of the model's output for the same image.
+
+# %%
+X_probe = feature_explorer.input_image[None, None]  # (1, 1, 28, 28)
+with torch.no_grad():
+    reference = torch.softmax(pretrained(X_probe), dim=1)[0]
+assert torch.allclose(feature_explorer.probe.probs, reference, atol=1e-6)
+print("input:", feature_explorer.source)
+print("predicted:", LABELS[int(reference.argmax())])
+
+# %% [markdown]
+# The website cannot run the explorer, so here is its content for a few chosen test
+# images at once: three that LeNet classifies correctly and one it gets wrong. Each row
+# shows the image, the output of each convolution and pooling stage, and the class
+# probabilities (blue: right, red: wrong).
+
+# %%
+val_images, val_labels = data.val_images, data.val_labels  # (10000, 28, 28) uint8, (10000,)
+val_probs = class_probabilities(pretrained, val_images)  # (10000, 10)
+chosen = choose_examples(val_probs, val_labels, num_correct=3, num_wrong=1)
+feature_map_gallery(pretrained, val_images[chosen], val_labels[chosen])
 
 # %% [markdown]
 # ## Summary

@@ -29,6 +29,7 @@ from torch import nn
 from cnnlib.data import LABELS
 from cnnlib.viz.activations import Activation, Probe, probe, sequential_net, stage_indices
 from cnnlib.viz.bitmap_text import BitmapText
+from cnnlib.viz.common import NotebookFigure
 from cnnlib.viz.images import DIVERGING_CMAP, hide_axes, symmetric_limits
 
 #: Maps per mosaic row in the explorer's one-row-per-layer picture.
@@ -196,7 +197,7 @@ class ProbeFigure:
         self._width = width
         # Not cnnlib.viz.common.new_figure: with any layout engine set, even the
         # placeholder that set_layout_engine("none") leaves, savefig draws twice.
-        self.figure = fig = Figure(figsize=(width, height), layout="none")
+        self.figure = fig = NotebookFigure(figsize=(width, height), layout="none")
 
         def place(x: float, top: float, w: float, h: float, label: str) -> Axes:
             return fig.add_axes(
@@ -342,7 +343,7 @@ def show_conv_kernels(model: nn.Module, width: float = 7.2) -> Figure:
         pixel = min(0.09, usable / w_px)  # inches per kernel entry
         panels.append((i, conv, mosaic, w_px * pixel, h_px * pixel))
     fig_height = 2 * margin + sum(title_room + h + gap for *_, h in panels)
-    fig = Figure(figsize=(width, fig_height), layout="none")
+    fig = NotebookFigure(figsize=(width, fig_height), layout="none")
     top = margin
     for i, conv, mosaic, w, h in panels:
         c_out, c_in, kh, kw = conv.weight.shape
@@ -397,7 +398,7 @@ def feature_map_gallery(
     probs_width = 1.9  # wider than a panel: class names sit left of the bars
     width = scale * (ncols - 1) + probs_width + 0.9
     row_height = scale + label_room
-    fig = Figure(figsize=(width, row_height * n + 0.25), layout="none")
+    fig = NotebookFigure(figsize=(width, row_height * n + 0.25), layout="none")
     fig_height = row_height * n + 0.25
 
     def place(col_x: float, row: int, w: float, label: str) -> Axes:
