@@ -65,8 +65,7 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print("Fix: edit the .py, then `make notebooks` (or jupytext --to ipynb --update "
-              "--execute FILE.py)", file=sys.stderr)
+        print("Fix: edit the .py, then `make notebooks NB=chapters/FILE.py`", file=sys.stderr)
         return 1
     print(f"pairs: {len(sources)} notebook pairs hold the same cells")
     return 0
