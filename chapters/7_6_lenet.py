@@ -177,7 +177,7 @@ print(budget.describe())
 data = FashionMNIST(**budget.data_kwargs())
 trainer = Trainer(budget.train_config())
 history = trainer.fit(model, data)
-save_run_record("lenet", budget, history, model)  # only under `make notebooks`
+record = save_run_record("lenet", budget, history, model)  # only under `make notebooks`
 
 # %% tags=["nbval-ignore-output"]
 history
@@ -262,7 +262,7 @@ print(modern_budget.describe())
 # %% tags=["nbval-ignore-output"]
 modern_data = FashionMNIST(**modern_budget.data_kwargs())
 modern_history = Trainer(modern_budget.train_config()).fit(modern, modern_data)
-save_run_record("modern_lenet", modern_budget, modern_history, modern)
+record = save_run_record("modern_lenet", modern_budget, modern_history, modern)
 
 # %%
 modern_floor = 0.88 if modern_budget.budget == "quick" else 0.85

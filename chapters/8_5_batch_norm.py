@@ -418,7 +418,7 @@ print(budget.describe())
 # %% tags=["nbval-ignore-output"]
 data = FashionMNIST(**budget.data_kwargs())
 history = Trainer(budget.train_config()).fit(scratch, data)
-save_run_record("bn_lenet_scratch", budget, history, scratch)  # only under `make notebooks`
+record = save_run_record("bn_lenet_scratch", budget, history, scratch)  # make notebooks only
 
 # %%
 floor = 0.85 if budget.budget == "quick" else 0.846
@@ -439,7 +439,7 @@ print(concise_budget.describe())
 # %% tags=["nbval-ignore-output"]
 concise_data = FashionMNIST(**concise_budget.data_kwargs())
 concise_history = Trainer(concise_budget.train_config()).fit(concise, concise_data)
-save_run_record("bn_lenet", concise_budget, concise_history, concise)
+record = save_run_record("bn_lenet", concise_budget, concise_history, concise)
 
 # %%
 concise_floor = 0.85 if concise_budget.budget == "quick" else 0.846

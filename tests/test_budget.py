@@ -54,7 +54,7 @@ def test_every_model_has_both_budgets_and_quick_is_never_bigger():
         assert quick.epochs <= full.epochs and quick.width_divisor >= full.width_divisor
         assert (quick.resize or 28) <= (full.resize or 28)
         assert quick.changes(), f"quick {name} should reduce something"
-    assert not QUICK["lenet"].placeholder and not QUICK["modern_lenet"].placeholder
+    assert not [name for name, quick in QUICK.items() if quick.placeholder], "untuned budgets"
     for name, quick in QUICK.items():  # an untuned budget says so whenever it is shown
         assert ("placeholder" in describe(name, "quick")) == quick.placeholder, name
 
@@ -96,3 +96,10 @@ def test_quick_settings_build_working_models():
         side = b.resize or 28
         with torch.no_grad():
             assert model(torch.zeros(2, 1, side, side)).shape == (2, 10), name
+
+
+def test_describe_prints_the_model_arguments():
+    text = describe("nin", "quick")
+    assert "model arguments: init='kaiming', class_bias=1.0" in text
+    assert "model arguments" not in describe("lenet", "quick")
+    assert get_budget("nin", "quick").model_kwargs()["init"] == "kaiming"

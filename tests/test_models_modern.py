@@ -229,6 +229,43 @@ def test_nin_parameters_and_summary():
     ]
 
 
+def test_nin_default_init_is_d2ls_xavier_and_kaiming_is_he():
+    torch.manual_seed(0)
+    xavier, he = nin(width_divisor=4), nin(width_divisor=4, init="kaiming")
+    conv_x, conv_he = xavier.net[2][0], he.net[2][0]  # block 2's 5x5 conv: 24 -> 64
+    fan_in = conv_x.weight[0].numel()
+    # Xavier-uniform's bound is sqrt(6 / (fan_in + fan_out)); He-normal's std sqrt(2 / fan_in).
+    fan_out = conv_x.weight.shape[0] * conv_x.weight[0, 0].numel()
+    assert conv_x.weight.abs().max() <= (6 / (fan_in + fan_out)) ** 0.5
+    assert conv_he.weight.std().item() == pytest.approx((2 / fan_in) ** 0.5, rel=0.05)
+    assert torch.count_nonzero(conv_he.bias) == 0
+    assert torch.count_nonzero(conv_x.bias) > 0  # PyTorch's default biases are kept
+
+
+def test_nin_class_bias_makes_dead_classes_rarer():
+    model = nin(width_divisor=4, init="kaiming", class_bias=1.0)
+    assert model.class_block[4] is model.net[7][4]  # the conv in front of the last ReLU
+    assert torch.equal(model.class_block[4].bias, torch.ones(10))
+
+    def dead_classes(class_bias) -> int:
+        """Classes scored 0 for every image, summed over ten initialisations."""
+        X = torch.rand(16, 1, 112, 112, generator=torch.Generator().manual_seed(0))
+        total = 0
+        for seed in range(10):
+            torch.manual_seed(seed)
+            net = nin(width_divisor=4, init="kaiming", class_bias=class_bias).eval()
+            with torch.no_grad():
+                total += int((net(X) == 0).all(dim=0).sum())
+        return total
+
+    assert dead_classes(1.0) < dead_classes(None) / 2
+
+
+def test_nin_rejects_an_unknown_init():
+    with pytest.raises(ValueError, match="init must be one of"):
+        nin(init="he")
+
+
 # ---------------------------------------------------------------- GoogLeNet
 
 

@@ -13,6 +13,9 @@ from cnnlib.models.base import Classifier, divide_width, init_cnn
 INPUT_SIZE = 224
 """Image side length (pixels) the book feeds NiN: Fashion-MNIST resized to 224x224."""
 
+INITS = ("xavier", "kaiming")
+"""Weight initialisations NiN accepts: D2L's Xavier, or He (Kaiming) for ReLU networks."""
+
 BLOCK_CHANNELS = (96, 256, 384)
 """Output channels of the three NiN blocks before the classifier block."""
 
@@ -57,6 +60,12 @@ class NiN(Classifier):
         num_classes: size of the output (and channels of the last NiN block).
         in_channels: image channels (1 for Fashion-MNIST).
         block_channels: output channels of the first three NiN blocks.
+        init: ``'xavier'`` (D2L's choice, ``init_cnn``) or ``'kaiming'``: He's
+            initialisation for ReLU layers (normal, fan-in) with zero biases, which keeps
+            the image-dependent part of the signal from shrinking layer after layer.
+        class_bias: if set, the initial bias of the class block's last convolution;
+            a positive value makes it unlikely that a class starts dead (section 8.3).
+            ``None`` keeps PyTorch's default bias initialisation.
 
     Shapes:
         ``(N, in_channels, H, W)`` -> ``(N, num_classes)`` for any ``H, W >= 67``
@@ -68,8 +77,12 @@ class NiN(Classifier):
         num_classes: int = 10,
         in_channels: int = 1,
         block_channels: tuple[int, int, int] = BLOCK_CHANNELS,
+        init: str = "xavier",
+        class_bias: float | None = None,
     ) -> None:
         super().__init__()
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
         if len(block_channels) != 3:
             raise ValueError(f"NiN has 3 feature blocks, got block_channels={block_channels}")
         c1, c2, c3 = block_channels
@@ -86,10 +99,41 @@ class NiN(Classifier):
             nn.AdaptiveAvgPool2d((1, 1)),
             nn.Flatten(),
         )
-        self.net.apply(init_cnn)
+        if init == "xavier":
+            self.net.apply(init_cnn)
+        else:
+            self.net.apply(_init_kaiming)
+        if class_bias is not None:
+            # The class block's last convolution feeds the ReLU in front of the averaging.
+            # A positive bias lifts every class's map, so that a class rarely begins with
+            # a score of 0 for every image (and hence no gradient): it is not a guarantee,
+            # as a strongly negative weight draw can still outweigh it.
+            nn.init.constant_(self.class_block[4].bias, class_bias)
+
+    @property
+    def class_block(self) -> nn.Sequential:
+        """The last NiN block: one output channel per class, averaged into the scores."""
+        return self.net[7]
 
 
-def nin(num_classes: int = 10, width_divisor: int = 1, in_channels: int = 1) -> NiN:
-    """The book's NiN; ``width_divisor`` divides the first three blocks' channels."""
+def _init_kaiming(module: nn.Module) -> None:
+    """He initialisation for convolutions followed by ReLU, with zero biases."""
+    if isinstance(module, nn.Conv2d):
+        nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        nn.init.zeros_(module.bias)
+
+
+def nin(
+    num_classes: int = 10,
+    width_divisor: int = 1,
+    in_channels: int = 1,
+    init: str = "xavier",
+    class_bias: float | None = None,
+) -> NiN:
+    """The book's NiN; ``width_divisor`` divides the first three blocks' channels.
+
+    ``init`` and ``class_bias`` change only the starting weights (see :class:`NiN`);
+    the defaults are D2L's.
+    """
     channels = tuple(divide_width(c, width_divisor) for c in BLOCK_CHANNELS)
-    return NiN(num_classes, in_channels, channels)
+    return NiN(num_classes, in_channels, channels, init=init, class_bias=class_bias)

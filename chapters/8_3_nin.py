@@ -1,0 +1,421 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 8.3 Network in Network (NiN)
+#
+# Companion to D2L section 8.3,
+# [Network in Network (NiN)](https://d2l.ai/chapter_convolutional-modern/nin.html).
+#
+# AlexNet and VGG end in two enormous dense layers that hold almost all of their
+# parameters. Network in Network (Lin, Chen and Yan, 2014) removes them with two ideas.
+# Inside the network, every ordinary convolution is followed by 1 × 1 convolutions,
+# which act as a small dense network applied separately at each pixel. At the end, the
+# last block produces one channel per class and *global average pooling* turns each
+# channel into a class score. Here we check the first idea against section 7.4's
+# matrix-product view of the 1 × 1 convolution, build the NiN block and the network,
+# follow a 224 × 224 image through it, and count what global average pooling saves
+# compared with AlexNet and VGG, using the models themselves. Training NiN turns out to
+# be delicate, and we look at why before we train it on Fashion-MNIST under the quick
+# budget.
+
+# %% tags=["remove-cell"]
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+from torch import nn
+
+from cnnlib import ops, setup
+from cnnlib.budget import get_budget
+from cnnlib.data import LABELS, FashionMNIST
+from cnnlib.models import get_model
+from cnnlib.models import nin as lib
+from cnnlib.models.cost import count_flops, count_parameters
+from cnnlib.records import save_run_record
+from cnnlib.train import Trainer, predict
+from cnnlib.viz.architecture import show_architecture
+from cnnlib.viz.common import new_figure
+from cnnlib.viz.training import plot_history
+
+seed = setup(0)
+
+# %% [markdown]
+# ## The idea
+#
+# A convolutional layer slides a *linear* filter over the image: each output value is a
+# weighted sum of a window, followed by a nonlinearity. NiN's authors asked for a more
+# powerful detector at each position, a small multilayer perceptron instead of a single
+# linear filter, without losing the convolution's weight sharing. A 1 × 1 convolution
+# is exactly that: a dense layer that sees the channel vector of one pixel and is
+# applied with the same weights at every pixel. Two of them with ReLUs, after each
+# ordinary convolution, make up a *NiN block*.
+#
+# The second idea concerns the end of the network. AlexNet and VGG flatten the last
+# feature maps into one long vector and feed it to dense layers with 4096 units; those
+# layers hold most of the parameters and, with them, most of the risk of overfitting.
+# NiN's last block instead outputs as many channels as there are classes, and averages
+# each channel over all positions. No dense layer is left at all.
+
+# %% [markdown]
+# ## 1 × 1 convolutions are dense layers applied at every pixel
+#
+# Section 7.4 wrote a 1 × 1 convolution as one matrix product: lay the pixels out as
+# columns, and multiply by the $c_o \times c_i$ weight matrix. Seen per pixel, that is
+# a dense layer `nn.Linear(c_i, c_o)` applied to each pixel's channel vector. We check
+# it with a batch of four 5 × 5 images with three channels: move the channels to the
+# last axis (where `nn.Linear` expects its features), apply the dense layer, and move
+# them back.
+
+# %%
+conv = nn.Conv2d(3, 2, kernel_size=1)
+dense = nn.Linear(3, 2)
+with torch.no_grad():
+    dense.weight.copy_(conv.weight.reshape(2, 3))  # (c_o, c_i, 1, 1) -> (c_o, c_i)
+    dense.bias.copy_(conv.bias)
+
+X = torch.randn(4, 3, 5, 5)
+Y_conv = conv(X)
+Y_dense = dense(X.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # (N, H, W, c_i) -> (N, c_o, H, W)
+torch.testing.assert_close(Y_conv, Y_dense)
+# Section 7.4's matrix-product version, for the first image, plus the bias:
+Y_matmul = ops.corr2d_multi_in_out_1x1(X[0], conv.weight) + conv.bias.reshape(2, 1, 1)
+torch.testing.assert_close(Y_conv[0], Y_matmul)
+print("output shape:", tuple(Y_conv.shape))
+print("parameters: conv", count_parameters(conv), "= dense", count_parameters(dense))
+
+# %% [markdown]
+# The same 8 numbers (a 2 × 3 weight matrix and 2 biases) serve all 25 positions and
+# all 4 images. So a 1 × 1 convolution, a ReLU and another 1 × 1 convolution form a
+# two-layer perceptron that runs at every pixel: it mixes channels as freely as a
+# dense layer, but never mixes positions, and its cost in parameters does not grow
+# with the image.
+#
+# ## The NiN block
+#
+# A NiN block is one ordinary convolution, whose kernel size, stride and padding are
+# chosen by the caller, followed by two 1 × 1 convolutions with the same number of
+# channels, each convolution followed by a ReLU. D2L writes it with lazy layers; here
+# the input channels are stated, so the block has its weights as soon as it exists.
+
+
+# %%
+def nin_block(in_channels, out_channels, kernel_size, strides, padding):
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, strides, padding), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU())
+
+
+# %% [markdown]
+# `cnnlib.models.nin.nin_block` builds the same layers (with PyTorch's argument name
+# `stride`). Loaded with the same weights, both give the same output:
+
+# %%
+block = nin_block(1, 96, kernel_size=11, strides=4, padding=0)
+ours = lib.nin_block(1, 96, kernel_size=11, stride=4, padding=0)
+ours.load_state_dict(block.state_dict())
+X = torch.rand(2, 1, 224, 224)
+assert torch.equal(block(X), ours(X))
+print(ours)
+print("output shape:", tuple(ours(X).shape))
+
+# %% [markdown]
+# ## The NiN model
+#
+# NiN keeps AlexNet's skeleton: the first three blocks use AlexNet's window sizes
+# (11 × 11 with stride 4, then 5 × 5, then 3 × 3) and output channels (96, 256, 384),
+# each followed by a 3 × 3 max-pool with stride 2. Then comes dropout and a fourth
+# block with one output channel per class (10 for Fashion-MNIST). Global average
+# pooling (`nn.AdaptiveAvgPool2d((1, 1))`) averages each of those channels over its
+# 5 × 5 positions, and `Flatten` removes the two unit axes, leaving 10 scores per image.
+
+# %%
+net = lib.nin()
+show_architecture(net, (1, 1, 224, 224), title="NiN on 224×224 Fashion-MNIST")
+
+# %% [markdown]
+# The book's layer summary, at the book's input size of 224 × 224:
+
+# %%
+net.layer_summary((1, 1, 224, 224))
+
+# %% [markdown]
+# ## What global average pooling saves
+#
+# Global average pooling is just the mean over height and width, one number per
+# channel; it has no parameters at all:
+
+# %%
+X = torch.randn(2, 10, 5, 5)
+gap = nn.AdaptiveAvgPool2d((1, 1))
+torch.testing.assert_close(gap(X).flatten(1), X.mean(dim=(2, 3)))
+print(tuple(X.shape), "->", tuple(gap(X).flatten(1).shape), "with",
+      count_parameters(gap), "parameters")
+
+# %% [markdown]
+# Now the comparison, computed from the models of sections 8.1 and 8.2 at their
+# 224 × 224 input: all parameters, the share held by dense (`nn.Linear`) layers, and
+# FLOPs per image (`cnnlib.models.cost`; a FLOP is one multiplication or addition).
+# For VGG-11 we list both the original widths and the book's trained version with a
+# quarter of the channels, whose dense layers stay 4096 wide.
+
+
+# %%
+def dense_parameters(model):
+    return sum(count_parameters(layer) for layer in model.modules()
+               if isinstance(layer, nn.Linear))
+
+
+models = {
+    "AlexNet": get_model("alexnet"),
+    "VGG-11": get_model("vgg11"),
+    "VGG-11 (channels / 4)": get_model("vgg11", width_divisor=4),
+    "NiN": net,
+}
+print(f"{'model':<22}{'parameters':>13}{'in dense layers':>17}{'share':>7}{'GFLOPs':>8}")
+for name, model in models.items():
+    total, in_dense = count_parameters(model), dense_parameters(model)
+    flops = count_flops(model, (1, 1, 224, 224))
+    print(f"{name:<22}{total:>13,}{in_dense:>17,}{in_dense / total:>7.1%}{flops / 1e9:>8.2f}")
+
+# %% [markdown]
+# AlexNet keeps 92% of its parameters in its three dense layers, VGG-11 93% (and its
+# narrower version 99%). NiN has none, and about 2 million parameters in all: 23 times
+# fewer than AlexNet. The arithmetic tells a different story. NiN's 1 × 1 convolutions
+# run at every position of large feature maps (54 × 54 in the first block), so NiN
+# does nearly as many FLOPs as AlexNet: fewer parameters does not mean less compute.
+#
+# The same numbers as a picture, parameters split into convolutional and dense ones:
+
+# %%
+fig = new_figure(7.5, 2.8)
+ax = fig.add_subplot()
+names = list(models)
+conv_params = [(count_parameters(m) - dense_parameters(m)) / 1e6 for m in models.values()]
+dense_params = [dense_parameters(m) / 1e6 for m in models.values()]
+ax.barh(names, conv_params, color="#6fa8dc", label="convolutions")
+ax.barh(names, dense_params, left=conv_params, color="#93c47d", label="dense layers")
+for k, (c, d) in enumerate(zip(conv_params, dense_params, strict=True)):
+    ax.text(c + d + 1, k, f"{c + d:.1f} M", va="center", fontsize=8)
+ax.invert_yaxis()
+ax.set_xlim(0, 145)
+ax.set_xlabel("parameters (millions)")
+ax.legend(loc="lower right", fontsize=8)
+ax.set_title("Where the parameters are, at 224 × 224 input", fontsize=10)
+fig
+
+# %% [markdown]
+# Within NiN, the parameters sit in the convolutions with wide windows and many
+# channels; the third block's 3 × 3 convolution (256 to 384 channels) alone holds
+# almost half of them.
+
+# %%
+for name, p in net.named_parameters():
+    if name.endswith("weight"):
+        print(f"{name:<16}{str(tuple(p.shape)):<18}{p.numel():>9,}")
+
+# %% [markdown]
+# ## Why NiN is delicate to train
+#
+# NiN has no batch normalisation (that arrives in section 8.5), and D2L initialises
+# its convolutions with Xavier's rule, which was designed for layers without ReLU. A
+# ReLU zeroes about half of what passes through it, so with Xavier's weights the part
+# of the signal that depends on the image shrinks at every layer, while the biases keep
+# adding a part that is the same for every image. After eleven convolutions, what
+# reaches the class block is almost the same for all images.
+#
+# He's initialisation (Kaiming He and colleagues, 2015) doubles the weights' variance
+# to make up for the half that the ReLU removes. We measure both on untrained networks
+# of the size the quick budget trains (see below): for every convolution, how much a
+# channel's average output differs between 512 validation images, relative to its
+# typical size.
+
+# %%
+budget = get_budget("nin")
+side = budget.resize or 28
+val = FashionMNIST(resize=budget.resize, val_subset=512)
+X_val = val.val_images.unsqueeze(1).float() / 255  # (512, 1, side, side) in [0, 1]
+
+
+def probe(model):
+    """Per convolution, how much images differ, and the class scores, of ``model``."""
+    spread = {}
+
+    def record_spread(name):
+        def hook(layer, inputs, output):
+            per_image = output.mean(dim=(2, 3))  # (N, C): each channel's average per image
+            spread[name] = (per_image.std(dim=0).mean() / per_image.abs().mean()).item()
+        return hook
+
+    hooks = [layer.register_forward_hook(record_spread(name))
+             for name, layer in model.named_modules() if isinstance(layer, nn.Conv2d)]
+    with torch.no_grad():
+        scores = model.eval()(X_val)
+    for hook in hooks:
+        hook.remove()
+    return spread, scores
+
+
+xavier_spread, xavier_scores = probe(get_model("nin", width_divisor=budget.width_divisor))
+he_spread, he_scores = probe(get_model("nin", width_divisor=budget.width_divisor,
+                                       init="kaiming"))
+
+# %% tags=["nbval-ignore-output"]
+print(f"{'layer':<10}{'Xavier (D2L)':>14}{'He':>10}")
+for name in xavier_spread:
+    print(f"{name:<10}{xavier_spread[name]:>14.1%}{he_spread[name]:>10.1%}")
+
+# %% [markdown]
+# With Xavier's weights, the image-dependent part falls more than a hundredfold from
+# the first convolution to the class block; with He's it stays within the same order
+# of magnitude all the way.
+#
+# That matters because of where NiN ends. A ReLU unit whose input barely changes
+# between images is either on for all of them or off for all of them. For most units
+# that is only a waste, but the class block ends in a ReLU *before* the averaging: a
+# class whose channel is zero at every position of every image gets a score of 0, no
+# gradient, and is never predicted. It is *dead*, unless the layers below change
+# enough to wake it up. For each class, the fraction of the 512 images whose score is
+# exactly zero in the Xavier-initialised network:
+
+# %% tags=["nbval-ignore-output"]
+dead_fraction = (xavier_scores == 0).float().mean(dim=0)
+for label, fraction in zip(LABELS, dead_fraction.tolist(), strict=True):
+    print(f"{label:<12} {fraction:6.1%}")
+
+# %%
+first, last = list(xavier_spread.values())[0], list(xavier_spread.values())[-1]
+assert last < first / 100, xavier_spread
+assert min(he_spread.values()) > max(he_spread.values()) / 10, he_spread
+assert (dead_fraction == 1).any(), "expected at least one class dead at initialisation"
+
+# %% [markdown]
+# Softmax makes things worse at first. While the features do not yet tell the classes
+# apart, the live classes get a probability above their 10% share (their scores are
+# above the dead classes' 0), so the loss pushes their scores down as well, towards
+# death. Learning is a race between that pull and the lower layers learning features
+# that separate the classes. Plain SGD with the book's learning rate spends the first
+# part of training on a plateau (the book's curves show it), and in our tuning runs on
+# this machine, Xavier-initialised NiNs trained with Adam stalled between 0.70 and 0.82
+# validation accuracy.
+#
+# The quick budget therefore changes the starting point, not the architecture: He's
+# initialisation, and a bias of 1 in the class block's last convolution, which lifts
+# every class's map so that a class would need a strongly negative draw of weights to
+# start dead (`init="kaiming", class_bias=1.0`, the model arguments printed with the
+# budget below). He's weights alone do not prevent dead
+# classes: whether a class's channel starts positive still depends on the draw of its
+# weights, and in our runs with He's weights and PyTorch's default biases, one or two
+# classes were still never predicted after training. With the bias, none of the ten
+# classes is dead on our 512 images:
+
+# %%
+quick_spread, quick_scores = probe(get_model("nin", **budget.model_kwargs()))
+dead_classes = (quick_scores == 0).all(dim=0)
+print("classes dead at initialisation:", int(dead_classes.sum()))
+assert not dead_classes.any(), quick_scores
+
+# %% [markdown]
+# ## Training under the quick budget
+#
+# D2L trains NiN for 10 epochs at 224 × 224 with SGD at learning rate 0.05 and reaches
+# about 0.84 validation accuracy. At 1.5 GFLOPs per image that would take hours on a
+# 2-core CPU. The quick budget keeps all four NiN blocks and the global average
+# pooling and reduces the rest:
+
+# %%
+print(budget.describe())
+
+# %% [markdown]
+# Half the book's side means maps a quarter the size (26 × 26 after the first block
+# instead of 54 × 54), but the last pooling still leaves the class block a 2 × 2 map,
+# so global average pooling still averages over positions. (Below 99 pixels that map
+# would be 1 × 1.)
+
+# %%
+model = get_model("nin", **budget.model_kwargs())
+model.layer_summary((1, 1, side, side))
+print(f"{count_parameters(model):,} parameters, "
+      f"{count_flops(model, (1, 1, side, side)):,} FLOPs per {side}×{side} image")
+
+# %% [markdown]
+# `bf16` runs the convolutions in bfloat16 on CPUs that support it; `channels_last`
+# stores the images as height × width × channels, the layout those convolutions are
+# fastest in, so we switch it on together with `bf16`.
+
+# %% tags=["nbval-ignore-output"]
+data = FashionMNIST(**budget.data_kwargs())
+config = budget.train_config(channels_last=budget.precision == "bf16")
+history = Trainer(config).fit(model, data)
+record = save_run_record("nin", budget, history, model)  # only under `make notebooks`
+
+# %% [markdown]
+# The quick run must reach 0.85 validation accuracy; the full budget must beat the
+# book's 0.836.
+
+# %%
+floor = 0.85 if budget.budget == "quick" else 0.836
+assert history.stopped is None, history.stopped
+assert history.final()["val_acc"] >= floor, history
+print(f"NiN: validation accuracy is at least {floor:.3f}")
+
+# %% [markdown]
+# ## Learning curves
+
+# %%
+plot_history(history)
+
+# %% [markdown]
+# After training, every class is predicted for some validation images: none stayed
+# dead.
+
+# %% tags=["nbval-ignore-output"]
+probs, y_val = predict(model, data.val_batches())
+predicted = torch.bincount(probs.argmax(dim=1), minlength=len(LABELS))
+for label, count in zip(LABELS, predicted.tolist(), strict=True):
+    print(f"{label:<12} predicted {count:>5,} times")
+
+# %%
+assert (predicted > 0).all(), predicted
+
+# %% [markdown]
+# ## Summary
+#
+# * A 1 × 1 convolution is a dense layer applied to every pixel's channel vector with
+#   shared weights; stacking two after a convolution gives each position a small
+#   perceptron (the NiN block).
+# * NiN ends with a block that outputs one channel per class and global average
+#   pooling, so it needs no dense layers: about 2 million parameters instead of
+#   AlexNet's 47 million, for a similar amount of arithmetic.
+# * Without batch normalisation, the ReLU in front of the averaging can leave classes
+#   with a score of zero for every image; how the network is trained decides whether
+#   they recover.
+#
+# ## Exercises
+#
+# 1. Two 1 × 1 convolutions follow each ordinary convolution in a NiN block. Remove the
+#    ReLU between them: what does the pair compute then (section 7.4, exercise 4)?
+# 2. Compute by hand the parameters of the first NiN block (1 input channel, 96 output
+#    channels, 11 × 11 kernel) and compare with the table above.
+# 3. At which input sizes does NiN's last block see a 1 × 1 map? What is left for the
+#    3 × 3 convolution of that block to do then? Use `layer_summary` to check.
+# 4. Replace `nn.AdaptiveAvgPool2d` by `nn.AdaptiveMaxPool2d` in a copy of the quick
+#    model and train it with the same budget. Which works better, and why might
+#    averaging be the safer choice?
+# 5. Set `CNNLIB_BUDGET=full` (on a GPU) and compare the first epoch's loss with the
+#    quick run's: how long does plain SGD stay on the plateau?
