@@ -135,8 +135,10 @@ def models_section(rows: list[dict]) -> str:
         "Parameters and FLOPs are computed from the models at the input size the book "
         "uses (FLOPs count the multiply and the add of convolutions and dense layers, "
         "`cnnlib.models.cost`). Accuracies and times come from the run records in "
-        "`benchmarks/results/runs/`, which `make notebooks` writes when it executes the "
-        "sections; *quick* is what the website and CI run, *full* the book's settings.",
+        "`benchmarks/results/runs/`: `make notebooks` writes the *quick* ones (what the "
+        "website and CI run) when it executes the sections, and "
+        "`scripts/train_budget.py MODEL --budget full` the *full* ones (the book's "
+        "settings; \"no run yet\" means nobody has run them, most need a GPU).",
         "",
         "| model | section | input | parameters (M) | FLOPs (M) | quick budget | quick val acc "
         "| quick train time (s) | full val acc | D2L's 10-epoch acc |",
