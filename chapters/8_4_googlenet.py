@@ -221,7 +221,7 @@ def draw_inception(config, in_channels, costs, resolution):
         "#eeeeee", w=5.6)
     for k, (name, layers) in enumerate(branches.items()):
         x = 1.05 + 2.1 * k
-        ys = [3.95, 2.95] if len(layers) == 2 else [3.45]
+        ys = [3.95, 2.95] if len(layers) == 2 else [3.95]  # first stages side by side
         arrow(4.2, 4.6, x, ys[0] + 0.25)
         for y, text in zip(ys, layers, strict=True):
             box(x, y, text, "#fce5cd" if "pool" in text else "#cfe2f3")
