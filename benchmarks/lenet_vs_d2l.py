@@ -259,6 +259,7 @@ def prepare_d2l_root(run_dir: Path = RUN_DIR) -> Path:
     sees the files present and skips its download. d2l's ``FashionMNIST`` reads
     ``../data``, so the returned working directory is ``<run_dir>/work``.
     """
+    from cnnlib.atomic import atomic_write_bytes
     from cnnlib.data import EXPECTED, load_split
 
     raw = run_dir / "data" / "FashionMNIST" / "raw"
@@ -273,7 +274,7 @@ def prepare_d2l_root(run_dir: Path = RUN_DIR) -> Path:
             if digest != EXPECTED[name].sha256:
                 raise RuntimeError(f"rebuilt {name} has SHA-256 {digest}, expected "
                                    f"{EXPECTED[name].sha256}; the IDX writer is wrong")
-            _atomic_write(raw / name, contents[kind])
+            atomic_write_bytes(raw / name, contents[kind])
     work = run_dir / "work"
     work.mkdir(exist_ok=True)
     return work
@@ -286,24 +287,11 @@ def _sha256(path: Path) -> str | None:
 # ----------------------------------------------------------------------------- the record
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_json(path: Path, record: dict[str, Any]) -> None:
     """Write ``record`` as indented JSON, atomically."""
-    _atomic_write(Path(path), (json.dumps(record, indent=2) + "\n").encode())
+    from cnnlib.atomic import atomic_write_json
+
+    atomic_write_json(path, record)
 
 
 def hardware_info() -> dict[str, Any]:

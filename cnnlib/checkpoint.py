@@ -16,12 +16,13 @@ file where a good one used to be.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from cnnlib.atomic import atomic_open
 
 FORMAT = "cnnlib-checkpoint-v1"
 
@@ -47,34 +48,14 @@ def describe_architecture(model: nn.Module) -> dict[str, Any]:
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save(obj, path)`` through a temporary file and ``os.replace``.
+    """``torch.save(obj, path)`` through :func:`cnnlib.atomic.atomic_open`.
 
     Returns:
         The path written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory as the target, so os.replace is an atomic rename on one filesystem.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, _readable_mode())  # mkstemp makes 0600; weights are meant to be shared
-        os.replace(tmp_name, path)
-    except BaseException:
-        # Also on KeyboardInterrupt: never leave the temporary file behind.
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _readable_mode() -> int:
-    """0666 minus the process umask: the mode ``open()`` would have given the file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+    with atomic_open(path, "wb") as handle:
+        torch.save(obj, handle)
+    return Path(path)
 
 
 def save_weights(path: str | os.PathLike, model: nn.Module) -> Path:

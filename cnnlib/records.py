@@ -13,12 +13,13 @@ import dataclasses
 import json
 import os
 import platform
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from cnnlib.atomic import atomic_write_json
 
 RUNS_DIR_ENV = "CNNLIB_RUNS_DIR"
 
@@ -47,25 +48,6 @@ def hardware_info(device: torch.device | str | None = None) -> dict[str, Any]:
     if device is not None and device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
-
-
-def write_json_atomic(path: str | Path, record: dict[str, Any]) -> Path:
-    """Write ``record`` as JSON so that a crash never leaves a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def save_run_record(
@@ -111,7 +93,7 @@ def save_run_record(
         "hardware": hardware_info(device),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    return write_json_atomic(Path(runs_dir) / f"{name}_{budget.budget}.json", record)
+    return atomic_write_json(Path(runs_dir) / f"{name}_{budget.budget}.json", record)
 
 
 def load_run_records(runs_dir: str | Path) -> list[dict[str, Any]]:

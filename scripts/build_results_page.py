@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,13 +196,6 @@ def build_page() -> tuple[str, bytes]:
     return "\n\n".join(sections) + "\n", render_plot(rows)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
@@ -220,8 +211,10 @@ def main(argv: list[str]) -> int:
             return 1
         print(f"{PAGE.relative_to(ROOT)} and its plot match their records")
         return 0
-    _write_atomic(PAGE, page.encode())
-    _write_atomic(PLOT, plot)
+    from cnnlib.atomic import atomic_write_bytes  # like cnnlib.models: only when needed
+
+    atomic_write_bytes(PAGE, page.encode())
+    atomic_write_bytes(PLOT, plot)
     print(f"wrote {PAGE.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
     return 0
 

@@ -24,17 +24,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import json
 import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
 
 from cnnlib import setup
+from cnnlib.atomic import atomic_write_json
 from cnnlib.checkpoint import save_weights
 from cnnlib.data import FashionMNIST
 from cnnlib.models.lenet import WEIGHTS_PATH, LeNet
@@ -85,20 +84,6 @@ def git_commit() -> str | None:
     return result.stdout.strip()
 
 
-def write_json(path: Path, record: dict) -> None:
-    """Atomic JSON write: a temporary file in the same folder, then os.replace."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, indent=2)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup(args.seed)
@@ -135,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": git_commit(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    write_json(weights.with_suffix(".json"), record)
+    atomic_write_json(weights.with_suffix(".json"), record)
     print(f"wrote {weights} ({weights.stat().st_size / 1024:.0f} KiB), "
           f"val acc {record['val_acc']:.4f}")
     return 0

@@ -1,7 +1,6 @@
 """Run records: written only when asked, atomically, with what the results page needs."""
 
 import json
-import os
 
 import pytest
 import torch
@@ -50,13 +49,3 @@ def test_empty_history_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no epochs"):
         records.save_run_record("lenet", get_budget("lenet"), History(), nn.Linear(1, 1),
                                 runs_dir=tmp_path)
-
-
-def test_failed_write_leaves_nothing_behind(monkeypatch, tmp_path):
-    def broken_replace(src, dst):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        records.write_json_atomic(tmp_path / "x.json", {"a": 1})
-    assert list(tmp_path.iterdir()) == []

@@ -176,7 +176,7 @@ def test_checkpoint_round_trip(tmp_path):
     load_weights(fresh, path)
     for (name, a), b in zip(model.state_dict().items(), fresh.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
-    assert not list(tmp_path.glob("*.tmp")), "no temporary file may be left behind"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name], "no temporary file left behind"
 
 
 def test_resume_continues_the_same_run(tmp_path):

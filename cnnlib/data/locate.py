@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from cnnlib.atomic import atomic_write_bytes
 from cnnlib.data.idx import (
     EXPECTED,
     IdxError,
@@ -236,38 +237,10 @@ def _write_cache(cache: Path, found: dict[str, bytes]) -> None:
     try:
         cache.mkdir(parents=True, exist_ok=True)
         for name, data in found.items():
-            _atomic_write(cache / name, data)
+            atomic_write_bytes(cache / name, data)
     except OSError as err:
         warnings.warn(f"Fashion-MNIST: could not write the cache {cache} ({err}); "
                       "loading from the source folder each time instead", stacklevel=5)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
-
-    The bytes go to a temporary file in the same folder (same filesystem, so the
-    rename is atomic), are flushed to disk, and only then renamed over ``path``.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # mkstemp creates the file private (0600); a cache is ordinary readable data.
-            os.fchmod(f.fileno(), 0o644)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    # Persist the rename itself; not every platform lets a folder be opened for this.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def _download(train: bool, specs: tuple[IdxSpec, ...], cache: Path) -> dict[str, bytes]:
