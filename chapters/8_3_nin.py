@@ -356,12 +356,11 @@ print(f"{count_parameters(model):,} parameters, "
 # %% [markdown]
 # `bf16` runs the convolutions in bfloat16 on CPUs that support it; `channels_last`
 # stores the images as height × width × channels, the layout those convolutions are
-# fastest in, so we switch it on together with `bf16`.
+# fastest in, so the budget switches it on together with `bf16`.
 
 # %% tags=["nbval-ignore-output"]
 data = FashionMNIST(**budget.data_kwargs())
-config = budget.train_config(channels_last=budget.precision == "bf16")
-history = Trainer(config).fit(model, data)
+history = Trainer(budget.train_config()).fit(model, data)
 record = save_run_record("nin", budget, history, model)  # only under `make notebooks`
 
 # %% [markdown]

@@ -56,15 +56,17 @@ class Budget:
     val_subset: int | None = None  # validation images used; None = all 10000
     width_divisor: int = 1  # conv channels divided by this (the builders' width_divisor)
     precision: str = "fp32"  # see TrainConfig.precision
+    channels_last: bool = False  # NHWC layout; pays off with bf16 convolutions on the CPU
     placeholder: bool = False  # True: quick values not yet tuned by the section's author
     note: str = ""  # why the quick settings are what they are
     extra: dict[str, Any] = field(default_factory=dict)  # model-builder arguments, if any
 
     def train_config(self, **overrides: Any) -> TrainConfig:
-        """A :class:`TrainConfig` with this budget's epochs, optimizer and precision."""
+        """A :class:`TrainConfig` with this budget's epochs, optimizer, precision and layout."""
         settings = dict(
             epochs=self.epochs, lr=self.lr, optimizer=self.optimizer, momentum=self.momentum,
             weight_decay=self.weight_decay, schedule=self.schedule, precision=self.precision,
+            channels_last=self.channels_last,
         )
         return TrainConfig(**{**settings, **overrides})
 
@@ -186,6 +188,7 @@ QUICK: dict[str, Budget] = {
         # 112 px leaves the class block a 2x2 map to average (below 99 px it is 1x1).
         FULL["nin"], budget="quick", epochs=6, resize=112, width_divisor=4,
         optimizer="adam", lr=0.002, schedule="cosine", precision="bf16",
+        channels_last=True,
         extra={"init": "kaiming", "class_bias": 1.0},
         note="all four NiN blocks and the global average pooling, a quarter of the channels "
              "at 112 px. With D2L's Xavier init, classes whose score is 0 for every image "
@@ -197,6 +200,7 @@ QUICK: dict[str, Budget] = {
         # 64 px: the five stages halve the side five times, leaving 2x2 maps for b5.
         FULL["googlenet"], budget="quick", epochs=4, resize=64, width_divisor=4,
         optimizer="adam", lr=0.002, schedule="cosine", precision="bf16",
+        channels_last=True,
         note="all five stages and nine Inception blocks with their branch ratios, a quarter "
              "of every channel count at 64 px: 33x fewer FLOPs per image than the book's "
              "96 px network. Adam with a cosine decay reaches about 0.87 in 3 epochs and "
@@ -218,6 +222,7 @@ QUICK: dict[str, Budget] = {
         # 64 px keeps every stage's output larger than 1x1 (64 -> 16 -> 8 -> 4 -> 2).
         FULL["resnet18"], budget="quick", epochs=3, lr=0.1, momentum=0.9, schedule="cosine",
         resize=64, width_divisor=4, precision="bf16",
+        channels_last=True,
         note="all 18 layers and 4 stages, a quarter of the channels at 64 px: about 34x fewer "
              "FLOPs, so 3 epochs over all 60,000 images fit in about 2 minutes with bf16 "
              "(train with channels_last); batch norm lets SGD with momentum run at lr 0.1 with "

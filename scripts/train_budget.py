@@ -8,8 +8,8 @@ a GPU) without re-executing, and so rewriting, the published notebooks::
     make results          # the new records appear on the results page
 
 Each model is trained exactly as its section's training cell does: the budget's
-data reductions, model arguments, optimizer, schedule and precision, channels-last
-memory layout under mixed precision. The record goes to
+data reductions, model arguments, optimizer, schedule, precision and memory layout
+(all from ``Budget.train_config``). The record goes to
 ``benchmarks/results/runs/<model>_<budget>.json`` (``--runs-dir`` to change),
 written atomically, with the hardware it ran on. A run that stops early (NaN loss,
 Ctrl-C) is reported and not recorded.
@@ -58,8 +58,7 @@ def train_one(name: str, budget_name: str, runs_dir: Path, device: str, seed: in
     setup(seed)
     data = FashionMNIST(**budget.data_kwargs())
     model = get_model(name, **budget.model_kwargs())
-    mixed = budget.precision != "fp32"  # channels_last pays off under bf16 / amp only
-    config = budget.train_config(channels_last=mixed, device=device, live_plot=False)
+    config = budget.train_config(device=device, live_plot=False)
     start = time.perf_counter()
     trainer = Trainer(config)
     history = trainer.fit(model, data)

@@ -103,3 +103,12 @@ def test_describe_prints_the_model_arguments():
     assert "model arguments: init='kaiming', class_bias=1.0" in text
     assert "model arguments" not in describe("lenet", "quick")
     assert get_budget("nin", "quick").model_kwargs()["init"] == "kaiming"
+
+
+def test_train_config_carries_the_memory_layout():
+    for table in (QUICK, FULL):
+        for name, budget in table.items():
+            assert budget.train_config().channels_last is budget.channels_last, name
+    assert QUICK["resnet18"].train_config().channels_last
+    assert not FULL["resnet18"].train_config().channels_last
+    assert not QUICK["resnet18"].train_config(channels_last=False).channels_last
