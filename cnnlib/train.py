@@ -10,7 +10,9 @@ reader can follow it; what it adds around that loop is what a notebook needs:
 * a checkpoint after every epoch (atomic), and ``fit(..., resume=True)`` that
   continues the same run: shuffling and dropout are reseeded per epoch from
   ``seed``, so a resumed run repeats an uninterrupted one exactly;
-* a NaN/inf loss or Ctrl-C ends training with a message and keeps the history.
+* a NaN/inf loss or Ctrl-C ends training with a message and keeps the history;
+* ``split_batch=k`` on a CPU trains each batch as k slices on k threads, the
+  same step computed faster for small models (see :mod:`cnnlib.parallel`).
 
 ``data`` is anything with ``train_batches(shuffle, generator)`` and
 ``val_batches()`` yielding ``(X, y)`` with ``X`` float ``(B, C, H, W)`` and
@@ -38,6 +40,7 @@ from cnnlib.checkpoint import load_weights, save_checkpoint
 from cnnlib.device import DEVICES, autocast, resolve_device, to_device
 from cnnlib.evaluate import confusion_matrix, evaluate, predict
 from cnnlib.history import History
+from cnnlib.parallel import SlicedStep, check_splittable
 
 __all__ = [
     "TrainConfig",
@@ -78,6 +81,7 @@ class TrainConfig:
     device: str = "auto"  # 'auto' = CUDA, else MPS, else CPU; or name one of them
     precision: str = "fp32"  # 'fp32'; 'bf16' autocast (fast on AVX-512 CPUs); 'amp' = CUDA fp16
     channels_last: bool = False  # NHWC layout: faster convolutions under bf16/amp
+    split_batch: int = 1  # CPU: cut each batch into this many slices, one thread each (parallel.py)
     checkpoint: str | Path | None = None  # written after every epoch when set; resume reads it
     live_plot: bool = True  # one loss/accuracy figure redrawn in place (notebooks only)
     progress: bool = True  # tqdm bar plus one summary line per epoch
@@ -96,6 +100,12 @@ class TrainConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        if (
+            isinstance(self.split_batch, bool)
+            or not isinstance(self.split_batch, int)
+            or self.split_batch < 1
+        ):
+            raise ValueError(f"split_batch must be a positive int, got {self.split_batch!r}")
         if self.momentum < 0 or self.weight_decay < 0:
             raise ValueError(
                 f"momentum and weight_decay must be >= 0, got {self.momentum}, {self.weight_decay}"
@@ -160,6 +170,7 @@ class Trainer:
             Ctrl-C) the history so far is returned and ``history.stopped`` says why.
         """
         c = self.config
+        check_splittable(model, self.device, c.split_batch)  # before any work is done
         model.to(self.device)
         if c.channels_last:
             model.to(memory_format=torch.channels_last)
@@ -242,6 +253,13 @@ class Trainer:
         }
 
     def _train_batches(self, model, batches, optimizer, scaler, epoch, bar, plot):
+        if self.config.split_batch == 1:
+            return self._train_pass(model, batches, optimizer, scaler, epoch, bar, plot, None)
+        c = self.config
+        with SlicedStep(model, c.split_batch, self.device, c.precision) as sliced:
+            return self._train_pass(model, batches, optimizer, scaler, epoch, bar, plot, sliced)
+
+    def _train_pass(self, model, batches, optimizer, scaler, epoch, bar, plot, sliced):
         c, device = self.config, self.device
         model.train()
         loss_sum = torch.zeros((), device=device)
@@ -257,9 +275,15 @@ class Trainer:
                 for group in optimizer.param_groups:
                     group["lr"] = c.lr * 0.5 * (1.0 + math.cos(math.pi * done))
             X, y = to_device(X, y, device, c.channels_last)
-            with autocast(device, c.precision):
-                y_hat = model(X)
-                loss = F.cross_entropy(y_hat, y)
+            if sliced is not None:
+                # Forward and backward already happen here, slice by slice; the check
+                # below still comes before the optimizer step.
+                optimizer.zero_grad(set_to_none=True)
+                loss, y_hat = sliced.forward_backward(X, y)
+            else:
+                with autocast(device, c.precision):
+                    y_hat = model(X)
+                    loss = F.cross_entropy(y_hat, y)
             bad = ~torch.isfinite(loss.detach())
             if device.type == "cpu":
                 # On the CPU a check costs nothing, and we can stop before the bad step.
@@ -273,11 +297,14 @@ class Trainer:
                         where = f"one of batches {checked + 1}..{i + 1}"
                         raise _Stop(self._nan_message(epoch, where, loss))
                     checked = i + 1
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is None:
+            if sliced is not None:
+                optimizer.step()
+            elif scaler is None:
+                optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
             else:
+                optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()

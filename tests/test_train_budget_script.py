@@ -2,12 +2,12 @@
 
 import importlib.util
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from synthetic_data import TensorBatches
 
 from cnnlib.budget import QUICK
 
@@ -22,25 +22,12 @@ def script():
     return module
 
 
-class TinyFashion:
+class TinyFashion(TensorBatches):
     """Fashion-MNIST's interface over 64 random 28x28 images (no files needed)."""
 
     def __init__(self, batch_size=128, resize=None, train_subset=None, val_subset=None):
         g = torch.Generator().manual_seed(0)
-        self.X, self.y = torch.rand(64, 1, 28, 28, generator=g), torch.arange(64) % 10
-        self.batch_size = 16
-
-    @property
-    def num_train_batches(self):
-        return math.ceil(len(self.y) / self.batch_size)
-
-    def train_batches(self, shuffle=True, generator=None):
-        order = torch.randperm(len(self.y), generator=generator)
-        for idx in order.split(self.batch_size):
-            yield self.X[idx], self.y[idx]
-
-    def val_batches(self):
-        yield self.X, self.y
+        super().__init__(torch.rand(64, 1, 28, 28, generator=g), torch.arange(64) % 10, 16)
 
 
 def test_a_run_is_trained_with_the_budget_and_recorded(script, monkeypatch, tmp_path, capsys):
