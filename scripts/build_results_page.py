@@ -54,6 +54,10 @@ def lenet_benchmark_section(record: dict) -> str:
         f"| cnnlib | {_fmt_int(ours['images_per_s'])} | {ours['val_acc']:.3f} |",
         f"| d2l 1.0.3 | {_fmt_int(theirs['images_per_s'])} | {theirs['val_acc']:.3f} |",
         "",
+        *(
+            [f"How cnnlib runs it: {ours['execution']}.", ""]
+            if ours.get("execution") else []
+        ),
         f"**Speedup: {record['speedup']:.2f}×** (target ≥ {target['speedup_at_least']}×: "
         f"{verdict}); cnnlib's accuracy is {accuracy} "
         f"({record['accuracy_gap']:+.3f}).",

@@ -22,7 +22,7 @@ def test_benchmark_numbers_come_from_the_record():
         "date": "2026-01-01T00:00:00+00:00",
         "config": {"epochs": 1, "batch_size": 128, "lr": 0.1, "optimizer": "SGD", "init": "x"},
         "throughput_measure": "images per second",
-        "cnnlib": {"images_per_s": 31234.5, "val_acc": 0.7512},
+        "cnnlib": {"images_per_s": 31234.5, "val_acc": 0.7512, "execution": "two slices"},
         "d2l": {"images_per_s": 9876.0, "val_acc": 0.7401},
         "speedup": 31234.5 / 9876.0,
         "accuracy_gap": 0.7512 - 0.7401,
@@ -35,6 +35,7 @@ def test_benchmark_numbers_come_from_the_record():
     assert "| d2l 1.0.3 | 9,876 | 0.740 |" in section
     assert f"**Speedup: {record['speedup']:.2f}×**" in section
     assert "Test CPU" in section
+    assert "How cnnlib runs it: two slices." in section
 
 
 def test_every_registered_model_has_a_row_and_records_fill_it():
