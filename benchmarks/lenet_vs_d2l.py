@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -308,26 +307,17 @@ def write_json(path: Path, record: dict[str, Any]) -> None:
 
 
 def hardware_info() -> dict[str, Any]:
-    """CPU model, core counts, torch version and threads, Python and OS."""
+    """What a run record says about the machine, plus usable CPUs, CUDA and the OS."""
     import torch
 
-    model = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": usable,
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
+    from cnnlib.records import hardware_info as run_record_hardware
+
+    info = run_record_hardware()
+    del info["device"], info["gpu"]  # a benchmark has no single device: each side has its own
+    info["cpus_usable"] = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    info["platform"] = platform.platform()
+    return info
 
 
 def load_average() -> list[float] | None:
