@@ -27,8 +27,6 @@ numbers, so :func:`check_splittable` refuses models with them:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import torch
@@ -37,11 +35,17 @@ from torch.nn import functional as F
 
 from cnnlib.device import autocast
 
-__all__ = ["SlicedStep", "check_splittable", "threads_per_slice"]
+__all__ = ["SlicedStep", "check_slice_count", "check_splittable", "threads_per_slice"]
 
 #: Layers whose output for one example depends on the rest of the batch, or on
 #: the order in which random numbers are drawn.
 _UNSPLITTABLE = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd)
+
+
+def check_slice_count(slices: object) -> None:
+    """Raise ``ValueError`` unless ``slices`` is a positive int (``TrainConfig.split_batch``)."""
+    if isinstance(slices, bool) or not isinstance(slices, int) or slices < 1:
+        raise ValueError(f"split_batch must be a positive int, got {slices!r}")
 
 
 def check_splittable(model: nn.Module, device: torch.device, slices: int) -> None:
@@ -53,8 +57,7 @@ def check_splittable(model: nn.Module, device: torch.device, slices: int) -> Non
             whole batch at once anyway).
         slices: how many slices each batch is cut into (1 = no splitting).
     """
-    if isinstance(slices, bool) or not isinstance(slices, int) or slices < 1:
-        raise ValueError(f"split_batch must be a positive int, got {slices!r}")
+    check_slice_count(slices)
     if slices == 1:
         return
     if device.type != "cpu":
@@ -83,17 +86,6 @@ def threads_per_slice(slices: int) -> int:
     return max(1, torch.get_num_threads() // slices)
 
 
-@contextlib.contextmanager
-def _intra_op_threads(count: int) -> Iterator[None]:
-    """Set PyTorch's intra-op thread count for the block, then put it back."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class SlicedStep:
     """Forward and backward passes of one batch, run as ``slices`` concurrent slices.
 
@@ -116,21 +108,18 @@ class SlicedStep:
         self.model, self.slices = model, slices
         self.device, self.precision = device, precision
         self._pool: ThreadPoolExecutor | None = None
-        self._threads: contextlib.AbstractContextManager | None = None
+        self._threads_before = 0  # PyTorch's intra-op thread count, put back on exit
 
     def __enter__(self) -> SlicedStep:
-        self._threads = _intra_op_threads(threads_per_slice(self.slices))
-        self._threads.__enter__()
+        self._threads_before = torch.get_num_threads()
+        torch.set_num_threads(threads_per_slice(self.slices))
         self._pool = ThreadPoolExecutor(self.slices - 1, thread_name_prefix="cnnlib-slice")
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-        if self._threads is not None:
-            self._threads.__exit__(*exc_info)
-            self._threads = None
+        self._pool.shutdown(wait=True)
+        self._pool = None
+        torch.set_num_threads(self._threads_before)
 
     def forward_backward(self, X: torch.Tensor, y: torch.Tensor) -> tuple[Tensor, Tensor]:
         """Accumulate the batch-mean cross-entropy's gradient into the parameters' ``.grad``.

@@ -40,7 +40,7 @@ from cnnlib.checkpoint import load_weights, save_checkpoint
 from cnnlib.device import DEVICES, autocast, resolve_device, to_device
 from cnnlib.evaluate import confusion_matrix, evaluate, predict
 from cnnlib.history import History
-from cnnlib.parallel import SlicedStep, check_splittable
+from cnnlib.parallel import SlicedStep, check_slice_count, check_splittable
 
 __all__ = [
     "TrainConfig",
@@ -100,12 +100,7 @@ class TrainConfig:
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        if (
-            isinstance(self.split_batch, bool)
-            or not isinstance(self.split_batch, int)
-            or self.split_batch < 1
-        ):
-            raise ValueError(f"split_batch must be a positive int, got {self.split_batch!r}")
+        check_slice_count(self.split_batch)
         if self.momentum < 0 or self.weight_decay < 0:
             raise ValueError(
                 f"momentum and weight_decay must be >= 0, got {self.momentum}, {self.weight_decay}"
@@ -275,10 +270,10 @@ class Trainer:
                 for group in optimizer.param_groups:
                     group["lr"] = c.lr * 0.5 * (1.0 + math.cos(math.pi * done))
             X, y = to_device(X, y, device, c.channels_last)
+            optimizer.zero_grad(set_to_none=True)
             if sliced is not None:
-                # Forward and backward already happen here, slice by slice; the check
+                # Forward and backward both happen here, slice by slice; the check
                 # below still comes before the optimizer step.
-                optimizer.zero_grad(set_to_none=True)
                 loss, y_hat = sliced.forward_backward(X, y)
             else:
                 with autocast(device, c.precision):
@@ -297,17 +292,14 @@ class Trainer:
                         where = f"one of batches {checked + 1}..{i + 1}"
                         raise _Stop(self._nan_message(epoch, where, loss))
                     checked = i + 1
-            if sliced is not None:
-                optimizer.step()
-            elif scaler is None:
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-            else:
-                optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:  # CUDA only, so never together with slices
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
+            else:
+                if sliced is None:
+                    loss.backward()
+                optimizer.step()
             n = y.shape[0]
             loss_sum += loss.detach().float() * n
             correct += (y_hat.detach().argmax(dim=1) == y).sum()
