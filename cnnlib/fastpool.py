@@ -31,6 +31,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from cnnlib.ops import as_pair
+
 __all__ = ["AvgPool2d", "avg_pool_2x2"]
 
 
@@ -82,18 +84,16 @@ class AvgPool2d(nn.AvgPool2d):
     """``nn.AvgPool2d`` with a faster CPU path for the 2x2, stride-2 case (see module doc)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self._is_2x2_stride_2() and _fast_path_applies(x):
-            return _AvgPool2x2.apply(x)
+        if self._is_2x2_stride_2():
+            return avg_pool_2x2(x)
         return super().forward(x)
 
     def _is_2x2_stride_2(self) -> bool:
-        def pair(v):
-            return (v, v) if isinstance(v, int) else tuple(v)
-
+        stride = self.kernel_size if self.stride is None else self.stride
         return (
-            pair(self.kernel_size) == (2, 2)
-            and pair(self.stride if self.stride is not None else self.kernel_size) == (2, 2)
-            and pair(self.padding) == (0, 0)
+            as_pair(self.kernel_size, "kernel_size") == (2, 2)
+            and as_pair(stride, "stride") == (2, 2)
+            and as_pair(self.padding, "padding") == (0, 0)
             and not self.ceil_mode
             and self.divisor_override is None
         )
