@@ -37,6 +37,7 @@ from cnnlib.atomic import atomic_write_json
 from cnnlib.checkpoint import save_weights
 from cnnlib.data import FashionMNIST
 from cnnlib.models.lenet import WEIGHTS_PATH, LeNet
+from cnnlib.records import cpu_model
 from cnnlib.train import TrainConfig, Trainer
 
 
@@ -55,24 +56,13 @@ def hardware(device: torch.device) -> dict[str, object]:
     info: dict[str, object] = {
         "device": device.type,
         "machine": platform.machine(),
-        "processor": cpu_name(),
+        "processor": cpu_model(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo on Linux, else what platform reports."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def git_commit() -> str | None:

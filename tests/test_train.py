@@ -10,6 +10,7 @@ import math
 
 import pytest
 import torch
+from synthetic_data import TensorBatches
 from torch import nn
 from torch.nn import functional as F
 
@@ -39,26 +40,19 @@ def make_images(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch
     return X, y
 
 
-class TensorData:
-    """The data-module interface the Trainer uses, over in-memory tensors."""
+class TensorData(TensorBatches):
+    """Noisy 8x8 images in batches of 32; counts its training passes."""
 
     def __init__(self, n_train: int = 192, n_val: int = 72, batch_size: int = 32) -> None:
         g = torch.Generator().manual_seed(1)
-        self.X, self.y = make_images(n_train, g)
-        self.X_val, self.y_val = make_images(n_val, g)
-        self.batch_size = batch_size
+        X, y = make_images(n_train, g)
+        X_val, y_val = make_images(n_val, g)
+        super().__init__(X, y, batch_size, X_val, y_val)
         self.train_calls = 0
-
-    @property
-    def num_train_batches(self) -> int:
-        return math.ceil(len(self.y) / self.batch_size)
 
     def train_batches(self, shuffle=True, generator=None):
         self.train_calls += 1
-        order = torch.randperm(len(self.y), generator=generator) if shuffle else None
-        order = torch.arange(len(self.y)) if order is None else order
-        for idx in order.split(self.batch_size):
-            yield self.X[idx], self.y[idx]
+        yield from super().train_batches(shuffle, generator)
 
     def val_batches(self):
         # Uneven batches (the last is smaller) so per-batch averaging would be wrong.
