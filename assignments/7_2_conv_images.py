@@ -1,0 +1,312 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 7_2_conv_images
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 7.2: Convolutions for images
+#
+# Companion section: *7.2 Convolutions for Images*. You will write the cross-correlation
+# with padding and stride yourself, turn it into a true convolution, and let gradient
+# descent find a kernel from examples.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+import torch.nn.functional as F
+
+from cnnlib import setup
+from cnnlib.ops import corr2d
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 4
+
+# %% [markdown]
+# ### q1 · corr2d with padding and stride (≈20 min)
+#
+# `corr2d(X, K)` from the section slides the kernel one step at a time over an input
+# without a border. Write `corr2d_ps(X, K, padding=0, stride=1)`, which first surrounds
+# the 2-D input `X` with `padding` rows of zeros above and below and `padding` columns
+# left and right, then slides `K` by `stride` positions at a time, in both directions.
+# `padding` and `stride` are ints. An input of $n_h \times n_w$ and a kernel of
+# $k_h \times k_w$ then give
+# $\lfloor (n_h + 2p - k_h)/s \rfloor + 1$ rows and
+# $\lfloor (n_w + 2p - k_w)/s \rfloor + 1$ columns.
+#
+# *Hint:* `F.pad(X, (p, p, p, p))` pads the last two axes; `corr2d` can still do the
+# sliding if you pick out every `stride`-th row and column of its result.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def corr2d_ps(X, K, padding=0, stride=1):
+    """Cross-correlate 2-D X with 2-D K, zero-padding both sides by `padding`."""
+    # BEGIN SOLUTION
+    X = F.pad(X, (padding, padding, padding, padding))
+    kh, kw = K.shape
+    rows = (X.shape[0] - kh) // stride + 1
+    cols = (X.shape[1] - kw) // stride + 1
+    Y = torch.zeros((rows, cols), dtype=torch.result_type(X, K))
+    for i in range(rows):
+        for j in range(cols):
+            window = X[i * stride : i * stride + kh, j * stride : j * stride + kw]
+            Y[i, j] = (window * K).sum()
+    return Y
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_notes_example(corr2d_ps):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_tensor
+
+    check_callable(corr2d_ps, "corr2d_ps")
+    X = torch.arange(9.0).reshape(3, 3)
+    K = torch.arange(4.0).reshape(2, 2)
+    check_tensor(corr2d_ps(X, K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]), "corr2d_ps(X, K)")
+
+test_q1_notes_example(corr2d_ps)
+
+# %%
+def test_q1_padding_stride_shapes(corr2d_ps):
+    import torch
+
+    from cnnlib.classroom.checks import check_shape
+
+    X = torch.ones(8, 8)
+    check_shape(corr2d_ps(X, torch.ones(3, 3), padding=1), (8, 8), "corr2d_ps(8x8, 3x3, padding=1)")
+    check_shape(corr2d_ps(X, torch.ones(3, 3), padding=1, stride=2), (4, 4),
+                "corr2d_ps(8x8, 3x3, padding=1, stride=2)")
+
+test_q1_padding_stride_shapes(corr2d_ps)
+
+# %%
+# HIDDEN
+def test_q1_random_against_conv2d(corr2d_ps):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    for padding, stride in ((0, 1), (1, 1), (2, 1), (1, 2), (0, 3), (2, 2)):
+        kh, kw = (int(v) for v in torch.randint(1, 5, (2,), generator=gen))
+        h, w = kh + int(torch.randint(0, 6, (1,), generator=gen)), kw + int(
+            torch.randint(0, 6, (1,), generator=gen))
+        X, K = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
+        expected = F.conv2d(X[None, None], K[None, None], padding=padding, stride=stride)[0, 0]
+        check_tensor(corr2d_ps(X, K, padding=padding, stride=stride), expected,
+                     f"corr2d_ps(X {h}x{w}, K {kh}x{kw}, padding={padding}, stride={stride})",
+                     gen=gen)
+
+test_q1_random_against_conv2d(corr2d_ps)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 2
+
+# %% [markdown]
+# ### q2 · convolution is cross-correlation with a flipped kernel (≈10 min)
+#
+# What deep learning calls a convolution is, mathematically, a cross-correlation. The
+# textbook convolution flips the kernel first: upside down *and* left to right. Write
+# `true_conv2d(X, K)` for 2-D `X` and `K`, using `corr2d`.
+#
+# *Hint:* `torch.flip(K, dims=...)` reverses the axes you name.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def true_conv2d(X, K):
+    """The mathematical convolution of 2-D X with 2-D K (no padding, stride 1)."""
+    return corr2d(X, torch.flip(K, dims=(0, 1)))  # SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_edge_kernel(true_conv2d):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_tensor
+
+    check_callable(true_conv2d, "true_conv2d")
+    X = torch.tensor([[0.0, 1.0, 3.0, 6.0]])
+    # Flipping [1, -1] gives [-1, 1]: each output is the right neighbour minus the left.
+    check_tensor(true_conv2d(X, torch.tensor([[1.0, -1.0]])), torch.tensor([[1.0, 2.0, 3.0]]),
+                 "true_conv2d(X, [[1, -1]])")
+
+test_q2_edge_kernel(true_conv2d)
+
+# %%
+# HIDDEN
+def test_q2_random_kernels(true_conv2d):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    for kh, kw in ((2, 2), (3, 2), (1, 3), (3, 3)):
+        X, K = torch.randn(6, 7, generator=gen), torch.randn(kh, kw, generator=gen)
+        flipped = K.flip(0).flip(1)
+        expected = F.conv2d(X[None, None], flipped[None, None])[0, 0]
+        check_tensor(true_conv2d(X, K), expected, f"true_conv2d(X, K {kh}x{kw})", gen=gen)
+
+test_q2_random_kernels(true_conv2d)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 3
+
+# %% [markdown]
+# ### q3 · learn a kernel from examples (≈20 min)
+#
+# The section recovered the edge kernel `[[1, -1]]` from an image and its edges by
+# gradient descent. Write `learn_kernel(X, Y, kernel_size, steps=200, lr=0.03)` that does
+# the same for any 2-D input `X`, target `Y` and kernel shape `kernel_size` (a pair): start
+# from a random kernel, repeat `steps` times "compute `corr2d(X, kernel)`, take the sum
+# of squared errors against `Y`, step the kernel against its gradient", and return the
+# learned kernel as a tensor of shape `kernel_size` (detached from the graph).
+#
+# *Hint:* `torch.randn(kernel_size, requires_grad=True)`, `loss.backward()`, and update
+# inside `with torch.no_grad():`, zeroing the gradient after each step.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def learn_kernel(X, Y, kernel_size, steps=200, lr=0.03):
+    """Fit a kernel K so that corr2d(X, K) matches Y, by gradient descent."""
+    # BEGIN SOLUTION
+    K = torch.randn(kernel_size, requires_grad=True)
+    for _ in range(steps):
+        loss = ((corr2d(X, K) - Y) ** 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            K -= lr * K.grad
+        K.grad.zero_()
+    return K.detach()
+    # END SOLUTION
+
+
+# %%
+X = torch.ones((6, 8))
+X[:, 2:6] = 0
+Y = corr2d(X, torch.tensor([[1.0, -1.0]]))
+learn_kernel(X, Y, (1, 2))
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_edge_kernel(learn_kernel):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_tensor
+    from cnnlib.ops import corr2d
+
+    check_callable(learn_kernel, "learn_kernel")
+    X = torch.ones((6, 8))
+    X[:, 2:6] = 0
+    Y = corr2d(X, torch.tensor([[1.0, -1.0]]))
+    check_tensor(learn_kernel(X, Y, (1, 2)), torch.tensor([[1.0, -1.0]]),
+                 "learn_kernel(X, Y, (1, 2)) on the section's edge example", atol=0.05, rtol=0)
+
+test_q3_edge_kernel(learn_kernel)
+
+# %%
+# HIDDEN
+def test_q3_random_kernel(learn_kernel):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.ops import corr2d
+
+    gen = fresh_generator()
+    X = torch.randn(8, 8, generator=gen)
+    K_true = torch.randn(2, 2, generator=gen)
+    K = learn_kernel(X, corr2d(X, K_true), (2, 2), steps=300, lr=0.01)
+    check_tensor(K, K_true, "learn_kernel on a random 2x2 kernel", atol=0.05, rtol=0, gen=gen)
+
+test_q3_random_kernel(learn_kernel)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.
