@@ -3,6 +3,8 @@
 #   make test       set up, then lint, unit tests, pair check, nbval, book build, browser tests
 #   make lab        set up, then start JupyterLab on the repository
 #   make notebooks  re-execute every chapters/*.py into its .ipynb (outputs + widget state)
+#   make assignments  build student and autograder notebooks of every assignments/*.py
+#   make grade ASSIGNMENT=7_2 SUBMISSIONS=folder [GRADES=file.csv]  grade a folder locally
 # Set-up is idempotent: a stamp file records that .venv matches requirements.lock.
 
 SHELL := /bin/bash
@@ -25,10 +27,10 @@ export PATH := $(BIN):$(PATH)
 export PIP_FIND_LINKS :=
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark
+.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade
 
 help:
-	@sed -n '2,7p' Makefile
+	@sed -n '2,9p' Makefile
 
 setup: venv data
 
@@ -84,7 +86,11 @@ nbval: setup
 	OMP_NUM_THREADS=1 pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters/ -q
 
-book: setup
+# The website serves each assignment's student notebook and shows the table of all of them.
+assignments-site: setup
+	python scripts/build_assignments.py --no-run-tests --if-changed
+
+book: setup assignments-site
 	jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"
@@ -93,6 +99,24 @@ site-check: setup browser-deps
 	pytest tests/browser -m browser -q
 
 test: setup browser-deps lint unit pairs nbval book site-check
+
+# Classroom: otter assign turns each master into _build/assignments/<stem>/{student,autograder}/
+# and checks that its solution scores full marks. `make assignments A=7_2` builds one.
+A ?=
+assignments: setup
+	python scripts/build_assignments.py $(A)
+
+# Grade every file in SUBMISSIONS with the autograder `make assignments` built: no Docker,
+# one submission per core at a time, TIMEOUT seconds each (default 300).
+ASSIGNMENT ?=
+SUBMISSIONS ?=
+GRADES ?=
+TIMEOUT ?= 300
+grade: setup
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { \
+	  echo "usage: make grade ASSIGNMENT=7_2 SUBMISSIONS=path/to/folder [GRADES=grades.csv] [TIMEOUT=300]" >&2; exit 2; }
+	python scripts/grade_assignments.py "$(ASSIGNMENT)" "$(SUBMISSIONS)" --timeout $(TIMEOUT) \
+	  $(if $(GRADES),--grades "$(GRADES)")
 
 lab: setup
 	jupyter lab --notebook-dir=$(CURDIR) $$([ "$$(id -u)" = 0 ] && echo --allow-root)

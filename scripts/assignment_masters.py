@@ -194,3 +194,23 @@ def _given_code(master: Master) -> str:
             given += [line.strip() for line in cell.source.splitlines()
                       if line.strip() not in solution]
     return "\n".join(given)
+
+
+def guide_table(masters: list[Master]) -> str:
+    """A Markdown table of every question: assignment, question, what it covers, points, time."""
+    lines = [
+        "| assignment | question | covers | points | time |",
+        "|---|---|---|---:|---:|",
+    ]
+    for master in masters:
+        for k, q in enumerate(master.questions):
+            # Raw HTML: the student notebook is a built file Sphinx does not know about.
+            name = (f'<a href="../assignments/{master.stem}.ipynb" download>{master.section}</a>'
+                    if k == 0 else "")
+            lines.append(f"| {name} | {q.name} | {q.title} | {q.points:g} | {q.minutes} min |")
+        lines.append(f"| | **all of {master.section}** | {len(master.questions)} questions | "
+                     f"**{master.points:g}** | **{master.minutes} min** |")
+    total_q = sum(len(m.questions) for m in masters)
+    lines.append(f"| **all** | | **{total_q} questions** | **{sum(m.points for m in masters):g}** "
+                 f"| **{sum(m.minutes for m in masters) / 60:.1f} h** |")
+    return "\n".join(lines) + "\n"

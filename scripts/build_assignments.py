@@ -31,6 +31,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -39,6 +40,7 @@ from assignment_masters import (  # noqa: E402
     AssignmentError,
     Master,
     find_masters,
+    guide_table,
     leaks,
     read_master,
 )
@@ -47,6 +49,24 @@ OUT = ROOT / "_build" / "assignments"
 # The website's html_extra_path copies OUT/site/ into its root: OUT/site/assignments/<stem>.ipynb
 # is served as assignments/<stem>.ipynb, the download each chapter's Exercises section links.
 SITE = "site/assignments"
+
+
+def repository_url() -> str:
+    """The repository's address, kept once in _config.yml (the Colab cells use it too)."""
+    return yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+
+
+def _add_requirements(notebook, folder: Path) -> None:
+    """Make the autograder zip install cnnlib where it runs (Gradescope builds its image
+    from the zip's requirements); locally `otter run` uses this environment instead."""
+    (folder / "requirements.txt").write_text(f"cnnlib @ git+{repository_url()}\n")
+    cell = notebook.cells[0]
+    header, body = cell.source.split("\n", 1)
+    if cell.cell_type != "raw" or header.strip() != "# ASSIGNMENT CONFIG":
+        raise AssignmentError("the first cell of a master must be the ASSIGNMENT CONFIG raw cell")
+    config = yaml.safe_load(body)
+    config["requirements"] = "requirements.txt"
+    cell.source = header + "\n" + yaml.safe_dump(config, sort_keys=False)
 
 
 def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
@@ -59,6 +79,7 @@ def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
         source.parent.mkdir()
         notebook = jupytext.read(master.path)
         notebook.metadata.pop("jupytext", None)  # otter copies metadata into both versions
+        _add_requirements(notebook, source.parent)
         nbformat.write(notebook, source)
         dist = tmp / "dist"
         command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", str(source), str(dist)]
@@ -93,18 +114,40 @@ def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
     return final
 
 
+def is_current(master: Master, out: Path = OUT) -> bool:
+    """True when the built student notebook is newer than its master and the build code."""
+    built = out / SITE / f"{master.stem}.ipynb"
+    sources = [master.path, Path(__file__), ROOT / "scripts" / "assignment_masters.py"]
+    return built.exists() and all(built.stat().st_mtime > p.stat().st_mtime for p in sources)
+
+
+def write_table(masters: list[Master], out: Path = OUT) -> Path:
+    """The instructors' guide's table of every assignment (book/instructors.md includes it)."""
+    path = out / "table.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(".table.md.part")
+    part.write_text(guide_table(masters))
+    part.replace(path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sections", nargs="*", help="e.g. 7_2 or 7_2_conv_images; default all")
     parser.add_argument("--no-run-tests", action="store_true",
                         help="skip otter's check that each solution scores full marks")
+    parser.add_argument("--if-changed", action="store_true",
+                        help="skip assignments whose student notebook is newer than the master")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
         masters = [read_master(path) for path in find_masters(args.sections)]
+        write_table([read_master(path) for path in find_masters()])
     except AssignmentError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.if_changed:
+        masters = [m for m in masters if not is_current(m)]
     failures = []
 
     def one(master: Master) -> None:
