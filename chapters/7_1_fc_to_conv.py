@@ -237,3 +237,10 @@ show_feature_maps(maps, titles=names, scale=2)
 #    other. How many input pixels does one output of the second layer depend on?
 # 5. Think of an image task where translation invariance is the wrong assumption
 #    (hint: in aligned passport photos, the eyes are always in the same place).
+#
+# **Graded assignment.** In this section's assignment you count both layers' parameters
+# for any kernel, shift an image with zero fill, and find the input window of a stack of
+# correlations; exercises 1, 2 and 4 are among its questions. Public checks tell you what
+# is wrong while you work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/7_1_fc_to_conv.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

@@ -245,3 +245,10 @@ assert num_frames == Y.numel()
 #    what does each output add up?
 # 5. An audio signal is a one-dimensional sequence. What do padding and stride mean for
 #    `nn.Conv1d`, and what is its output-size formula?
+#
+# **Graded assignment.** In this section's assignment you write the output-size formula
+# with dilation, for pairs of settings, the padding that keeps the size, and the rows a
+# strided kernel never reads; exercises 1, 2 and 3 are among its questions. Public checks
+# tell you what is wrong while you work, and hidden tests on fresh random inputs grade
+# your answers. <a href="../assignments/7_3_padding_stride.ipynb" download>Download the student notebook</a>; instructors build and grade it as the [Instructors'
+# guide](../book/instructors.md) explains.

@@ -418,3 +418,10 @@ assert (predicted > 0).all(), predicted
 #    averaging be the safer choice?
 # 5. Set `CNNLIB_BUDGET=full` (on a GPU) and compare the first epoch's loss with the
 #    quick run's: how long does plain SGD stay on the plateau?
+#
+# **Graded assignment.** In this section's assignment you write the NiN block, count its
+# parameters, turn a dense layer into a 1 × 1 convolution, and find the size of the class
+# maps; exercises 2 and 3 are among its questions. Public checks tell you what is wrong
+# while you work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/8_3_nin.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

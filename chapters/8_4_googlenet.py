@@ -393,3 +393,9 @@ plot_history(history)
 #    what is left for the 5 × 5 kernels to do?
 # 5. Train the quick budget once more with `width_divisor` doubled (set it through
 #    `dataclasses.replace(budget, width_divisor=...)`). How do accuracy and time change?
+#
+# **Graded assignment.** In this section's assignment you write the Inception block, count
+# each branch's parameters and FLOPs, and follow the map size through the stages;
+# exercises 1 to 4 are among its questions. Public checks tell you what is wrong while you
+# work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/8_4_googlenet.ipynb" download>Download the student notebook</a>; instructors build
+# and grade it as the [Instructors' guide](../book/instructors.md) explains.

@@ -568,3 +568,10 @@ show_grad_cam(data.val_images[picks], cam_untrained.cam, labels=y_val[picks],
 #    class. Does the network find evidence for the right answer, and where?
 # 5. With `saliency` from `cnnlib.explain`, compute the vanilla-gradient map of the same
 #    images. How does it differ from Grad-CAM's, and why is it so much noisier?
+#
+# **Graded assignment.** In this section's assignment you write the residual block with
+# its 1 × 1 projection and a ResNeXt block with a real number of groups, and count any
+# ResNet's parameters from the formulas; exercises 2 and 3 are among its questions. Public
+# checks tell you what is wrong while you work, and hidden tests on fresh random inputs
+# grade your answers. <a href="../assignments/8_6_resnet.ipynb" download>Download the student notebook</a>; instructors build and grade it as the [Instructors'
+# guide](../book/instructors.md) explains.

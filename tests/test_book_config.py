@@ -50,3 +50,14 @@ def test_toc_lists_every_notebook_and_only_existing_pages():
         assert any((ROOT / f"{name}{ext}").exists() for ext in (".md", ".ipynb")), name
     for py in CHAPTERS:
         assert f"chapters/{py.stem}" in files, f"{py.stem} is missing from _toc.yml"
+
+
+@pytest.mark.parametrize("py", sorted((ROOT / "assignments").glob("*.py")), ids=lambda p: p.name)
+def test_assignment_colab_cell_installs_otter_and_cnnlib_from_the_repository(py):
+    """Students on Colab get cnnlib from the configured repository and the pinned otter."""
+    cells = jupytext.read(py).cells
+    colab = [c for c in cells if c.cell_type == "code" and "google.colab" in c.source]
+    assert len(colab) == 1, f"{py.name} needs exactly one Colab install cell"
+    assert re.findall(r"git\+(https://\S+?)[\"']", colab[0].source) == [CONFIG["repository"]["url"]]
+    pinned = re.search(r"^otter-grader==(\S+)$", (ROOT / "requirements.in").read_text(), re.M)
+    assert f"otter-grader=={pinned.group(1)}" in colab[0].source

@@ -1,0 +1,394 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 7_1_fc_to_conv
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 7.1: From fully connected layers to convolutions
+#
+# Companion section: *7.1 From Fully Connected Layers to Convolutions*. You will put
+# numbers on the two assumptions behind a convolution: count what a dense layer and a
+# convolution cost in parameters, shift an image and watch the edge map shift with it,
+# and work out exactly which input pixels one output of a stack of correlations reads.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+from torch import nn
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 3
+
+# %% [markdown]
+# ### q1 · parameters of a dense layer and of a convolution (≈15 min)
+#
+# Section 7.1 counted a billion weights for a dense layer on a one-megapixel greyscale
+# photo, and ten for a 3 × 3 convolution. Write
+# `param_counts(height, width, in_channels, hidden_units, out_channels, kernel_size)`,
+# which returns the pair `(dense, conv)` of parameter counts, biases included, of
+#
+# * `nn.Linear(height * width * in_channels, hidden_units)`: a dense layer on the
+#   flattened image, and
+# * `nn.Conv2d(in_channels, out_channels, kernel_size)`: a convolution on the image.
+#
+# `kernel_size` is an int `k` (a $k \times k$ kernel) or a pair `(kh, kw)`, as for
+# `nn.Conv2d`. Return plain Python ints, and compute them from the formulas: do not
+# build the layers (a billion weights take gigabytes of memory).
+#
+# Try it on exercise 1 of the section: a one-megapixel colour photo, 1000 hidden units,
+# and a 5 × 5 convolution from 3 to 64 channels. Which count depends on the image size?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def param_counts(height, width, in_channels, hidden_units, out_channels, kernel_size):
+    """Parameter counts (dense, conv) of the dense layer and the convolution, biases included."""
+    # BEGIN SOLUTION
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    dense = height * width * in_channels * hidden_units + hidden_units
+    conv = out_channels * in_channels * kh * kw + out_channels
+    return dense, conv
+    # END SOLUTION
+
+
+# %%
+print(param_counts(1000, 1000, 3, 1000, 64, 5))
+print(sum(p.numel() for p in nn.Conv2d(3, 64, 5).parameters()))  # the convolution's count
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_section_examples(param_counts):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(param_counts, "param_counts")
+    # The section's count: 1 megapixel greyscale -> 1000 units, and one 3x3 kernel.
+    check_equal(param_counts(1000, 1000, 1, 1000, 1, 3), (1_000_001_000, 10),
+                "param_counts(1000, 1000, 1, 1000, 1, 3)")
+    # Exercise 1: a colour photo, and nn.Conv2d(3, 64, 5).
+    check_equal(param_counts(1000, 1000, 3, 1000, 64, 5), (3_000_001_000, 4864),
+                "param_counts(1000, 1000, 3, 1000, 64, 5)")
+
+test_q1_section_examples(param_counts)
+
+# %%
+# HIDDEN
+def test_q1_random_against_layers(param_counts):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    gen = fresh_generator()
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # A square kernel given as an int, then rectangular ones given as (kh, kw) pairs.
+    for shape in ("int", "taller", "wider", "int"):
+        h, w, c_in, hidden = draw(5, 300), draw(5, 300), draw(1, 9), draw(1, 500)
+        c_out, k = draw(1, 65), draw(1, 8)
+        kernel_size = {"int": k, "taller": (k + draw(1, 4), k), "wider": (k, k + draw(1, 4))}[shape]
+        dense = nn.Linear(h * w * c_in, hidden, device="meta")
+        conv = nn.Conv2d(c_in, c_out, kernel_size, device="meta")
+        check_equal(param_counts(h, w, c_in, hidden, c_out, kernel_size),
+                    (count(dense), count(conv)),
+                    f"param_counts({h}, {w}, {c_in}, {hidden}, {c_out}, {kernel_size}) "
+                    f"(random sizes, seed {gen.initial_seed()})")
+
+test_q1_random_against_layers(param_counts)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 3
+
+# %% [markdown]
+# ### q2 · shifting an image, and the edge map with it (≈15 min)
+#
+# The section moved a trouser 3 pixels down and 4 to the right, filled the uncovered
+# border with black, and found that the edge map moved by the same amount. Write
+# `shift_image(X, dy, dx)` for a 2-D image `X`: the result has `X`'s shape, pixel
+# `(i, j)` of the result is pixel `(i - dy, j - dx)` of `X` where that pixel exists, and
+# 0 elsewhere. Positive `dy` moves the content down, negative `dy` up; positive `dx`
+# moves it right, negative `dx` left. You may assume `abs(dy) < X.shape[0]` and
+# `abs(dx) < X.shape[1]`.
+#
+# Pixels pushed over the edge are lost; they must *not* come back on the other side, as
+# they would with `torch.roll` (exercise 2 of the section shows what that wrapping does
+# to the edge map).
+#
+# *Hint:* start from `torch.zeros_like(X)` and copy one rectangle of `X` into it; work out
+# which rows of the result are filled when `dy >= 0` and when `dy < 0`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def shift_image(X, dy, dx):
+    """X moved dy rows down and dx columns right (negative: up/left), zero-filled, same shape."""
+    # BEGIN SOLUTION
+    h, w = X.shape
+    Y = torch.zeros_like(X)
+    Y[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = \
+        X[max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)]
+    return Y
+    # END SOLUTION
+
+
+# %%
+X = torch.zeros(5, 6)
+X[1:3, 1:4] = torch.arange(1.0, 7.0).reshape(2, 3)
+print(shift_image(X, 1, 2))
+print(shift_image(X, -1, -1))
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_small_block(shift_image):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_tensor
+
+    check_callable(shift_image, "shift_image")
+    X = torch.zeros(5, 6)
+    X[1:3, 1:4] = torch.arange(1.0, 7.0).reshape(2, 3)  # a 2x3 block on a black background
+    down_right = torch.zeros(5, 6)
+    down_right[2:4, 3:6] = X[1:3, 1:4]
+    check_tensor(shift_image(X, 1, 2), down_right, "shift_image(X, 1, 2)")
+    up_left = torch.zeros(5, 6)
+    up_left[0:2, 0:3] = X[1:3, 1:4]
+    check_tensor(shift_image(X, -1, -1), up_left, "shift_image(X, -1, -1)")
+    check_tensor(shift_image(X, 0, 0), X, "shift_image(X, 0, 0)")
+
+test_q2_small_block(shift_image)
+
+# %%
+def test_q2_edge_map_moves_along(shift_image):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor
+    from cnnlib.ops import corr2d_vectorized
+
+    # A bright rectangle inside a black frame, as in the section's trouser example.
+    X = torch.zeros(12, 12)
+    X[2:7, 3:7] = 1.0
+    K = torch.tensor([[1.0, 0.0, -1.0]] * 3)  # vertical edges
+    dy, dx = 3, 4
+    Y = corr2d_vectorized(X, K)
+    Y_shifted = corr2d_vectorized(shift_image(X, dy, dx), K)
+    check_tensor(Y_shifted[dy:, dx:], Y[:-dy, :-dx],
+                 "the edge map of shift_image(X, 3, 4), against the original's moved by (3, 4)")
+
+test_q2_edge_map_moves_along(shift_image)
+
+# %%
+# HIDDEN
+def test_q2_random_images(shift_image):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    for dy, dx in ((0, 0), (3, 4), (-2, 1), (1, -3), (-1, -4), (0, 2), (-3, 0), (5, 5)):
+        h, w = 6 + int(torch.randint(0, 5, (1,), generator=gen)), 6 + int(
+            torch.randint(0, 5, (1,), generator=gen))
+        X = torch.randn(h, w, generator=gen) + 2.0  # no zeros: every lost pixel shows
+        expected = torch.zeros(h, w)
+        for i in range(h):
+            for j in range(w):
+                if 0 <= i - dy < h and 0 <= j - dx < w:
+                    expected[i, j] = X[i - dy, j - dx]
+        check_tensor(shift_image(X, dy, dx), expected, f"shift_image(X {h}x{w}, {dy}, {dx})",
+                     gen=gen)
+
+test_q2_random_images(shift_image)
+
+# %%
+# HIDDEN
+def test_q2_equivariance_on_random_images(shift_image):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.ops import corr2d_vectorized
+
+    gen = fresh_generator()
+    for dy, dx in ((2, 3), (-2, 1), (1, -2), (-3, -3)):
+        X, K = torch.randn(10, 11, generator=gen), torch.randn(3, 3, generator=gen)
+        Y = corr2d_vectorized(X, K)
+        Y_shifted = corr2d_vectorized(shift_image(X, dy, dx), K)
+        # Where the shifted image still holds the original content, the maps agree.
+        rows = slice(max(dy, 0), Y.shape[0] + min(dy, 0))
+        cols = slice(max(dx, 0), Y.shape[1] + min(dx, 0))
+        check_tensor(Y_shifted[rows, cols], shift_image(Y, dy, dx)[rows, cols],
+                     f"corr2d of shift_image(X, {dy}, {dx}) inside the shifted region", gen=gen)
+
+test_q2_equivariance_on_random_images(shift_image)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 3
+
+# %% [markdown]
+# ### q3 · the window one output of a stack reads (≈20 min)
+#
+# In section 7.1 autograd showed that output `(10, 12)` of a 3 × 3 correlation depends
+# on the 3 × 3 window of pixels whose top-left corner is `(10, 12)`. Now apply several
+# correlations one after the other, each without padding and with stride 1 (like
+# `corr2d`), with kernel shapes `kernel_sizes = [(kh1, kw1), (kh2, kw2), ...]`, first
+# layer first. Write `input_window(kernel_sizes, i, j)`, which returns the rows and columns
+# of the input that output `(i, j)` of the *last* layer depends on, as
+# `((row_start, row_stop), (col_start, col_stop))` with exclusive stops, so that
+# `X[row_start:row_stop, col_start:col_stop]` is exactly that window.
+#
+# Exercise 4 of the section asks this for two 3 × 3 layers: how many pixels is that?
+#
+# *Hint:* follow one layer back at a time. If an output of a layer reads rows `a` to `b`
+# of that layer's input, which rows of the input before it do those depend on?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def input_window(kernel_sizes, i, j):
+    """Input rows and columns ((r0, r1), (c0, c1)) that output (i, j) of the stack reads."""
+    # BEGIN SOLUTION
+    extra_rows = sum(kh - 1 for kh, _ in kernel_sizes)
+    extra_cols = sum(kw - 1 for _, kw in kernel_sizes)
+    return (i, i + extra_rows + 1), (j, j + extra_cols + 1)
+    # END SOLUTION
+
+
+# %%
+input_window([(3, 3), (3, 3)], 10, 12)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_section_windows(input_window):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(input_window, "input_window")
+    # The section's single 3x3 correlation: output (10, 12) reads rows 10-12, columns 12-14.
+    check_equal(input_window([(3, 3)], 10, 12), ((10, 13), (12, 15)),
+                "input_window([(3, 3)], 10, 12)")
+    # Exercise 4: two 3x3 correlations in a row.
+    check_equal(input_window([(3, 3), (3, 3)], 10, 12), ((10, 15), (12, 17)),
+                "input_window([(3, 3), (3, 3)], 10, 12)")
+    check_equal(input_window([(3, 3), (3, 3)], 0, 0), ((0, 5), (0, 5)),
+                "input_window([(3, 3), (3, 3)], 0, 0)")
+
+test_q3_section_windows(input_window)
+
+# %%
+# HIDDEN
+def test_q3_random_stacks_by_autograd(input_window):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    gen = fresh_generator()
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # Kernels of one to four layers; the first layer's is smaller than the others, so a
+    # window that assumes every layer repeats the first kernel is caught.
+    for depth in (1, 2, 3, 4, 2):
+        sizes = [(draw(1, 3), draw(1, 3))] + [(draw(3, 6), draw(3, 6)) for _ in range(depth - 1)]
+        i, j = draw(0, 6), draw(0, 6)
+        h = i + sum(kh - 1 for kh, _ in sizes) + 1 + draw(0, 4)
+        w = j + sum(kw - 1 for _, kw in sizes) + 1 + draw(0, 4)
+        X = torch.rand(1, 1, h, w, generator=gen, requires_grad=True)
+        Y = X
+        for kh, kw in sizes:  # positive weights: no gradient vanishes by accident
+            Y = F.conv2d(Y, torch.rand(1, 1, kh, kw, generator=gen) + 0.1)
+        Y[0, 0, i, j].backward()
+        rows, cols = (X.grad[0, 0] != 0).nonzero(as_tuple=True)
+        expected = ((int(rows.min()), int(rows.max()) + 1), (int(cols.min()), int(cols.max()) + 1))
+        check_equal(input_window(sizes, i, j), expected,
+                    f"input_window({sizes}, {i}, {j}) (random stack, seed {gen.initial_seed()})")
+
+test_q3_random_stacks_by_autograd(input_window)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.

@@ -1,0 +1,395 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 7_3_padding_stride
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 7.3: Padding and stride
+#
+# Companion section: *7.3 Padding and Stride*. You will turn the output-size formula,
+# dilation included, into code, extend it to separate height and width settings, find
+# the padding that keeps the size unchanged, and count the input rows that a strided
+# kernel never reads.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+from torch import nn
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 3
+
+# %% [markdown]
+# ### q1 · the output size, with dilation (≈15 min)
+#
+# Along one direction, a convolution (or pooling) layer takes an input of `n` cells, adds
+# `p` zeros on each side, and slides a kernel of `k` taps by `s` cells at a time. With
+# dilation `d` the taps sit `d` cells apart, so the kernel spans $d(k - 1) + 1$ cells.
+# Write `conv_output_size(n, k, p=0, s=1, d=1)`, which returns the number of outputs in
+# that direction as an int, exactly as `nn.Conv2d` computes it. You may assume that the
+# kernel fits into the padded input.
+#
+# *Hint:* count how many windows fit, as section 7.3 did: the first window takes its whole
+# span, every further one needs `s` more cells.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def conv_output_size(n, k, p=0, s=1, d=1):
+    """Outputs along one direction: n inputs, kernel k, padding p, stride s, dilation d."""
+    span = d * (k - 1) + 1  # SOLUTION
+    return (n + 2 * p - span) // s + 1  # SOLUTION
+
+
+# %%
+conv_output_size(8, 3, p=1, s=2, d=2)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_section_layers(conv_output_size):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(conv_output_size, "conv_output_size")
+    # Section 7.3's layers on an 8 x 8 input, one direction at a time.
+    for k, p, s, expected in ((3, 1, 1, 8), (5, 2, 1, 8), (3, 1, 2, 4), (3, 0, 3, 2), (5, 1, 4, 2)):
+        check_equal(conv_output_size(8, k, p, s), expected, f"conv_output_size(8, {k}, {p}, {s})")
+    # The explorer's stride-2 layer with dilation 2.
+    check_equal(conv_output_size(8, 3, p=1, s=2, d=2), 3, "conv_output_size(8, 3, p=1, s=2, d=2)")
+
+test_q1_section_layers(conv_output_size)
+
+# %%
+# HIDDEN
+def test_q1_every_setting_against_conv2d(conv_output_size):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    gen = fresh_generator()
+    for d in (1, 2, 3):
+        for s in (1, 2, 3):
+            for p in (0, 1, 2):
+                k = int(torch.randint(1, 5, (1,), generator=gen))
+                n = max(1, d * (k - 1) + 1 - 2 * p) + int(torch.randint(0, 9, (1,), generator=gen))
+                X, K = torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1)
+                expected = F.conv2d(X, K, padding=(p, 0), stride=(s, 1), dilation=(d, 1)).shape[2]
+                check_equal(conv_output_size(n, k, p, s, d), expected,
+                            f"conv_output_size({n}, {k}, p={p}, s={s}, d={d}) "
+                            f"(random sizes, seed {gen.initial_seed()})")
+
+test_q1_every_setting_against_conv2d(conv_output_size)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 2
+
+# %% [markdown]
+# ### q2 · height and width settings (≈10 min)
+#
+# `nn.Conv2d` takes every size as an int (the same in both directions) or as a pair
+# `(height, width)`. Write
+# `conv2d_output_shape(input_size, kernel_size, padding=0, stride=1, dilation=1)`, where
+# each argument is an int or a pair, and return the output's `(height, width)` as a tuple
+# of ints. Use your `conv_output_size` from q1 in each direction.
+#
+# Check yourself on exercise 1 of the section: the notes' last layer,
+# `kernel_size=(3, 5), padding=(0, 1), stride=(3, 4)` on an 8 × 8 input.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def conv2d_output_shape(input_size, kernel_size, padding=0, stride=1, dilation=1):
+    """The (height, width) of a 2-D convolution's output; every argument is an int or a pair."""
+    # BEGIN SOLUTION
+    def pair(v):
+        return (v, v) if isinstance(v, int) else tuple(v)
+
+    settings = [pair(v) for v in (input_size, kernel_size, padding, stride, dilation)]
+    return tuple(conv_output_size(*(v[dim] for v in settings)) for dim in (0, 1))
+    # END SOLUTION
+
+
+# %%
+print(conv2d_output_shape(8, (3, 5), padding=(0, 1), stride=(3, 4)))
+layer = nn.Conv2d(1, 1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))
+print(layer(torch.zeros(1, 1, 8, 8)).shape)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_section_layers(conv2d_output_shape):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(conv2d_output_shape, "conv2d_output_shape")
+    settings = [
+        ({"kernel_size": 3, "padding": 1}, (8, 8)),
+        ({"kernel_size": (5, 3), "padding": (2, 1)}, (8, 8)),
+        ({"kernel_size": 3, "padding": 1, "stride": 2}, (4, 4)),
+        ({"kernel_size": (3, 5), "padding": (0, 1), "stride": (3, 4)}, (2, 2)),
+    ]
+    for setting, expected in settings:
+        check_equal(conv2d_output_shape((8, 8), **setting), expected,
+                    f"conv2d_output_shape((8, 8), {setting})")
+    check_equal(conv2d_output_shape(8, 3, padding=1, stride=2, dilation=2), (3, 3),
+                "conv2d_output_shape(8, 3, padding=1, stride=2, dilation=2)")
+
+test_q2_section_layers(conv2d_output_shape)
+
+# %%
+# HIDDEN
+def test_q2_random_pairs_against_conv2d(conv2d_output_shape):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    gen = fresh_generator()
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # Square inputs with kernels of different height and width, then everything as pairs.
+    for case in range(6):
+        kh = draw(1, 4)
+        kernel = (kh, kh + 2) if case % 2 == 0 else (kh + 2, kh)
+        padding = (draw(0, 2), draw(0, 2)) if case >= 2 else 0
+        stride = (draw(1, 4), draw(1, 4)) if case >= 2 else 1
+        dilation = (draw(1, 3), draw(1, 3)) if case >= 4 else 1
+        n = draw(10, 20)
+        size = n if case < 2 else (n, draw(10, 20))
+        X = torch.zeros((1, 1) + ((n, n) if isinstance(size, int) else size))
+        K = torch.zeros((1, 1) + kernel)
+        Y = F.conv2d(X, K, padding=padding, stride=stride, dilation=dilation)
+        expected = tuple(Y.shape[2:])
+        check_equal(conv2d_output_shape(size, kernel, padding, stride, dilation), expected,
+                    f"conv2d_output_shape({size}, {kernel}, {padding}, {stride}, {dilation}) "
+                    f"(random sizes, seed {gen.initial_seed()})")
+
+test_q2_random_pairs_against_conv2d(conv2d_output_shape)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 2
+
+# %% [markdown]
+# ### q3 · padding that keeps the size (≈10 min)
+#
+# Section 7.3 chose $p = (k - 1)/2$ to keep an input's size with stride 1 and an odd
+# kernel. Write `same_padding(k, d=1)`: the padding `p` (an int) for which a stride-1
+# convolution with a kernel of `k` taps and dilation `d` gives exactly as many outputs as
+# it has inputs, for every input size. You may assume the dilated kernel spans an odd
+# number of cells. This answers exercise 2: the padding for a 3 × 3 kernel with
+# dilation 2.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def same_padding(k, d=1):
+    """Padding that keeps the size for stride 1, a kernel of k taps and dilation d."""
+    return d * (k - 1) // 2  # SOLUTION
+
+
+# %%
+same_padding(3, d=2)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_section_kernels(same_padding):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(same_padding, "same_padding")
+    check_equal(type(same_padding(3)), int, "type(same_padding(3))")
+    for k, expected in ((3, 1), (5, 2), (7, 3)):
+        check_equal(same_padding(k), expected, f"same_padding({k})")
+    check_equal(same_padding(3, d=2), 2, "same_padding(3, d=2)")
+
+test_q3_section_kernels(same_padding)
+
+# %%
+# HIDDEN
+def test_q3_size_kept_by_conv2d(same_padding):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    gen = fresh_generator()
+    for k in (1, 3, 5, 7):
+        for d in (1, 2, 3, 4):
+            n = int(torch.randint(1, 30, (1,), generator=gen))
+            p = same_padding(k, d)
+            check_equal(type(p), int, f"type(same_padding({k}, d={d}))")
+            Y = F.conv2d(torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1), padding=(p, 0),
+                         dilation=(d, 1))
+            check_equal(Y.shape[2], n, f"outputs of a conv with n={n}, k={k}, d={d} and "
+                                       f"padding same_padding({k}, d={d}) = {p}")
+
+test_q3_size_kept_by_conv2d(same_padding)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 3
+
+# %% [markdown]
+# ### q4 · rows the kernel never reads (≈20 min)
+#
+# In the section's gallery, red rows are never covered by any window: with
+# `kernel_size=3, stride=3` and no padding, the last two rows of an 8 × 8 input are
+# skipped. Write `unread_rows(n, k, p, s)`: the number of *input* rows (not padding rows)
+# of an `n`-row input that no window of a kernel of `k` rows, with padding `p` and stride
+# `s`, covers. You may assume at least one window fits.
+#
+# Think about every case: rows can be skipped at the end, but also *between* windows
+# when the stride is larger than the kernel. Exercise 3 asks for which `n` a 3 × 3 kernel
+# with padding 1 and stride 2 reads every row: try a few.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def unread_rows(n, k, p, s):
+    """How many of the n input rows no window covers (kernel k, padding p, stride s)."""
+    # BEGIN SOLUTION
+    outputs = (n + 2 * p - k) // s + 1
+    read = set()
+    for o in range(outputs):
+        start = o * s - p  # first row of window o, in input coordinates
+        read.update(r for r in range(start, start + k) if 0 <= r < n)
+    return n - len(read)
+    # END SOLUTION
+
+
+# %%
+[unread_rows(n, 3, 1, 2) for n in range(3, 12)]
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_section_layers(unread_rows):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(unread_rows, "unread_rows")
+    # The gallery's last layer: kernel (3, 5), padding (0, 1), stride (3, 4) on 8 x 8.
+    check_equal(unread_rows(8, 3, 0, 3), 2, "unread_rows(8, 3, 0, 3) (the rows)")
+    check_equal(unread_rows(8, 5, 1, 4), 0, "unread_rows(8, 5, 1, 4) (the columns)")
+    # Only padding is skipped by the stride-2 layer, and nothing by the stride-1 ones.
+    check_equal(unread_rows(8, 3, 1, 2), 0, "unread_rows(8, 3, 1, 2)")
+    check_equal(unread_rows(8, 5, 2, 1), 0, "unread_rows(8, 5, 2, 1)")
+
+test_q4_section_layers(unread_rows)
+
+# %%
+# HIDDEN
+def test_q4_every_stride_by_autograd(unread_rows):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    gen = fresh_generator()
+    # Strides smaller than, equal to and larger than the kernel, with and without padding.
+    for k, s in ((3, 1), (3, 2), (2, 2), (3, 3), (1, 2), (2, 3), (3, 5), (4, 3)):
+        for p in (0, 1):
+            n = 4 + int(torch.randint(0, 12, (1,), generator=gen))
+            X = torch.rand(1, 1, n, 1, generator=gen, requires_grad=True)
+            F.conv2d(X, torch.ones(1, 1, k, 1), padding=(p, 0), stride=(s, 1)).sum().backward()
+            expected = int((X.grad[0, 0, :, 0] == 0).sum())  # rows no window touched
+            check_equal(unread_rows(n, k, p, s), expected,
+                        f"unread_rows({n}, {k}, {p}, {s}) (random n, seed {gen.initial_seed()})")
+
+test_q4_every_stride_by_autograd(unread_rows)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.

@@ -1,0 +1,360 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 7_5_pooling
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 7.5: Pooling
+#
+# Companion section: *7.5 Pooling*. You will write max and average pooling with padding
+# and stride as PyTorch defines them, follow the receptive field through a stack of
+# convolution and pooling layers, and build average pooling out of a convolution.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 4
+
+# %% [markdown]
+# ### q1 · pooling with padding and stride (≈20 min)
+#
+# The section's `pool2d(X, pool_size, mode)` moves its window one cell at a time and
+# never pads. Write `pool2d(X, pool_size, mode="max", padding=0, stride=None)` for a 2-D
+# `X` that behaves like `nn.MaxPool2d` and `nn.AvgPool2d`:
+#
+# * `pool_size`, `padding` and `stride` are each an int or a pair `(height, width)`;
+#   `stride=None` means a stride equal to the window, PyTorch's default;
+# * `padding` adds that many cells on each side. Max pooling must never pick a padding
+#   cell, so it pads with $-\infty$. Average pooling pads with zeros and *counts* them:
+#   every window is divided by its full size (PyTorch's default,
+#   `count_include_pad=True`).
+#
+# Return a tensor of shape given by the output-size formula of section 7.3. You may
+# assume the padding is at most half the window, as PyTorch requires.
+#
+# *Hint:* `F.pad(X, (left, right, top, bottom), value=...)` pads a 2-D tensor.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def pool2d(X, pool_size, mode="max", padding=0, stride=None):
+    """Max or average pooling of 2-D X, with padding and stride as in nn.MaxPool2d/AvgPool2d."""
+    # BEGIN SOLUTION
+    def pair(v):
+        return (v, v) if isinstance(v, int) else tuple(v)
+
+    (ph, pw), (pad_h, pad_w) = pair(pool_size), pair(padding)
+    sh, sw = pair(pool_size if stride is None else stride)
+    fill = float("-inf") if mode == "max" else 0.0
+    X = F.pad(X, (pad_w, pad_w, pad_h, pad_h), value=fill)
+    Y = torch.zeros(((X.shape[0] - ph) // sh + 1, (X.shape[1] - pw) // sw + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            window = X[i * sh : i * sh + ph, j * sw : j * sw + pw]
+            Y[i, j] = window.max() if mode == "max" else window.mean()
+    return Y
+    # END SOLUTION
+
+
+# %%
+X = torch.arange(16, dtype=torch.float32).reshape(4, 4)
+pool2d(X, 3, padding=1, stride=2)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_section_examples(pool2d):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_callable, check_tensor
+
+    check_callable(pool2d, "pool2d")
+    # The section's first loop: a 3 x 3 grid, 2 x 2 windows moved one cell at a time.
+    X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+    check_tensor(pool2d(X, (2, 2), stride=1), torch.tensor([[4.0, 5.0], [7.0, 8.0]]),
+                 "pool2d(X, (2, 2), stride=1)")
+    check_tensor(pool2d(X, (2, 2), "avg", stride=1), torch.tensor([[2.0, 3.0], [5.0, 6.0]]),
+                 "pool2d(X, (2, 2), 'avg', stride=1)")
+    # The section's 4 x 4 input with nn.MaxPool2d and nn.AvgPool2d.
+    X = torch.arange(16, dtype=torch.float32).reshape(4, 4)
+    settings = [
+        {"kernel_size": 3},
+        {"kernel_size": 3, "padding": 1, "stride": 2},
+        {"kernel_size": (2, 3), "padding": (0, 1), "stride": (2, 3)},
+    ]
+    for setting in settings:
+        for mode, layer in (("max", nn.MaxPool2d(**setting)), ("avg", nn.AvgPool2d(**setting))):
+            size, padding = setting["kernel_size"], setting.get("padding", 0)
+            stride = setting.get("stride")
+            check_tensor(pool2d(X, size, mode, padding, stride), layer(X[None, None])[0, 0],
+                         f"pool2d(X, {size}, {mode!r}, padding={padding}, stride={stride})")
+
+test_q1_section_examples(pool2d)
+
+# %%
+# HIDDEN
+def test_q1_random_inputs_against_pytorch(pool2d):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    settings = [(2, 0, None), (3, 1, 2), (3, 1, 1), ((2, 3), (1, 1), (1, 2)),
+                ((3, 2), (1, 0), (2, 1)), (4, 2, 3)]
+    for size, padding, stride in settings:
+        h, w = (int(v) for v in torch.randint(5, 10, (2,), generator=gen))
+        # Mixed signs, then all negative: a padding cell must never win a maximum.
+        for X in (torch.randn(h, w, generator=gen), -torch.rand(h, w, generator=gen) - 0.5):
+            for mode, reference in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
+                expected = reference(X[None, None], size, stride=stride, padding=padding)[0, 0]
+                check_tensor(pool2d(X, size, mode, padding, stride), expected,
+                             f"pool2d(X {h}x{w}, {size}, {mode!r}, padding={padding}, "
+                             f"stride={stride})", gen=gen)
+
+test_q1_random_inputs_against_pytorch(pool2d)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 3
+
+# %% [markdown]
+# ### q2 · the receptive field of a conv/pool stack (≈15 min)
+#
+# At the end of section 7.5 the field of one unit grew from 3 to 5 to 6 to 10 input
+# cells through conv3 → conv3 → maxpool2 → conv3. Two numbers describe a layer's output
+# along one direction: the *size* of its receptive field and the *jump*, the distance in
+# input cells between two neighbouring units of that output. The input itself has size 1
+# and jump 1. A layer with kernel `k` and stride `s` widens the field by `k - 1` steps of
+# the jump *coming into it*, and multiplies the jump by `s`.
+#
+# Write `receptive_field(layers)`, where `layers` is a list of `(kernel, stride)` pairs of
+# ints, first layer first, and return the pair `(size, jump)` after the last layer.
+# (Padding shifts where a field lies, not how large it is, so it plays no part here.)
+#
+# Exercise 5 of the section: how many 3 × 3 convolutions without pooling reach the same
+# field as the stack above?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def receptive_field(layers):
+    """(size, jump) of the last layer's output, for layers given as (kernel, stride) pairs."""
+    # BEGIN SOLUTION
+    size, jump = 1, 1
+    for k, s in layers:
+        size += (k - 1) * jump
+        jump *= s
+    return size, jump
+    # END SOLUTION
+
+
+# %%
+receptive_field([(3, 1), (3, 1), (2, 2), (3, 1)])
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_section_stack(receptive_field):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(receptive_field, "receptive_field")
+    stack = [(3, 1), (3, 1), (2, 2), (3, 1)]  # conv3, conv3, maxpool2, conv3
+    for depth, expected in ((1, (3, 1)), (2, (5, 1)), (3, (6, 2)), (4, (10, 2))):
+        check_equal(receptive_field(stack[:depth]), expected,
+                    f"receptive_field({stack[:depth]})")
+    check_equal(receptive_field([(3, 1)] * 3), (7, 1), "receptive_field([(3, 1)] * 3)")
+
+test_q2_section_stack(receptive_field)
+
+# %%
+# HIDDEN
+def test_q2_random_stacks_against_cnnlib(receptive_field):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.ops import LayerSpec
+    from cnnlib.ops import receptive_field as reference
+
+    gen = fresh_generator()
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # "s" is a strided layer, "c" a stride-1 one with kernel >= 2. Every stack has two
+    # strided layers before a widening one, so strides must multiply.
+    for pattern in ("ssc", "cscsc", "sssc", "cssc", "scscsc"):
+        stack = [(draw(1, 4), draw(2, 4)) if kind == "s" else (draw(2, 6), 1)
+                 for kind in pattern]
+        info = reference([LayerSpec(f"layer{n}", k, stride=s) for n, (k, s) in enumerate(stack)])
+        expected = (info[-1].size[0], info[-1].jump[0])
+        check_equal(receptive_field(stack), expected,
+                    f"receptive_field({stack}) (random stack, seed {gen.initial_seed()})")
+
+test_q2_random_stacks_against_cnnlib(receptive_field)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 3
+
+# %% [markdown]
+# ### q3 · average pooling as a convolution (≈15 min)
+#
+# Exercise 1 of the section: average pooling is a convolution with a fixed kernel. Write
+# `avg_pool_weight(channels, pool_size)`, which returns the weight `W` of shape
+# `(channels, channels, kh, kw)` such that, for any input `X` of shape
+# `(n, channels, h, w)`, any padding `p` and stride `s`,
+#
+# ```python
+# F.conv2d(X, W, padding=p, stride=s) == F.avg_pool2d(X, pool_size, stride=s, padding=p)
+# ```
+#
+# `pool_size` is an int or a pair `(kh, kw)`. Remember from the section that pooling
+# treats every channel on its own, while a convolution adds up over its input channels.
+# Why does zero padding in `F.conv2d` give exactly the `count_include_pad=True` average?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def avg_pool_weight(channels, pool_size):
+    """Conv weight (channels, channels, kh, kw) that computes average pooling."""
+    # BEGIN SOLUTION
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    W = torch.zeros(channels, channels, kh, kw)
+    for c in range(channels):
+        W[c, c] = 1.0 / (kh * kw)
+    return W
+    # END SOLUTION
+
+
+# %%
+X = torch.arange(16, dtype=torch.float32).reshape(1, 1, 4, 4)
+print(nn.AvgPool2d(3, padding=1, stride=2)(X))
+avg_pool_weight(1, 3)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_section_layer(avg_pool_weight):
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_callable, check_shape, check_tensor
+
+    check_callable(avg_pool_weight, "avg_pool_weight")
+    W = avg_pool_weight(1, 3)
+    check_shape(W, (1, 1, 3, 3), "avg_pool_weight(1, 3)")
+    # nn.AvgPool2d(3, padding=1, stride=2) on the section's 4 x 4 input.
+    X = torch.arange(16, dtype=torch.float32).reshape(1, 1, 4, 4)
+    check_tensor(F.conv2d(X, W, padding=1, stride=2), nn.AvgPool2d(3, padding=1, stride=2)(X),
+                 "F.conv2d(X, avg_pool_weight(1, 3), padding=1, stride=2)")
+    check_shape(avg_pool_weight(1, (2, 3)), (1, 1, 2, 3), "avg_pool_weight(1, (2, 3))")
+
+test_q3_section_layer(avg_pool_weight)
+
+# %%
+# HIDDEN
+def test_q3_random_channels_against_avg_pool(avg_pool_weight):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    for channels, size, padding, stride in ((2, 2, 0, 2), (3, 3, 1, 2), (1, (2, 3), (1, 1), 1),
+                                            (4, (3, 2), (1, 0), (2, 1))):
+        X = torch.randn(2, channels, 7, 8, generator=gen)
+        W = avg_pool_weight(channels, size)
+        check_tensor(F.conv2d(X, W, padding=padding, stride=stride),
+                     F.avg_pool2d(X, size, stride=stride, padding=padding),
+                     f"F.conv2d(X with {channels} channels, avg_pool_weight({channels}, {size}), "
+                     f"padding={padding}, stride={stride})", gen=gen)
+
+test_q3_random_channels_against_avg_pool(avg_pool_weight)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.

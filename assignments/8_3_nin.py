@@ -1,0 +1,426 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 8_3_nin
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 8.3: Network in Network (NiN)
+#
+# Companion section: *8.3 Network in Network (NiN)*. You will build the NiN block, count
+# its parameters from the formula, turn a dense layer into the 1 × 1 convolution that
+# applies it at every pixel, and work out how large the map is that NiN's global average
+# pooling reduces to one score per class.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+from torch import nn
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 3
+
+# %% [markdown]
+# ### q1 · the NiN block (≈15 min)
+#
+# Write `nin_block(in_channels, out_channels, kernel_size, strides, padding)` as in
+# section 8.3, with the input channels stated (no lazy layers). It returns an
+# `nn.Sequential` of six layers, in this order:
+#
+# 1. a convolution from `in_channels` to `out_channels` channels with the given
+#    `kernel_size`, `strides` and `padding`, then a ReLU;
+# 2. a 1 × 1 convolution from `out_channels` to `out_channels` channels, then a ReLU;
+# 3. another such 1 × 1 convolution, then a ReLU.
+#
+# Only the first convolution looks at a window of pixels; the two 1 × 1 convolutions
+# keep height and width and mix channels at each pixel. Keep PyTorch's default biases.
+# The hidden tests load `cnnlib.models.nin.nin_block`'s weights into your block, so the
+# six layers must be the direct entries of the `nn.Sequential`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def nin_block(in_channels, out_channels, kernel_size, strides, padding):
+    """A convolution and two 1x1 convolutions, each followed by ReLU."""
+    # BEGIN SOLUTION
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
+        nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+    )
+    # END SOLUTION
+
+
+# %%
+nin_block(1, 96, kernel_size=11, strides=4, padding=0)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_layers(nin_block):
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(nin_block, "nin_block")
+    block = nin_block(1, 96, kernel_size=11, strides=4, padding=0)
+    check_equal(type(block).__name__, "Sequential", "the type of nin_block(1, 96, 11, 4, 0)")
+    kinds = [type(layer).__name__ for layer in block]
+    check_equal(kinds, ["Conv2d", "ReLU"] * 3, "the layers of nin_block(1, 96, 11, 4, 0)")
+    convs = [layer for layer in block if isinstance(layer, nn.Conv2d)]
+    check_equal([(c.in_channels, c.out_channels) for c in convs], [(1, 96), (96, 96), (96, 96)],
+                "(in_channels, out_channels) of the three convolutions")
+    check_equal([c.kernel_size for c in convs], [(11, 11), (1, 1), (1, 1)],
+                "kernel sizes of the three convolutions")
+    check_equal((convs[0].stride, convs[0].padding), ((4, 4), (0, 0)),
+                "(stride, padding) of the first convolution")
+
+test_q1_layers(nin_block)
+
+# %%
+def test_q1_first_block_shape(nin_block):
+    import torch
+
+    from cnnlib.classroom.checks import check_shape
+
+    block = nin_block(1, 96, kernel_size=11, strides=4, padding=0)
+    check_shape(block(torch.rand(1, 1, 224, 224)), (1, 96, 54, 54),
+                "nin_block(1, 96, 11, 4, 0) on a (1, 1, 224, 224) image")
+
+test_q1_first_block_shape(nin_block)
+
+# %%
+# HIDDEN
+def test_q1_random_blocks_against_cnnlib(nin_block):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.models import nin as lib
+
+    gen = fresh_generator()
+    # (in_channels, out_channels, kernel_size, strides, padding): every padding and stride.
+    for c_in, c_out, k, s, p in ((3, 4, 3, 1, 1), (2, 5, 5, 2, 2), (4, 3, 1, 1, 0),
+                                 (1, 6, 3, 3, 1), (5, 2, 4, 2, 1), (2, 3, 3, 1, 0)):
+        ref = lib.nin_block(c_in, c_out, k, stride=s, padding=p)
+        with torch.no_grad():
+            for param in ref.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        what = f"nin_block({c_in}, {c_out}, {k}, strides={s}, padding={p})"
+        block = nin_block(c_in, c_out, k, s, p)
+        try:
+            block.load_state_dict(ref.state_dict())
+        except Exception as error:
+            raise AssertionError(
+                f"{what}: cannot load cnnlib's nin_block weights: {error}") from None
+        h, w = (int(v) for v in torch.randint(k + 1, k + 9, (2,), generator=gen))
+        X = torch.randn(2, c_in, h, w, generator=gen)
+        check_tensor(block(X), ref(X), f"{what} on a (2, {c_in}, {h}, {w}) input", gen=gen)
+
+test_q1_random_blocks_against_cnnlib(nin_block)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 2
+
+# %% [markdown]
+# ### q2 · parameters of a NiN block (≈10 min)
+#
+# Section 8.3 listed NiN's weights layer by layer. Write
+# `nin_block_params(in_channels, out_channels, kernel_size)`, the number of parameters
+# (weights and biases) of a NiN block, computed from the formula for a convolution's
+# parameters, without building the block. Stride and padding do not matter here: why?
+# For the first block of NiN (1 input channel, 96 output channels, 11 × 11 kernel) the
+# answer is 30,336 (exercise 2 of the section).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def nin_block_params(in_channels, out_channels, kernel_size):
+    """Weights and biases of nin_block(in_channels, out_channels, kernel_size, ...)."""
+    # BEGIN SOLUTION
+    first = in_channels * out_channels * kernel_size * kernel_size + out_channels
+    one_by_one = out_channels * out_channels + out_channels
+    return first + 2 * one_by_one
+    # END SOLUTION
+
+
+# %%
+nin_block_params(1, 96, 11)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_first_block(nin_block_params):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(nin_block_params, "nin_block_params")
+    check_equal(nin_block_params(1, 96, 11), 30336, "nin_block_params(1, 96, 11)")
+
+test_q2_first_block(nin_block_params)
+
+# %%
+# HIDDEN
+def test_q2_random_blocks(nin_block_params):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models import nin as lib
+    from cnnlib.models.cost import count_parameters
+
+    gen = fresh_generator()
+    for k in (1, 3, 5, 11):
+        c_in, c_out = (int(v) for v in torch.randint(2, 400, (2,), generator=gen))
+        expected = count_parameters(lib.nin_block(c_in, c_out, k, stride=1, padding=0))
+        check_equal(nin_block_params(c_in, c_out, k), expected,
+                    f"nin_block_params({c_in}, {c_out}, {k}) (seed {gen.initial_seed()})")
+
+test_q2_random_blocks(nin_block_params)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 2
+
+# %% [markdown]
+# ### q3 · a dense layer as a 1 × 1 convolution (≈10 min)
+#
+# Section 8.3 checked that a 1 × 1 convolution is a dense layer applied to every pixel's
+# channel vector. Go the other way: write `dense_to_conv1x1(dense)`, which takes an
+# `nn.Linear(c_i, c_o)` and returns an `nn.Conv2d(c_i, c_o, kernel_size=1)` holding the
+# same weights and bias, so that on any input `X` of shape $(N, c_i, H, W)$ the
+# convolution gives, at each pixel, what `dense` gives for that pixel's channel vector.
+#
+# *Hint:* `dense.weight` has shape $(c_o, c_i)$ and `conv.weight` has shape
+# $(c_o, c_i, 1, 1)$. Copy into the convolution's parameters inside `with torch.no_grad():`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def dense_to_conv1x1(dense):
+    """An nn.Conv2d with a 1x1 kernel that applies `dense` at every pixel."""
+    # BEGIN SOLUTION
+    conv = nn.Conv2d(dense.in_features, dense.out_features, kernel_size=1)
+    with torch.no_grad():
+        conv.weight.copy_(dense.weight.reshape(dense.out_features, dense.in_features, 1, 1))
+        conv.bias.copy_(dense.bias)
+    return conv
+    # END SOLUTION
+
+
+# %%
+dense_to_conv1x1(nn.Linear(3, 2))
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_channel_sum(dense_to_conv1x1):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_callable, check_equal, check_tensor
+
+    check_callable(dense_to_conv1x1, "dense_to_conv1x1")
+    dense = nn.Linear(3, 1)  # adds up the three channels
+    with torch.no_grad():
+        dense.weight.fill_(1.0)
+        dense.bias.zero_()
+    conv = dense_to_conv1x1(dense)
+    check_equal(type(conv).__name__, "Conv2d", "the type of dense_to_conv1x1(nn.Linear(3, 1))")
+    check_equal(conv.kernel_size, (1, 1), "the kernel size of the convolution")
+    X = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+    check_tensor(conv(X), X.sum(dim=1, keepdim=True),
+                 "the convolution made from a dense layer that sums 3 channels, on X")
+
+test_q3_channel_sum(dense_to_conv1x1)
+
+# %%
+def test_q3_weight_shape(dense_to_conv1x1):
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_shape
+
+    conv = dense_to_conv1x1(nn.Linear(3, 2))
+    check_shape(conv.weight, (2, 3, 1, 1), "dense_to_conv1x1(nn.Linear(3, 2)).weight")
+
+test_q3_weight_shape(dense_to_conv1x1)
+
+# %%
+# HIDDEN
+def test_q3_random_dense_layers(dense_to_conv1x1):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    for c_in, c_out in ((3, 2), (2, 3), (4, 4), (1, 5), (5, 1)):
+        dense = nn.Linear(c_in, c_out)
+        with torch.no_grad():
+            dense.weight.copy_(torch.randn(c_out, c_in, generator=gen))
+            dense.bias.copy_(torch.randn(c_out, generator=gen))
+        X = torch.randn(2, c_in, 3, 4, generator=gen)
+        expected = dense(X.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        check_tensor(dense_to_conv1x1(dense)(X), expected,
+                     f"dense_to_conv1x1(nn.Linear({c_in}, {c_out})) on a (2, {c_in}, 3, 4) input",
+                     gen=gen)
+
+test_q3_random_dense_layers(dense_to_conv1x1)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+
+# %% [markdown]
+# ### q4 · how large a map does global average pooling average? (≈10 min)
+#
+# NiN's last block outputs one channel per class, and `nn.AdaptiveAvgPool2d((1, 1))`
+# averages each channel over all its positions. Write `class_map_side(n)`: the height
+# (and width) of the maps the class block outputs for an $n \times n$ input to
+# `cnnlib.models.nin.nin()`, for any $n \ge 67$. Follow the layers that change the size:
+# the 11 × 11 convolution with stride 4 and no padding, and the three 3 × 3 max-pools
+# with stride 2 and no padding. The other convolutions are padded so that they keep the
+# size. Use the output-size formula of section 7.3, with its floor, at every layer.
+#
+# At 224 pixels the class block outputs 5 × 5 maps. Once you have the function, try it
+# on a few sizes: for which inputs is there only one position left to average
+# (exercise 3 of the section)?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def class_map_side(n):
+    """Height and width of NiN's class maps for an n x n input (n >= 67)."""
+    # BEGIN SOLUTION
+    side = (n - 11) // 4 + 1  # 11x11 convolution, stride 4
+    for _ in range(3):  # three 3x3 max-pools, stride 2
+        side = (side - 3) // 2 + 1
+    return side
+    # END SOLUTION
+
+
+# %%
+{n: class_map_side(n) for n in (67, 96, 98, 99, 112, 224)}
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_sizes_in_the_text(class_map_side):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(class_map_side, "class_map_side")
+    # The book's size, and the size GoogLeNet and ResNet are trained at in the book.
+    for n, side in ((224, 5), (96, 1)):
+        check_equal(class_map_side(n), side, f"class_map_side({n})")
+
+test_q4_sizes_in_the_text(class_map_side)
+
+# %%
+# HIDDEN
+def test_q4_every_size_against_the_network(class_map_side):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models import nin as lib
+
+    gen = fresh_generator()
+    # NiN's layers with one channel each, up to the class block (which keeps the size).
+    features = lib.NiN(num_classes=1, block_channels=(1, 1, 1)).net[:7].eval()
+    sizes = list(range(67, 200)) + [int(v) for v in torch.randint(200, 400, (5,), generator=gen)]
+    with torch.no_grad():
+        for n in sizes:
+            side = features(torch.zeros(1, 1, n, n)).shape[-1]
+            check_equal(class_map_side(n), side, f"class_map_side({n})")
+
+test_q4_every_size_against_the_network(class_map_side)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.

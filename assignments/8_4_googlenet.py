@@ -1,0 +1,388 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 8_4_googlenet
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 8.4: Multi-branch networks (GoogLeNet)
+#
+# Companion section: *8.4 Multi-Branch Networks (GoogLeNet)*. You will write the
+# Inception block from the description of its four branches, work out each branch's
+# parameters and FLOPs from the formulas, and follow an image's height and width through
+# GoogLeNet's stages.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 4
+
+# %% [markdown]
+# ### q1 · the Inception block (≈20 min)
+#
+# Write the Inception block of section 8.4 from this description, with the input
+# channels stated (no lazy layers). `Inception(in_channels, c1, c2, c3, c4)` has four
+# branches, each working on the same input `x` of shape $(N, C_\text{in}, H, W)$:
+#
+# | branch | layers (each convolution followed by a ReLU) | attributes |
+# |---|---|---|
+# | 1 | 1 × 1 convolution to `c1` channels | `b1_1` |
+# | 2 | 1 × 1 convolution to `c2[0]`, then 3 × 3 convolution to `c2[1]` | `b2_1`, `b2_2` |
+# | 3 | 1 × 1 convolution to `c3[0]`, then 5 × 5 convolution to `c3[1]` | `b3_1`, `b3_2` |
+# | 4 | 3 × 3 max-pool, then 1 × 1 convolution to `c4` | `b4_1`, `b4_2` |
+#
+# Choose stride and padding so that every branch keeps $H$ and $W$, and concatenate the
+# four results along the channel axis in the order 1, 2, 3, 4: the output has
+# `c1 + c2[1] + c3[1] + c4` channels. Use exactly the attribute names of the table
+# (the hidden tests load the weights of `cnnlib.models.googlenet.Inception` into your
+# block) and keep PyTorch's default biases.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+class Inception(nn.Module):
+    """Four branches on one input, concatenated: (N, C, H, W) -> (N, c1+c2[1]+c3[1]+c4, H, W)."""
+
+    def __init__(self, in_channels, c1, c2, c3, c4):
+        super().__init__()
+        # BEGIN SOLUTION
+        self.b1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
+        self.b2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
+        self.b2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
+        self.b3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
+        self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        self.b4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.b4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
+        # END SOLUTION
+
+    def forward(self, x):
+        # BEGIN SOLUTION
+        b1 = F.relu(self.b1_1(x))
+        b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
+        b3 = F.relu(self.b3_2(F.relu(self.b3_1(x))))
+        b4 = F.relu(self.b4_2(self.b4_1(x)))
+        return torch.cat((b1, b2, b3, b4), dim=1)
+        # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_first_block_shapes(Inception):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_shape
+
+    check_callable(Inception, "Inception")
+    block = Inception(192, 64, (96, 128), (16, 32), 32)
+    check_shape(block(torch.randn(2, 192, 12, 12)), (2, 256, 12, 12),
+                "Inception(192, 64, (96, 128), (16, 32), 32) on a (2, 192, 12, 12) input")
+    check_shape(block(torch.randn(1, 192, 7, 5)), (1, 256, 7, 5),
+                "Inception(192, 64, (96, 128), (16, 32), 32) on a (1, 192, 7, 5) input")
+
+test_q1_first_block_shapes(Inception)
+
+# %%
+def test_q1_branch_1_comes_first(Inception):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import check_equal, check_tensor
+    from cnnlib.models import googlenet as lib
+    from cnnlib.models.cost import count_parameters
+
+    block = Inception(192, 64, (96, 128), (16, 32), 32)
+    check_equal(count_parameters(block), count_parameters(lib.Inception(192, 64, (96, 128),
+                                                                        (16, 32), 32)),
+                "the parameters of Inception(192, 64, (96, 128), (16, 32), 32)")
+    X = torch.randn(2, 192, 12, 12)
+    check_tensor(block(X)[:, :64], F.relu(block.b1_1(X)),
+                 "the first 64 output channels (branch 1, relu(b1_1(x)))")
+
+test_q1_branch_1_comes_first(Inception)
+
+# %%
+# HIDDEN
+def test_q1_random_blocks_against_cnnlib(Inception):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.models import googlenet as lib
+
+    gen = fresh_generator()
+    for c_in, c1, c2, c3, c4 in ((3, 2, (3, 4), (2, 3), 2), (5, 1, (2, 2), (4, 5), 3),
+                                 (2, 4, (1, 3), (1, 2), 1), (6, 3, (4, 2), (3, 4), 5)):
+        ref = lib.Inception(c_in, c1, c2, c3, c4)
+        with torch.no_grad():
+            for param in ref.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        what = f"Inception({c_in}, {c1}, {c2}, {c3}, {c4})"
+        block = Inception(c_in, c1, c2, c3, c4)
+        try:
+            block.load_state_dict(ref.state_dict())
+        except Exception as error:
+            raise AssertionError(
+                f"{what}: cannot load cnnlib's Inception weights: {error}") from None
+        h, w = (int(v) for v in torch.randint(3, 10, (2,), generator=gen))
+        X = torch.randn(2, c_in, h, w, generator=gen)
+        check_tensor(block(X), ref(X), f"{what} on a (2, {c_in}, {h}, {w}) input", gen=gen)
+
+test_q1_random_blocks_against_cnnlib(Inception)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 3
+
+# %% [markdown]
+# ### q2 · each branch's parameters and FLOPs (≈20 min)
+#
+# Section 8.4 measured the cost of each branch with `layer_costs`. Compute it from the
+# formulas instead: write
+# `inception_costs(in_channels, c1, c2, c3, c4, height, width)`, which returns a dict
+# `{"b1": (params, flops), "b2": ..., "b3": ..., "b4": ...}` for one image of
+# `height` × `width` pixels, with the conventions of `cnnlib.models.cost`:
+#
+# * a convolution from $c_i$ to $c_o$ channels with a $k \times k$ kernel holds
+#   $c_o c_i k^2$ weights and $c_o$ biases;
+# * each of its $c_o \times H \times W$ output values costs $c_i k^2$ multiply-accumulates,
+#   and one multiply-accumulate counts as 2 FLOPs; biases, ReLU and pooling count 0 FLOPs;
+# * every branch keeps the input's height and width.
+#
+# For the first block of GoogLeNet at 12 × 12 (section 8.4's table), branch 3 holds
+# 15,920 parameters (exercise 1 of the section). Try your function on that block with
+# `c3[0]` raised from 16 to 64 (exercise 2): how do the branches' shares change?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def inception_costs(in_channels, c1, c2, c3, c4, height, width):
+    """{branch: (parameters, FLOPs)} of an Inception block on one height x width image."""
+    # BEGIN SOLUTION
+    def conv(c_i, c_o, k):
+        params = c_o * c_i * k * k + c_o
+        flops = 2 * c_o * height * width * c_i * k * k
+        return params, flops
+
+    def chain(*convs):
+        costs = [conv(*c) for c in convs]
+        return sum(p for p, _ in costs), sum(f for _, f in costs)
+
+    return {
+        "b1": chain((in_channels, c1, 1)),
+        "b2": chain((in_channels, c2[0], 1), (c2[0], c2[1], 3)),
+        "b3": chain((in_channels, c3[0], 1), (c3[0], c3[1], 5)),
+        "b4": chain((in_channels, c4, 1)),
+    }
+    # END SOLUTION
+
+
+# %%
+inception_costs(192, 64, (96, 128), (16, 32), 32, 12, 12)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_first_block(inception_costs):
+    from cnnlib.classroom.checks import check_callable, check_equal
+    from cnnlib.models import googlenet as lib
+    from cnnlib.models.cost import layer_costs
+
+    check_callable(inception_costs, "inception_costs")
+    got = inception_costs(192, 64, (96, 128), (16, 32), 32, 12, 12)
+    what = "inception_costs(192, 64, (96, 128), (16, 32), 32, 12, 12)"
+    check_equal(sorted(got) if isinstance(got, dict) else got, ["b1", "b2", "b3", "b4"],
+                f"the keys of {what}")
+    measured = {name: (0, 0) for name in ("b1", "b2", "b3", "b4")}
+    for cost in layer_costs(lib.Inception(192, 64, (96, 128), (16, 32), 32), (1, 192, 12, 12)):
+        branch = cost.name[:2]  # "b3_2" -> "b3"
+        params, flops = measured[branch]
+        measured[branch] = (params + cost.params, flops + 2 * cost.macs)
+    for branch in ("b1", "b2", "b3", "b4"):
+        check_equal(tuple(got[branch]), measured[branch], f"{what}[{branch!r}] (params, FLOPs)")
+
+test_q2_first_block(inception_costs)
+
+# %%
+# HIDDEN
+def test_q2_random_blocks_against_layer_costs(inception_costs):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models import googlenet as lib
+    from cnnlib.models.cost import layer_costs
+
+    gen = fresh_generator()
+    for h, w in ((5, 9), (8, 3), (6, 6)):  # tall, wide and square maps
+        c_in, c1, c2a, c2b, c3a, c3b, c4 = (
+            int(v) for v in torch.randint(1, 40, (7,), generator=gen))
+        args = (c_in, c1, (c2a, c2b), (c3a, c3b), c4)
+        what = f"inception_costs{args + (h, w)} (seed {gen.initial_seed()})"
+        got = inception_costs(*args, h, w)
+        measured = {name: (0, 0) for name in ("b1", "b2", "b3", "b4")}
+        for cost in layer_costs(lib.Inception(*args), (1, c_in, h, w)):
+            params, flops = measured[cost.name[:2]]
+            measured[cost.name[:2]] = (params + cost.params, flops + 2 * cost.macs)
+        for branch in ("b1", "b2", "b3", "b4"):
+            check_equal(tuple(got[branch]), measured[branch], f"{what}[{branch!r}]")
+
+test_q2_random_blocks_against_layer_costs(inception_costs)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 2
+
+# %% [markdown]
+# ### q3 · height and width through GoogLeNet's stages (≈10 min)
+#
+# Write `stage_sides(n)`: for an $n \times n$ image fed to
+# `cnnlib.models.googlenet.googlenet()`, the side of the square maps that leave the
+# stages `b1`, `b2`, `b3` and `b4`, as a tuple of four ints. Only five layers change the
+# size, each with stride 2: in `b1` a 7 × 7 convolution with padding 3 and a 3 × 3
+# max-pool with padding 1, and at the end of `b2`, `b3` and `b4` one 3 × 3 max-pool with
+# padding 1 each. Everything else (the Inception blocks, `b2`'s convolutions) keeps the
+# size, which is also why the max-pool *inside* an Inception block uses stride 1 and
+# padding 1. Apply the output-size formula of section 7.3, with its floor, at each of
+# these layers.
+#
+# At the book's 96 pixels the four stages output 24, 12, 6 and 3 pixels a side. At
+# which input sizes does `b5` work on 1 × 1 maps (exercise 4 of the section)?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def stage_sides(n):
+    """Sides of the maps after GoogLeNet's stages b1, b2, b3, b4 for an n x n input."""
+    # BEGIN SOLUTION
+    def out(side, k, p):
+        return (side + 2 * p - k) // 2 + 1
+
+    side = out(out(n, 7, 3), 3, 1)  # b1: convolution, then max-pool
+    sides = [side]
+    for _ in range(3):  # b2, b3, b4 each end in a max-pool
+        side = out(side, 3, 1)
+        sides.append(side)
+    return tuple(sides)
+    # END SOLUTION
+
+
+# %%
+{n: stage_sides(n) for n in (64, 96, 224)}
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_sizes_in_the_text(stage_sides):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(stage_sides, "stage_sides")
+    # The book's 96 pixels, and the 64 pixels of the quick budget.
+    check_equal(tuple(stage_sides(96)), (24, 12, 6, 3), "stage_sides(96)")
+    check_equal(tuple(stage_sides(64)), (16, 8, 4, 2), "stage_sides(64)")
+
+test_q3_sizes_in_the_text(stage_sides)
+
+# %%
+# HIDDEN
+def test_q3_every_size_against_the_network(stage_sides):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models import googlenet as lib
+
+    gen = fresh_generator()
+    net = lib.googlenet(width_divisor=8).eval()
+    # Two full periods of 32 (every remainder of n / 32), and a few larger sizes.
+    sizes = list(range(33, 97)) + [int(v) for v in torch.randint(97, 200, (3,), generator=gen)]
+    with torch.no_grad():
+        for n in sizes:
+            X, sides = torch.zeros(1, 1, n, n), []
+            for stage in net.net[:4]:
+                X = stage(X)
+                sides.append(X.shape[-1])
+            check_equal(tuple(stage_sides(n)), tuple(sides), f"stage_sides({n})")
+
+test_q3_every_size_against_the_network(stage_sides)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.

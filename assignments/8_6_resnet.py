@@ -1,0 +1,450 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 8_6_resnet
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 8.6: Residual networks (ResNet) and ResNeXt
+#
+# Companion section: *8.6 Residual Networks (ResNet) and ResNeXt*. You will write the
+# residual block with its 1 × 1 shortcut convolution, the ResNeXt block with a real
+# number of groups, and count the parameters of a whole ResNet from the formulas.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch  # noqa: F401  (for your answers)
+from torch import nn
+from torch.nn import functional as F
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 4
+
+# %% [markdown]
+# ### q1 · the residual block and its 1 × 1 shortcut (≈20 min)
+#
+# Write the residual block of section 8.6 with its input channels stated, as
+# `cnnlib.models.resnet.Residual` has them: `Residual(num_channels, use_1x1conv=False,
+# strides=1, in_channels=None)`, where `in_channels=None` means "as many as
+# `num_channels`". Its layers, with these attribute names:
+#
+# * `conv1`: 3 × 3 convolution from `in_channels` to `num_channels`, padding 1, stride
+#   `strides`; `bn1`: batch norm;
+# * `conv2`: 3 × 3 convolution from `num_channels` to `num_channels`, padding 1;
+#   `bn2`: batch norm;
+# * `conv3`: when `use_1x1conv` is true, a 1 × 1 convolution from `in_channels` to
+#   `num_channels` with stride `strides`, applied to the shortcut; otherwise `None`, and
+#   the shortcut is `X` itself.
+#
+# The forward pass computes $Y = \mathrm{bn2}(\mathrm{conv2}(\mathrm{ReLU}(\mathrm{bn1}(
+# \mathrm{conv1}(X)))))$ and returns $\mathrm{ReLU}(Y + \text{shortcut})$. Note that
+# `use_1x1conv=True` means "project the shortcut" even when the shapes would allow `X`
+# itself. The hidden tests load cnnlib's weights into your block, in training and in
+# evaluation mode.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+class Residual(nn.Module):
+    """ReLU(g(X) + shortcut(X)), g = 3x3 conv, BN, ReLU, 3x3 conv, BN."""
+
+    def __init__(self, num_channels, use_1x1conv=False, strides=1, in_channels=None):
+        super().__init__()
+        in_channels = num_channels if in_channels is None else in_channels
+        # BEGIN SOLUTION
+        self.conv1 = nn.Conv2d(in_channels, num_channels, kernel_size=3, padding=1,
+                               stride=strides)
+        self.bn1 = nn.BatchNorm2d(num_channels)
+        self.conv2 = nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1)
+        self.bn2 = nn.BatchNorm2d(num_channels)
+        self.conv3 = (nn.Conv2d(in_channels, num_channels, kernel_size=1, stride=strides)
+                      if use_1x1conv else None)
+        # END SOLUTION
+
+    def forward(self, X):
+        # BEGIN SOLUTION
+        Y = F.relu(self.bn1(self.conv1(X)))
+        Y = self.bn2(self.conv2(Y))
+        if self.conv3 is not None:
+            X = self.conv3(X)
+        return F.relu(Y + X)
+        # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_shapes_in_the_text(Residual):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_shape
+
+    check_callable(Residual, "Residual")
+    X = torch.randn(4, 3, 6, 6)
+    check_shape(Residual(3)(X), (4, 3, 6, 6), "Residual(3) on a (4, 3, 6, 6) input")
+    check_shape(Residual(6, use_1x1conv=True, strides=2, in_channels=3)(X), (4, 6, 3, 3),
+                "Residual(6, use_1x1conv=True, strides=2, in_channels=3) on a (4, 3, 6, 6) input")
+
+test_q1_shapes_in_the_text(Residual)
+
+# %%
+def test_q1_same_shape_block_matches_cnnlib(Residual):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor
+    from cnnlib.models import resnet as lib
+
+    ref = lib.Residual(3)
+    block = Residual(3)
+    try:
+        block.load_state_dict(ref.state_dict())
+    except Exception as error:
+        raise AssertionError(
+            f"Residual(3): cannot load cnnlib's Residual(3) weights: {error}") from None
+    X = torch.randn(4, 3, 6, 6)
+    check_tensor(block(X), ref(X), "Residual(3) with cnnlib's weights, in training mode")
+
+test_q1_same_shape_block_matches_cnnlib(Residual)
+
+# %%
+# HIDDEN
+def test_q1_random_blocks_against_cnnlib(Residual):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.models import resnet as lib
+
+    gen = fresh_generator()
+    # (in_channels, num_channels, use_1x1conv, strides): with and without projection,
+    # projection at the same shape, more channels, stride 2 and 3, odd sizes.
+    for c_in, c, use_1x1conv, s in ((3, 3, False, 1), (4, 4, True, 1), (2, 5, True, 1),
+                                    (4, 4, True, 2), (3, 6, True, 2), (2, 3, True, 3)):
+        ref = lib.Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
+        with torch.no_grad():
+            for param in ref.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}, in_channels={c_in})"
+        block = Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
+        try:
+            block.load_state_dict(ref.state_dict())
+        except Exception as error:
+            raise AssertionError(
+                f"{what}: cannot load cnnlib's Residual weights: {error}") from None
+        h, w = (int(v) for v in torch.randint(4, 10, (2,), generator=gen))
+        for mode in ("training", "evaluation"):
+            block.train(mode == "training")
+            ref.train(mode == "training")
+            X = torch.randn(3, c_in, h, w, generator=gen)
+            check_tensor(block(X), ref(X), f"{what} on a (3, {c_in}, {h}, {w}) input, {mode} "
+                         "mode", gen=gen)
+
+test_q1_random_blocks_against_cnnlib(Residual)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 3
+
+# %% [markdown]
+# ### q2 · the ResNeXt block with a real number of groups (≈20 min)
+#
+# Write `ResNeXtBlock(in_channels, num_channels, groups, bot_mul, use_1x1conv=False,
+# strides=1)` as in section 8.6, where `groups` is the **number of groups**, the meaning
+# `nn.Conv2d(groups=...)` gives it (not D2L's channels per group). With
+# `bot_channels = int(round(num_channels * bot_mul))`, its layers are:
+#
+# * `conv1`: 1 × 1 convolution from `in_channels` to `bot_channels`; `bn1`;
+# * `conv2`: 3 × 3 convolution from `bot_channels` to `bot_channels` in `groups` groups,
+#   padding 1, stride `strides`; `bn2`;
+# * `conv3`: 1 × 1 convolution from `bot_channels` to `num_channels`; `bn3`;
+# * when `use_1x1conv` is true, `conv4`: 1 × 1 convolution from `in_channels` to
+#   `num_channels` with stride `strides`, and `bn4`, on the shortcut; otherwise set both to
+#   `None`.
+#
+# Each `bn` is a batch norm over its convolution's output channels. The forward pass is
+# conv1, bn1, ReLU, conv2, bn2, ReLU, conv3, bn3, then adds the shortcut (`X`, or
+# `bn4(conv4(X))`) and applies a final ReLU. The hidden tests compare your block with
+# `cnnlib.models.resnet.ResNeXtBlock` for several group counts.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+class ResNeXtBlock(nn.Module):
+    """1x1 conv, grouped 3x3 conv, 1x1 conv, each with batch norm, plus a shortcut."""
+
+    def __init__(self, in_channels, num_channels, groups, bot_mul, use_1x1conv=False,
+                 strides=1):
+        super().__init__()
+        bot_channels = int(round(num_channels * bot_mul))
+        # BEGIN SOLUTION
+        self.conv1 = nn.Conv2d(in_channels, bot_channels, kernel_size=1)
+        self.bn1 = nn.BatchNorm2d(bot_channels)
+        self.conv2 = nn.Conv2d(bot_channels, bot_channels, kernel_size=3, padding=1,
+                               stride=strides, groups=groups)
+        self.bn2 = nn.BatchNorm2d(bot_channels)
+        self.conv3 = nn.Conv2d(bot_channels, num_channels, kernel_size=1)
+        self.bn3 = nn.BatchNorm2d(num_channels)
+        if use_1x1conv:
+            self.conv4 = nn.Conv2d(in_channels, num_channels, kernel_size=1, stride=strides)
+            self.bn4 = nn.BatchNorm2d(num_channels)
+        else:
+            self.conv4 = self.bn4 = None
+        # END SOLUTION
+
+    def forward(self, X):
+        # BEGIN SOLUTION
+        Y = F.relu(self.bn1(self.conv1(X)))
+        Y = F.relu(self.bn2(self.conv2(Y)))
+        Y = self.bn3(self.conv3(Y))
+        if self.conv4 is not None:
+            X = self.bn4(self.conv4(X))
+        return F.relu(Y + X)
+        # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_shapes_in_the_text(ResNeXtBlock):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_shape
+
+    check_callable(ResNeXtBlock, "ResNeXtBlock")
+    X = torch.randn(4, 32, 16, 16)
+    check_shape(ResNeXtBlock(32, 32, groups=2, bot_mul=1)(X), (4, 32, 16, 16),
+                "ResNeXtBlock(32, 32, groups=2, bot_mul=1) on a (4, 32, 16, 16) input")
+    check_shape(ResNeXtBlock(32, 64, groups=4, bot_mul=0.5, use_1x1conv=True, strides=2)(X),
+                (4, 64, 8, 8), "ResNeXtBlock(32, 64, groups=4, bot_mul=0.5, use_1x1conv=True, "
+                "strides=2) on a (4, 32, 16, 16) input")
+
+test_q2_shapes_in_the_text(ResNeXtBlock)
+
+# %%
+def test_q2_one_group_matches_cnnlib(ResNeXtBlock):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor
+    from cnnlib.models import resnet as lib
+
+    ref = lib.ResNeXtBlock(8, 16, groups=1, bot_mul=0.5, use_1x1conv=True)
+    block = ResNeXtBlock(8, 16, groups=1, bot_mul=0.5, use_1x1conv=True)
+    what = "ResNeXtBlock(8, 16, groups=1, bot_mul=0.5, use_1x1conv=True)"
+    try:
+        block.load_state_dict(ref.state_dict())
+    except Exception as error:
+        raise AssertionError(f"{what}: cannot load cnnlib's weights: {error}") from None
+    X = torch.randn(4, 8, 6, 6)
+    check_tensor(block(X), ref(X), f"{what} with cnnlib's weights, in training mode")
+
+test_q2_one_group_matches_cnnlib(ResNeXtBlock)
+
+# %%
+# HIDDEN
+def test_q2_grouped_blocks_against_cnnlib(ResNeXtBlock):
+    import torch
+
+    from cnnlib.classroom.checks import check_shape, check_tensor, fresh_generator
+    from cnnlib.models import resnet as lib
+
+    gen = fresh_generator()
+    # (in_channels, num_channels, groups, bot_mul, use_1x1conv, strides): 2 groups up to
+    # depthwise (one channel per group), with and without the projection.
+    for c_in, c, g, bot_mul, use_1x1conv, s in (
+            (8, 8, 2, 1, False, 1), (8, 16, 4, 0.5, True, 2), (6, 12, 3, 1, True, 1),
+            (4, 8, 8, 1, True, 2), (12, 12, 6, 0.5, False, 1)):
+        ref = lib.ResNeXtBlock(c_in, c, g, bot_mul, use_1x1conv=use_1x1conv, strides=s)
+        with torch.no_grad():
+            for param in ref.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        what = (f"ResNeXtBlock({c_in}, {c}, groups={g}, bot_mul={bot_mul}, "
+                f"use_1x1conv={use_1x1conv}, strides={s})")
+        block = ResNeXtBlock(c_in, c, g, bot_mul, use_1x1conv=use_1x1conv, strides=s)
+        b = ref.bot_channels
+        check_shape(block.conv2.weight, (b, b // g, 3, 3),
+                    f"{what}.conv2.weight ({b} channels in {g} groups of {b // g})")
+        try:
+            block.load_state_dict(ref.state_dict())
+        except Exception as error:
+            raise AssertionError(f"{what}: cannot load cnnlib's weights: {error}") from None
+        h, w = (int(v) for v in torch.randint(4, 9, (2,), generator=gen))
+        for mode in ("training", "evaluation"):
+            block.train(mode == "training")
+            ref.train(mode == "training")
+            X = torch.randn(3, c_in, h, w, generator=gen)
+            check_tensor(block(X), ref(X), f"{what} on a (3, {c_in}, {h}, {w}) input, {mode} "
+                         "mode", gen=gen)
+
+test_q2_grouped_blocks_against_cnnlib(ResNeXtBlock)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 3
+
+# %% [markdown]
+# ### q3 · the parameters of a ResNet, from the formulas (≈20 min)
+#
+# Write `resnet_params(arch, in_channels=1, num_classes=10, stem_channels=64)`: the number
+# of parameters of `cnnlib.models.resnet.ResNet(arch, in_channels, num_classes,
+# stem_channels)`, computed from the formulas without building the network. `arch` lists
+# `(num_residuals, num_channels)` per stage, e.g. ResNet-18's
+# `((2, 64), (2, 128), (2, 256), (2, 512))`. The network is:
+#
+# * the stem: a 7 × 7 convolution from `in_channels` to `stem_channels`, batch norm, ReLU
+#   and a max-pool;
+# * one stage per entry of `arch`. The first stage keeps the stem's channels (its
+#   `num_channels` equals `stem_channels`): all its blocks are `Residual(c)`. Every
+#   later stage starts with `Residual(c, use_1x1conv=True, strides=2, in_channels=c_prev)`,
+#   where `c_prev` is the previous stage's channel count, followed by `Residual(c)` blocks;
+# * global average pooling, and a dense layer to `num_classes` outputs.
+#
+# Every convolution and the dense layer have biases; each batch norm learns a scale and
+# a shift per channel; pooling learns nothing. ResNet-18 has 11,178,378 parameters.
+# Then use your function for exercise 2 of the section: how many parameters does
+# ResNet-34, `((3, 64), (4, 128), (6, 256), (3, 512))`, have?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def resnet_params(arch, in_channels=1, num_classes=10, stem_channels=64):
+    """Parameters of cnnlib's ResNet(arch, in_channels, num_classes, stem_channels)."""
+    # BEGIN SOLUTION
+    def conv(c_i, c_o, k):
+        return c_o * c_i * k * k + c_o
+
+    def block(c_i, c, projection):
+        total = conv(c_i, c, 3) + 2 * c + conv(c, c, 3) + 2 * c
+        return total + (conv(c_i, c, 1) if projection else 0)
+
+    total = conv(in_channels, stem_channels, 7) + 2 * stem_channels
+    c_prev = stem_channels
+    for i, (num_residuals, c) in enumerate(arch):
+        total += block(c_prev, c, projection=i > 0)
+        total += (num_residuals - 1) * block(c, c, projection=False)
+        c_prev = c
+    return total + c_prev * num_classes + num_classes
+    # END SOLUTION
+
+
+# %%
+resnet_params(((3, 64), (4, 128), (6, 256), (3, 512)))
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_resnet18(resnet_params):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(resnet_params, "resnet_params")
+    arch = ((2, 64), (2, 128), (2, 256), (2, 512))
+    check_equal(resnet_params(arch), 11178378, f"resnet_params({arch}) (ResNet-18)")
+
+test_q3_resnet18(resnet_params)
+
+# %%
+# HIDDEN
+def test_q3_random_resnets(resnet_params):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models import resnet as lib
+    from cnnlib.models.cost import count_parameters
+
+    gen = fresh_generator()
+
+    def random_int(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    resnet34 = ((3, 64), (4, 128), (6, 256), (3, 512))
+    cases = [(resnet34, 1, 10, 64)]
+    for stages in (1, 2, 3, 4):  # channel counts that do not simply double
+        channels = [random_int(4, 40) for _ in range(stages)]
+        arch = tuple((random_int(1, 4), c) for c in channels)
+        cases.append((arch, random_int(1, 4), random_int(2, 20), channels[0]))
+    for arch, c_in, classes, stem in cases:
+        with torch.device("meta"):  # counts the parameters without allocating them
+            expected = count_parameters(lib.ResNet(arch, c_in, classes, stem_channels=stem))
+        check_equal(resnet_params(arch, c_in, classes, stem), expected,
+                    f"resnet_params({arch}, in_channels={c_in}, num_classes={classes}, "
+                    f"stem_channels={stem}) (seed {gen.initial_seed()})")
+
+test_q3_random_resnets(resnet_params)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.
