@@ -241,6 +241,7 @@ show_feature_maps(maps, titles=names, scale=2)
 # **Graded assignment.** In this section's assignment you count both layers' parameters
 # for any kernel, shift an image with zero fill, and find the input window of a stack of
 # correlations; exercises 1, 2 and 4 are among its questions. Public checks tell you what
-# is wrong while you work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/7_1_fc_to_conv.ipynb" download>Download the student notebook</a>;
+# is wrong while you work, and hidden tests on fresh random inputs grade your answers.
+# <a href="../assignments/7_1_fc_to_conv.ipynb" download>Download the student notebook</a>;
 # instructors build and grade it as the [Instructors' guide](../book/instructors.md)
 # explains.

@@ -315,5 +315,7 @@ preset_gallery(images[index], title=f"input: {text_labels([labels[index]])[0]}")
 # **Graded assignment.** In this section's assignment you write `corr2d` with padding and
 # stride, turn it into a true convolution, and learn any kernel from examples; exercise 2
 # is among its questions. Public checks tell you what is wrong while you work, and hidden
-# tests on fresh random inputs grade your answers. <a href="../assignments/7_2_conv_images.ipynb" download>Download the student notebook</a>; instructors build and grade it as the
-# [Instructors' guide](../book/instructors.md) explains.
+# tests on fresh random inputs grade your answers.
+# <a href="../assignments/7_2_conv_images.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

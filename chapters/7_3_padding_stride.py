@@ -250,5 +250,7 @@ assert num_frames == Y.numel()
 # with dilation, for pairs of settings, the padding that keeps the size, and the rows a
 # strided kernel never reads; exercises 1, 2 and 3 are among its questions. Public checks
 # tell you what is wrong while you work, and hidden tests on fresh random inputs grade
-# your answers. <a href="../assignments/7_3_padding_stride.ipynb" download>Download the student notebook</a>; instructors build and grade it as the [Instructors'
-# guide](../book/instructors.md) explains.
+# your answers.
+# <a href="../assignments/7_3_padding_stride.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

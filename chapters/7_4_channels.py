@@ -226,5 +226,7 @@ channel_breakdown_figure(channel_breakdown(X.round(decimals=1), K.round(decimals
 # correlation with a bias, a batch through a 1 × 1 convolution as one matrix product, a
 # layer's cost, and two 1 × 1 layers merged into one; exercises 1, 2 and 4 are among its
 # questions. Public checks tell you what is wrong while you work, and hidden tests on
-# fresh random inputs grade your answers. <a href="../assignments/7_4_channels.ipynb" download>Download the student notebook</a>; instructors build and grade it as the
-# [Instructors' guide](../book/instructors.md) explains.
+# fresh random inputs grade your answers.
+# <a href="../assignments/7_4_channels.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

@@ -308,5 +308,7 @@ print("pixels with a gradient:", int(touched.sum()), "=", r1 - r0, "x", c1 - c0)
 # **Graded assignment.** In this section's assignment you write `pool2d` with padding, the
 # receptive field and jump of a conv/pool stack, and average pooling as a convolution;
 # exercises 1 and 5 are among its questions. Public checks tell you what is wrong while
-# you work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/7_5_pooling.ipynb" download>Download the student notebook</a>; instructors
-# build and grade it as the [Instructors' guide](../book/instructors.md) explains.
+# you work, and hidden tests on fresh random inputs grade your answers.
+# <a href="../assignments/7_5_pooling.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

@@ -378,3 +378,12 @@ feature_map_gallery(pretrained, val_images[chosen], val_labels[chosen])
 #    norm). Which of the modern LeNet's three changes gives most of the improvement?
 # 3. Look at the most confident mistakes again: which would *you* have labelled
 #    differently? What does that say about the best accuracy any model can reach?
+#
+# **Graded assignment.** In this section's assignment you compute the flattened size for
+# any input and padding, build a LeNet variant that matches a target table, and train it
+# past an accuracy floor in under a minute on a CPU; exercises 1 and 2 are among its
+# questions. Public checks tell you what is wrong while you work, and hidden tests on
+# fresh random inputs grade your answers.
+# <a href="../assignments/7_6_lenet.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

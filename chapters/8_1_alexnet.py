@@ -380,3 +380,11 @@ fig
 # 5. At 224 × 224, how many FLOPs does the first convolution cost compared with the second?
 #    Use `layer_costs` and explain the difference from the kernel sizes, channels and
 #    output sizes.
+#
+# **Graded assignment.** In this section's assignment you follow the map sizes through
+# AlexNet's layers, count its convolutional and dense parameters, and write dropout;
+# exercises 2 and 4 are among its questions. Public checks tell you what is wrong while
+# you work, and hidden tests on fresh random inputs grade your answers.
+# <a href="../assignments/8_1_alexnet.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

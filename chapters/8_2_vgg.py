@@ -353,3 +353,12 @@ plot_history(history)
 #    `count_flops`.
 # 5. With `CNNLIB_BUDGET=full` on a GPU, how long does an epoch take, and how does the
 #    accuracy after 3 epochs compare with the quick run?
+#
+# **Graded assignment.** In this section's assignment you write the VGG block, count any
+# VGG's parameters, and compare the receptive field of stacked 3 × 3 kernels with that of
+# one large kernel; exercises 1, 2 and 4 are among its questions. Public checks tell you
+# what is wrong while you work, and hidden tests on fresh random inputs grade your
+# answers.
+# <a href="../assignments/8_2_vgg.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

@@ -422,6 +422,7 @@ assert (predicted > 0).all(), predicted
 # **Graded assignment.** In this section's assignment you write the NiN block, count its
 # parameters, turn a dense layer into a 1 × 1 convolution, and find the size of the class
 # maps; exercises 2 and 3 are among its questions. Public checks tell you what is wrong
-# while you work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/8_3_nin.ipynb" download>Download the student notebook</a>;
+# while you work, and hidden tests on fresh random inputs grade your answers.
+# <a href="../assignments/8_3_nin.ipynb" download>Download the student notebook</a>;
 # instructors build and grade it as the [Instructors' guide](../book/instructors.md)
 # explains.

@@ -397,5 +397,7 @@ plot_history(history)
 # **Graded assignment.** In this section's assignment you write the Inception block, count
 # each branch's parameters and FLOPs, and follow the map size through the stages;
 # exercises 1 to 4 are among its questions. Public checks tell you what is wrong while you
-# work, and hidden tests on fresh random inputs grade your answers. <a href="../assignments/8_4_googlenet.ipynb" download>Download the student notebook</a>; instructors build
-# and grade it as the [Instructors' guide](../book/instructors.md) explains.
+# work, and hidden tests on fresh random inputs grade your answers.
+# <a href="../assignments/8_4_googlenet.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

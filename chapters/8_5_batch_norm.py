@@ -548,3 +548,12 @@ assert torch.allclose(first.gamma, first_concise.weight, atol=0.1)  # both runs 
 #    channels and positions instead of over the batch (`nn.LayerNorm` or
 #    `nn.GroupNorm(1, C)`). What happens to the difference between training and
 #    evaluation mode?
+#
+# **Graded assignment.** In this section's assignment you write batch normalization for
+# inputs of any rank in training and evaluation mode and a layer that follows the module's
+# mode, then train BN-LeNet past a floor that plain LeNet misses; exercise 2 is among its
+# questions. Public checks tell you what is wrong while you work, and hidden tests on
+# fresh random inputs grade your answers.
+# <a href="../assignments/8_5_batch_norm.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

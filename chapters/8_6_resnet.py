@@ -573,5 +573,7 @@ show_grad_cam(data.val_images[picks], cam_untrained.cam, labels=y_val[picks],
 # its 1 × 1 projection and a ResNeXt block with a real number of groups, and count any
 # ResNet's parameters from the formulas; exercises 2 and 3 are among its questions. Public
 # checks tell you what is wrong while you work, and hidden tests on fresh random inputs
-# grade your answers. <a href="../assignments/8_6_resnet.ipynb" download>Download the student notebook</a>; instructors build and grade it as the [Instructors'
-# guide](../book/instructors.md) explains.
+# grade your answers.
+# <a href="../assignments/8_6_resnet.ipynb" download>Download the student notebook</a>;
+# instructors build and grade it as the [Instructors' guide](../book/instructors.md)
+# explains.

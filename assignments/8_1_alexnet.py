@@ -1,0 +1,373 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 8_1_alexnet
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 8.1: AlexNet
+#
+# Companion section: *8.1 Deep Convolutional Neural Networks (AlexNet)*. You will do
+# AlexNet's bookkeeping by hand: follow an image's side length through its first layers
+# with the output-size formula, count where its parameters sit (convolutions or dense
+# layers) for any input size and width, and write the dropout its dense layers rely on,
+# which behaves differently in training and in evaluation mode.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 3
+
+# %% [markdown]
+# ### q1 · an image's side length through AlexNet (≈15 min)
+#
+# The section followed a 224 × 224 image through AlexNet with `layer_summary`. Do it with
+# the output-size formula of section 7.3, $\lfloor (n + 2p - k)/s \rfloor + 1$, instead.
+# AlexNet's spatial layers are, in order:
+#
+# | layer | window | stride | padding |
+# |---|---|---|---|
+# | conv1 | 11 × 11 | 4 | 1 |
+# | pool1 (max) | 3 × 3 | 2 | 0 |
+# | conv2 | 5 × 5 | 1 | 2 |
+# | pool2 (max) | 3 × 3 | 2 | 0 |
+# | conv3, conv4, conv5 | 3 × 3 | 1 | 1 |
+# | pool3 (max) | 3 × 3 | 2 | 0 |
+#
+# Write `alexnet_sides(input_size)`, which returns the list of the 8 side lengths after
+# conv1, pool1, conv2, pool2, conv3, conv4, conv5 and pool3 for a square
+# `input_size` × `input_size` image (`input_size` is at least 65, the smallest that
+# leaves pool3 a 1 × 1 map). The section's 224 pixels give
+# `[54, 26, 26, 12, 12, 12, 12, 5]`. Do not run any layers.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def alexnet_sides(input_size):
+    """Side lengths after conv1, pool1, conv2, pool2, conv3, conv4, conv5, pool3."""
+    # BEGIN SOLUTION
+    def out(n, k, s=1, p=0):
+        return (n + 2 * p - k) // s + 1
+
+    sides = [out(input_size, 11, s=4, p=1)]
+    sides.append(out(sides[-1], 3, s=2))  # pool1
+    sides.append(out(sides[-1], 5, p=2))  # conv2 keeps the size
+    sides.append(out(sides[-1], 3, s=2))  # pool2
+    for _ in range(3):  # conv3, conv4, conv5 keep the size
+        sides.append(out(sides[-1], 3, p=1))
+    sides.append(out(sides[-1], 3, s=2))  # pool3
+    return sides
+    # END SOLUTION
+
+
+# %%
+alexnet_sides(224)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_section_sizes(alexnet_sides):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(alexnet_sides, "alexnet_sides")
+    check_equal(list(alexnet_sides(224)), [54, 26, 26, 12, 12, 12, 12, 5],
+                "alexnet_sides(224): the book's AlexNet")
+    check_equal(list(alexnet_sides(67)), [15, 7, 7, 3, 3, 3, 3, 1],
+                "alexnet_sides(67): the quick budget's AlexNet")
+
+test_q1_section_sizes(alexnet_sides)
+
+# %%
+# HIDDEN
+def test_q1_random_sizes_against_layers(alexnet_sides):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+
+    gen = fresh_generator()
+    stack = nn.Sequential(  # AlexNet's geometry with one channel: only the sizes matter
+        nn.Conv2d(1, 1, kernel_size=11, stride=4, padding=1), nn.MaxPool2d(3, stride=2),
+        nn.Conv2d(1, 1, kernel_size=5, padding=2), nn.MaxPool2d(3, stride=2),
+        nn.Conv2d(1, 1, kernel_size=3, padding=1), nn.Conv2d(1, 1, kernel_size=3, padding=1),
+        nn.Conv2d(1, 1, kernel_size=3, padding=1), nn.MaxPool2d(3, stride=2))
+    # Every residue mod 4 (conv1's stride) and mod 8, small and large inputs.
+    for residue in range(8):
+        base = 72 + 8 * int(torch.randint(0, 30, (1,), generator=gen))
+        for n in (base + residue, 65 + residue):
+            X, expected = torch.zeros(1, 1, n, n), []
+            with torch.no_grad():
+                for layer in stack:
+                    X = layer(X)
+                    expected.append(X.shape[-1])
+            check_equal(list(alexnet_sides(n)), expected, f"alexnet_sides({n})")
+
+test_q1_random_sizes_against_layers(alexnet_sides)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 3
+
+# %% [markdown]
+# ### q2 · where the parameters sit (≈20 min)
+#
+# The section found that AlexNet's five convolutions do almost all the arithmetic while
+# its three dense layers hold almost all the parameters. Count them yourself, from the
+# formulas:
+#
+# * a convolution from $c_i$ to $c_o$ channels with a $k \times k$ window has
+#   $c_o \cdot c_i \cdot k^2$ weights and $c_o$ biases;
+# * a dense layer from $m$ to $n$ units has $n \cdot m$ weights and $n$ biases.
+#
+# Write `alexnet_param_counts(input_size=224, conv_channels=(96, 256, 384, 384, 256),
+# hidden_size=4096, num_classes=10, in_channels=1)`, which returns the pair
+# `(conv_params, dense_params)` for `cnnlib.models.alexnet.AlexNet` built with those
+# arguments: the window sizes of the table in q1, `conv_channels` as the five
+# convolutions' output channels, `in_channels` input channels, two hidden dense layers of
+# `hidden_size` units and an output layer of `num_classes`. The first dense layer reads
+# the flattened output of pool3, so it depends on `input_size` (q1 helps). Dropout, ReLU
+# and pooling have no parameters.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def alexnet_param_counts(input_size=224, conv_channels=(96, 256, 384, 384, 256),
+                         hidden_size=4096, num_classes=10, in_channels=1):
+    """(parameters of the five convolutions, parameters of the three dense layers)."""
+    # BEGIN SOLUTION
+    kernels = (11, 5, 3, 3, 3)
+    conv, c_in = 0, in_channels
+    for c_out, k in zip(conv_channels, kernels, strict=True):
+        conv += c_out * c_in * k * k + c_out
+        c_in = c_out
+    side = alexnet_sides(input_size)[-1]
+    sizes = (c_in * side * side, hidden_size, hidden_size, num_classes)
+    dense = sum(n * m + n for m, n in zip(sizes[:-1], sizes[1:], strict=True))
+    return conv, dense
+    # END SOLUTION
+
+
+# %%
+alexnet_param_counts()  # (convolutional, dense)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_section_models(alexnet_param_counts):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(alexnet_param_counts, "alexnet_param_counts")
+    check_equal(tuple(alexnet_param_counts()), (3_723_968, 43_040_778),
+                "alexnet_param_counts(): the book's AlexNet at 224x224")
+    check_equal(tuple(alexnet_param_counts(67, (24, 64, 96, 96, 64), hidden_size=1024)),
+                (235_184, 1_126_410),
+                "alexnet_param_counts(67, (24, 64, 96, 96, 64), hidden_size=1024): "
+                "the quick budget's AlexNet")
+
+test_q2_section_models(alexnet_param_counts)
+
+# %%
+# HIDDEN
+def test_q2_random_alexnets_against_modules(alexnet_param_counts):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models.alexnet import AlexNet
+
+    gen = fresh_generator()
+
+    def randint(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # One, two and three input channels; small and large images; narrow random widths.
+    for in_channels in (1, 2, 3):
+        for input_size in (randint(65, 100), randint(100, 260)):
+            channels = tuple(randint(2, 24) for _ in range(5))
+            hidden, classes = randint(4, 64), randint(2, 30)
+            model = AlexNet(classes, in_channels, input_size, channels, hidden)
+            expected = tuple(
+                sum(p.numel() for m in model.modules() if isinstance(m, kind)
+                    for p in m.parameters())
+                for kind in (nn.Conv2d, nn.Linear))
+            check_equal(tuple(alexnet_param_counts(input_size, channels, hidden, classes,
+                                                   in_channels)), expected,
+                        f"alexnet_param_counts({input_size}, {channels}, {hidden}, {classes}, "
+                        f"in_channels={in_channels})")
+
+test_q2_random_alexnets_against_modules(alexnet_param_counts)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 3
+
+# %% [markdown]
+# ### q3 · dropout in training and in evaluation mode (≈15 min)
+#
+# AlexNet's dense layers use dropout with probability 0.5. Write it from scratch:
+# `dropout(X, p, training)` returns a tensor shaped like `X`.
+#
+# * In training mode (`training=True`) each element is zeroed independently with
+#   probability `p`, and every element that survives is divided by `1 - p`, so that each
+#   element's expected value stays what it was. Two calls must draw different masks.
+#   With `p = 1` everything is dropped: return zeros (and do not divide by zero).
+# * In evaluation mode (`training=False`) nothing is dropped: return `X` unchanged. That
+#   is why `model.eval()` makes a network with dropout deterministic.
+#
+# *Hint:* `torch.rand(X.shape) > p` is a mask that keeps each element with probability
+# $1 - p$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def dropout(X, p, training):
+    """Inverted dropout: zero each element with probability p in training, scale survivors."""
+    # BEGIN SOLUTION
+    if not training or p == 0:
+        return X
+    if p == 1:
+        return torch.zeros_like(X)
+    mask = (torch.rand(X.shape, device=X.device) > p).to(X.dtype)
+    return mask * X / (1 - p)
+    # END SOLUTION
+
+
+# %%
+X = torch.arange(16.0).reshape(2, 8)
+print(dropout(X, 0.5, training=True))
+print(dropout(X, 0.5, training=False))
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_modes(dropout):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_shape, check_tensor
+
+    check_callable(dropout, "dropout")
+    X = torch.arange(1.0, 17.0).reshape(2, 8)
+    check_tensor(dropout(X, 0.5, training=False), X, "dropout(X, 0.5, training=False)")
+    check_tensor(dropout(X, 0.0, training=True), X, "dropout(X, 0.0, training=True)")
+    check_tensor(dropout(X, 1.0, training=True), torch.zeros(2, 8),
+                 "dropout(X, 1.0, training=True)")
+    Y = dropout(torch.ones(100, 100), 0.5, training=True)
+    check_shape(Y, (100, 100), "dropout(ones(100, 100), 0.5, training=True)")
+    dropped = (Y == 0).float().mean().item()
+    if not 0.4 < dropped < 0.6:
+        raise AssertionError(f"dropout(ones(100, 100), 0.5, training=True) zeroed {dropped:.1%} "
+                             "of the elements; about 50% expected")
+
+test_q3_modes(dropout)
+
+# %%
+# HIDDEN
+def test_q3_statistics_and_scaling(dropout):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    for p in (0.1, 0.25, 0.5, 0.8):
+        X = torch.rand(200, 1000, generator=gen) + 0.5  # no zeros of its own
+        check_tensor(dropout(X, p, training=False), X, f"dropout(X, {p}, training=False)",
+                     gen=gen)
+        Y = dropout(X, p, training=True)
+        kept = Y != 0
+        # Each survivor is scaled by 1 / (1 - p); the rest are exactly 0.
+        check_tensor(Y[kept], X[kept] / (1 - p), f"the kept elements of dropout(X, {p}, True)",
+                     gen=gen)
+        # 200,000 draws: the dropped fraction is within 0.01 of p (at least 7 standard
+        # deviations) unless the mask is wrong.
+        dropped = 1 - kept.float().mean().item()
+        if abs(dropped - p) > 0.01:
+            raise AssertionError(f"dropout(X, {p}, training=True) zeroed {dropped:.3f} of "
+                                 f"200,000 elements; about {p} expected")
+        again = dropout(X, p, training=True) != 0
+        if torch.equal(again, kept):
+            raise AssertionError(f"two calls of dropout(X, {p}, training=True) dropped the "
+                                 "same elements: draw a new mask on every call")
+
+test_q3_statistics_and_scaling(dropout)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.

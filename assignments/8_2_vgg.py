@@ -1,0 +1,357 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 8_2_vgg
+# init_cell: true
+# check_all_cell: true
+# export_cell:
+#   pdf: false
+#   instructions: >-
+#     Run this cell to save your work as a zip file, then hand in that zip
+#     (or this notebook) as your instructor asked.
+# tests:
+#   ok_format: false
+# show_question_points: true
+
+# %% [markdown]
+# # Assignment 8.2: VGG
+#
+# Companion section: *8.2 Networks Using Blocks (VGG)*. You will write the VGG block, count
+# the parameters of any VGG configuration from the formulas (and meet the paper's famous
+# 138 million), and compute how far a stack of small windows sees, which is the reason
+# VGG uses 3 × 3 convolutions only.
+#
+# **How this works.** Write your answer where a cell says `...`, run the cell, then run
+# the `grader.check(...)` cell below it. The checks you see are public: they test the
+# examples in the text. When your notebook is graded, hidden tests try your code on
+# fresh random inputs and compare it with PyTorch, so make it work in general, not just
+# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+
+# %%
+# Colab only: install cnnlib from the repository (elsewhere this does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "otter-grader==7.0.0",
+                    "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+
+# %%
+import torch  # noqa: F401  (for your answers)
+from torch import nn
+
+from cnnlib import setup
+
+setup(0)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 3
+
+# %% [markdown]
+# ### q1 · the VGG block (≈15 min)
+#
+# Write `vgg_block(num_convs, in_channels, out_channels)`: an `nn.Sequential` of
+# `num_convs` pairs "3 × 3 convolution with padding 1, then `nn.ReLU()`", followed by one
+# `nn.MaxPool2d(kernel_size=2, stride=2)`. The first convolution reads `in_channels`
+# channels; every convolution writes `out_channels`. Put the layers directly in the
+# `nn.Sequential`, in order (no nested blocks), so a block of two convolutions has five
+# layers. The convolutions keep height and width; only the pooling halves them.
+#
+# VGG-11 starts with `vgg_block(1, 1, 64)` and `vgg_block(1, 64, 128)`: a 32 × 32 image
+# comes out of them as 128 maps of 8 × 8.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def vgg_block(num_convs, in_channels, out_channels):
+    """num_convs 3x3 convolutions with ReLU, then a 2x2 max-pool with stride 2."""
+    # BEGIN SOLUTION
+    layers = []
+    for _ in range(num_convs):
+        layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
+        layers.append(nn.ReLU())
+        in_channels = out_channels  # later convolutions read the block's own output
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+    # END SOLUTION
+
+
+# %%
+vgg_block(2, 64, 128)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q1_vgg11_first_blocks(vgg_block):
+    import torch
+
+    from cnnlib.classroom.checks import check_callable, check_equal, check_shape
+
+    check_callable(vgg_block, "vgg_block")
+    first, second = vgg_block(1, 1, 64), vgg_block(1, 64, 128)
+    check_equal([type(layer).__name__ for layer in first], ["Conv2d", "ReLU", "MaxPool2d"],
+                "the layers of vgg_block(1, 1, 64)")
+    with torch.no_grad():
+        Y = first(torch.randn(2, 1, 32, 32))
+        check_shape(Y, (2, 64, 16, 16), "vgg_block(1, 1, 64) on (2, 1, 32, 32)")
+        check_shape(second(Y), (2, 128, 8, 8), "vgg_block(1, 64, 128) on its output")
+    check_equal([type(layer).__name__ for layer in vgg_block(3, 8, 8)],
+                ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"], "the layers of vgg_block(3, 8, 8)")
+
+test_q1_vgg11_first_blocks(vgg_block)
+
+# %%
+# HIDDEN
+def test_q1_random_blocks_against_cnnlib(vgg_block):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator
+    from cnnlib.models.vgg import vgg_block as reference_block
+
+    gen = fresh_generator()
+    for num_convs in (1, 2, 3, 4):
+        c_in = int(torch.randint(1, 9, (1,), generator=gen))
+        c_out = int(torch.randint(9, 25, (1,), generator=gen))  # never equal to c_in
+        what = f"vgg_block({num_convs}, {c_in}, {c_out})"
+        block, reference = vgg_block(num_convs, c_in, c_out), reference_block(num_convs, c_in,
+                                                                             c_out)
+        check_equal([type(layer).__name__ for layer in block],
+                    [type(layer).__name__ for layer in reference], f"the layers of {what}")
+        check_equal([tuple(p.shape) for p in block.parameters()],
+                    [tuple(p.shape) for p in reference.parameters()],
+                    f"the parameter shapes of {what}")
+        reference.load_state_dict(block.state_dict())  # same weights: settings must agree
+        side = int(torch.randint(4, 12, (1,), generator=gen))  # odd and even sides
+        X = torch.randn(2, c_in, side, side, generator=gen)
+        with torch.no_grad():
+            check_tensor(block(X), reference(X), f"{what} on a {side}x{side} input", gen=gen)
+
+test_q1_random_blocks_against_cnnlib(vgg_block)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 3
+
+# %% [markdown]
+# ### q2 · parameters of any VGG, from the formulas (≈20 min)
+#
+# A VGG network is its list of blocks, `arch`, with one `(num_convs, out_channels)` pair per
+# block, followed by `Flatten` and the dense head: two hidden layers of `hidden_size` units
+# and the output layer of `num_classes`. Each block halves the side length, rounding down,
+# so after $b$ blocks a square image of side $n$ is $\lfloor n / 2^b \rfloor$ pixels wide.
+#
+# Write `vgg_param_count(arch, in_channels=1, num_classes=10, input_size=224,
+# hidden_size=4096)`: the number of parameters of `cnnlib.models.vgg.VGG` built with
+# those arguments, computed from the formulas (do not build the network). A 3 × 3
+# convolution from $c_i$ to $c_o$ channels has $9 c_i c_o + c_o$ parameters; a dense
+# layer from $m$ to $n$ units, $mn + n$.
+#
+# The section's VGG-11 on 224 × 224 greyscale images with 10 classes has 128,806,154
+# parameters. The paper's VGG-16, `((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))`, on
+# colour images (`in_channels=3`) with 1,000 classes has 138,357,544.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def vgg_param_count(arch, in_channels=1, num_classes=10, input_size=224, hidden_size=4096):
+    """Parameters of VGG(arch, in_channels, num_classes, input_size, hidden_size)."""
+    # BEGIN SOLUTION
+    total, c_in = 0, in_channels
+    for num_convs, c_out in arch:
+        for _ in range(num_convs):
+            total += 9 * c_in * c_out + c_out
+            c_in = c_out
+    side = input_size // 2 ** len(arch)
+    sizes = (c_in * side * side, hidden_size, hidden_size, num_classes)
+    for m, n in zip(sizes[:-1], sizes[1:], strict=True):
+        total += m * n + n
+    return total
+    # END SOLUTION
+
+
+# %%
+VGG11 = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
+VGG16 = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
+vgg_param_count(VGG11), vgg_param_count(VGG16, in_channels=3, num_classes=1000)
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q2_vgg11_and_vgg16(vgg_param_count):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(vgg_param_count, "vgg_param_count")
+    vgg11 = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
+    vgg16 = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
+    check_equal(vgg_param_count(vgg11), 128_806_154, "vgg_param_count(VGG-11)")
+    check_equal(vgg_param_count(vgg16, in_channels=3, num_classes=1000), 138_357_544,
+                "vgg_param_count(VGG-16, in_channels=3, num_classes=1000)")
+    vgg11_narrow = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))
+    check_equal(vgg_param_count(vgg11_narrow, input_size=32, hidden_size=1024), 1_768_778,
+                "vgg_param_count(VGG-11 / 4, input_size=32, hidden_size=1024): the quick budget")
+
+test_q2_vgg11_and_vgg16(vgg_param_count)
+
+# %%
+# HIDDEN
+def test_q2_random_configurations_against_modules(vgg_param_count):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.models.vgg import VGG
+
+    gen = fresh_generator()
+
+    def randint(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # One to six blocks; input sizes that are and are not multiples of 2 ** blocks.
+    for num_blocks in range(1, 7):
+        arch = tuple((randint(1, 4), randint(1, 17)) for _ in range(num_blocks))
+        input_size = 2 ** num_blocks * randint(1, 4) + randint(0, 2 ** num_blocks)
+        in_channels, classes, hidden = randint(1, 4), randint(2, 20), randint(4, 48)
+        model = VGG(arch, in_channels, classes, input_size, hidden)
+        expected = sum(p.numel() for p in model.parameters())
+        check_equal(vgg_param_count(arch, in_channels, classes, input_size, hidden), expected,
+                    f"vgg_param_count({arch}, in_channels={in_channels}, num_classes={classes}, "
+                    f"input_size={input_size}, hidden_size={hidden})")
+
+test_q2_random_configurations_against_modules(vgg_param_count)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 3
+
+# %% [markdown]
+# ### q3 · how far a stack of small windows sees (≈20 min)
+#
+# The *receptive field* of a unit is the patch of the input it depends on. Stacking two
+# 3 × 3 convolutions (stride 1) lets a unit see 5 × 5 input pixels, as one 5 × 5
+# convolution would; $n$ of them see $(2n + 1) \times (2n + 1)$, with $9nC^2$ weights
+# instead of $(2n+1)^2C^2$ for $C$ channels in and out. After a layer with stride $s$,
+# neighbouring units sit $s$ times further apart in the input, so every later window
+# widens the field by more: a layer with window $k$ adds $(k - 1) \cdot j$, where $j$, the
+# *jump*, is the product of the strides of all the layers *before* it.
+#
+# Write `receptive_field_size(layers)`, where `layers` is a list of `(kernel_size, stride)`
+# pairs (square windows, first layer first, padding does not matter), returning the side
+# of the input patch that one unit after the last layer sees. For example, one VGG block
+# of two convolutions, `[(3, 1), (3, 1), (2, 2)]`, gives 6, and two such blocks give 16
+# (the picture in section 8.2).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def receptive_field_size(layers):
+    """Receptive field side after a stack of (kernel_size, stride) layers."""
+    # BEGIN SOLUTION
+    size, jump = 1, 1
+    for kernel_size, stride in layers:
+        size += (kernel_size - 1) * jump
+        jump *= stride
+    return size
+    # END SOLUTION
+
+
+# %%
+block = [(3, 1), (3, 1), (2, 2)]
+print([receptive_field_size([(3, 1)] * n) for n in range(1, 5)])
+print(receptive_field_size(block), receptive_field_size(block + block))
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q3_stacks_of_3x3(receptive_field_size):
+    from cnnlib.classroom.checks import check_callable, check_equal
+
+    check_callable(receptive_field_size, "receptive_field_size")
+    for n in range(1, 6):
+        check_equal(receptive_field_size([(3, 1)] * n), 2 * n + 1,
+                    f"receptive_field_size of {n} 3x3 convolutions")
+    check_equal(receptive_field_size([(7, 1)]), 7, "receptive_field_size([(7, 1)])")
+    check_equal(receptive_field_size([(5, 1), (3, 1)]), 7,
+                "receptive_field_size([(5, 1), (3, 1)])")
+    check_equal(receptive_field_size([(3, 1), (3, 1), (2, 2)]), 6,
+                "receptive_field_size of one VGG block [(3, 1), (3, 1), (2, 2)]")
+
+test_q3_stacks_of_3x3(receptive_field_size)
+
+# %%
+# HIDDEN
+def test_q3_random_stacks_against_cnnlib(receptive_field_size):
+    import torch
+
+    from cnnlib.classroom.checks import check_equal, fresh_generator
+    from cnnlib.ops import LayerSpec, receptive_field
+
+    gen = fresh_generator()
+
+    def randint(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    two_blocks = [(3, 1), (3, 1), (2, 2)] * 2
+    check_equal(receptive_field_size(two_blocks), 16, "receptive_field_size of two VGG blocks")
+    # Stacks of 2 to 7 pairs of layers; the first of each pair has stride 2 or 3 and the
+    # second a window wider than 1, so the jump always matters.
+    for depth in range(2, 8):
+        layers = []
+        for _ in range(depth):
+            layers += [(randint(2, 8), randint(2, 4)), (randint(2, 6), randint(1, 3))]
+        specs = [LayerSpec(f"layer{i}", k, s) for i, (k, s) in enumerate(layers)]
+        expected = receptive_field(specs)[-1].size[0]
+        check_equal(receptive_field_size(layers), expected, f"receptive_field_size({layers})")
+
+test_q3_random_stacks_against_cnnlib(receptive_field_size)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# ## Hand in
+#
+# Run *Kernel → Restart & Run All*, check that every `grader.check` above passes, then run
+# the cell below. It saves a zip with your notebook; hand in that zip or this `.ipynb`.
