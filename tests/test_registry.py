@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from cnnlib.models import MODELS, get_model, input_size, list_models
 from cnnlib.models.cost import count_parameters
@@ -15,9 +16,29 @@ def test_registered_model_forward(name):
         y_hat = net(torch.randn(2, 1, side, side))
     assert y_hat.shape == (2, 10)
     assert torch.isfinite(y_hat).all()
-    # Parameters counted two independent ways agree, and the model learns something.
-    by_hand = sum(p.numel() for p in net.parameters() if p.requires_grad)
-    assert count_parameters(net) == by_hand > 0
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_count_parameters_counts_only_trainable_ones_unless_asked(name):
+    with torch.device("meta"):  # shapes only: VGG-11's 129M parameters cost no memory or time
+        net = get_model(name, num_classes=10)
+    total = torch.nn.utils.parameters_to_vector(net.parameters()).numel()
+    first = next(net.parameters())
+    first.requires_grad_(False)  # freeze one tensor: the trainable count must drop by its size
+    assert count_parameters(net, trainable_only=False) == total > 0
+    assert count_parameters(net) == total - first.numel()
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_registered_model_backward_gives_every_parameter_a_finite_gradient(name):
+    """timm's check: a training step reaches every parameter, and nothing overflows."""
+    net = get_model(name, num_classes=10).train()
+    side = input_size(name)
+    loss = F.cross_entropy(net(torch.randn(2, 1, side, side)), torch.tensor([1, 7]))
+    loss.backward()
+    for pname, p in net.named_parameters():
+        assert p.grad is not None, f"{name}: {pname} gets no gradient"
+        assert torch.isfinite(p.grad).all(), f"{name}: {pname} has a non-finite gradient"
 
 
 @pytest.mark.parametrize("name", list_models())
