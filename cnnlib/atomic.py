@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -38,7 +39,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    _remove_dead_writers_parts(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part",
+                               dir=path.parent)
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -72,6 +75,27 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
         json.dump(obj, handle, indent=2)
         handle.write("\n")
     return Path(path)
+
+
+def _remove_dead_writers_parts(path: Path) -> None:
+    """Delete ``.<name>.<pid>.<random>.part`` files whose writer process has gone."""
+    prefix = f".{path.name}."
+    for part in path.parent.glob(f"{glob.escape(prefix)}*.part"):
+        pid_text = part.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _process_exists(int(pid_text)):
+            continue  # not ours to judge, or a writer still at work
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 checks existence only
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
 
 
 def _default_file_mode() -> int:

@@ -10,7 +10,8 @@ reader can follow it; what it adds around that loop is what a notebook needs:
 * a checkpoint after every epoch (atomic), and ``fit(..., resume=True)`` that
   continues the same run: shuffling and dropout are reseeded per epoch from
   ``seed``, so a resumed run repeats an uninterrupted one exactly;
-* a NaN/inf loss or Ctrl-C ends training with a message and keeps the history;
+* a NaN/inf loss (training or validation) or Ctrl-C ends training with a message and keeps
+  the history;
 * ``split_batch=k`` on a CPU trains each batch as k slices on k threads, the
   same step computed faster for small models (see :mod:`cnnlib.parallel`).
 
@@ -238,6 +239,15 @@ class Trainer:
         val_loss, val_acc = evaluate(
             model, data.val_batches(), self.device, c.precision, c.channels_last
         )
+        if not math.isfinite(val_loss):
+            # Training stayed finite but the model's scores on the validation data are not:
+            # recording a nan epoch would hide it, so stop as for a nan training loss.
+            raise _Stop(
+                f"training stopped: the validation loss became {val_loss} in epoch {epoch + 1} "
+                f"while the training loss stayed finite, so the weights give non-finite scores "
+                f"on unseen data (lr={c.lr:g}, precision={c.precision}); try a smaller learning "
+                f"rate or fp32. Keeping the {len(self.history)} completed epoch(s)."
+            )
         return {
             "train_loss": loss_sum.item() / count,
             "train_acc": correct.item() / count,

@@ -54,3 +54,44 @@ def test_a_text_or_append_mode_other_than_w_is_refused(tmp_path):
     with pytest.raises(ValueError, match="mode must be 'w' or 'wb'"):
         with atomic_open(tmp_path / "x", "a"):
             pass
+
+
+_WRITER = """
+import sys, time
+from cnnlib.atomic import atomic_open
+with atomic_open(sys.argv[1], "wb") as handle:
+    handle.write(b"x" * 100_000)
+    handle.flush()
+    print("writing", flush=True)
+    time.sleep(60)  # killed (or finished by the test) long before this ends
+"""
+
+
+def _start_writer(target):
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)],
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "writing"  # it is inside the with block
+    return writer
+
+
+def test_temp_files_of_killed_writers_are_removed_and_a_live_writers_kept(tmp_path):
+    target = tmp_path / "checkpoint.pt"
+    killed = [_start_writer(target) for _ in range(3)]  # three at once, all mid-write
+    for writer in killed:
+        writer.kill()  # SIGKILL: no cleanup code of the writer runs
+        writer.wait()
+    assert len(list(tmp_path.glob(".checkpoint.pt.*.part"))) == 3  # their leftovers
+    live = _start_writer(target)
+    try:
+        atomic_write_bytes(target, b"new")
+        left = [p.name for p in tmp_path.glob(".checkpoint.pt.*.part")]
+        assert len(left) == 1 and f".{live.pid}." in left[0]  # only the live writer's remains
+        assert target.read_bytes() == b"new"
+    finally:
+        live.kill()
+        live.wait()
+    atomic_write_bytes(target, b"newer")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]

@@ -327,3 +327,31 @@ def test_live_plot_replaces_one_displayed_picture(monkeypatch):
     assert len(shown) == 1, "the picture is displayed once, then updated in place"
     assert len(updates) == plot.draws - 1 == 6
     assert all(isinstance(u, IPython.display.Image) for u in updates)
+
+
+class NaNOnValidation(nn.Module):
+    """Trains normally, but scores validation data (eval mode) from ``bad_epoch`` on as NaN."""
+
+    def __init__(self, bad_epoch: int) -> None:
+        super().__init__()
+        self.inner = small_cnn()
+        self.bad_epoch, self.evaluations = bad_epoch, 0
+
+    def train(self, mode: bool = True):
+        if not mode:
+            self.evaluations += 1
+        return super().train(mode)
+
+    def forward(self, X):
+        out = self.inner(X)
+        bad = not self.training and self.evaluations >= self.bad_epoch
+        return out * float("nan") if bad else out
+
+
+def test_nan_validation_loss_stops_with_a_message_instead_of_being_recorded(capsys):
+    trainer = Trainer(quiet(epochs=4, progress=True))
+    history = trainer.fit(NaNOnValidation(bad_epoch=2), TensorData())
+    assert len(history) == 1 and math.isfinite(history.val_loss[0])
+    for part in ("validation loss became nan", "epoch 2", "Keeping the 1 completed epoch"):
+        assert part in history.stopped, part
+    assert history.stopped in capsys.readouterr().out
