@@ -5,7 +5,8 @@
 #   make notebooks  re-execute every chapters/*.py into its .ipynb (outputs + widget state)
 #   make assignments  build student and autograder notebooks of every assignments/*.py
 #   make grade ASSIGNMENT=7_2 SUBMISSIONS=folder [GRADES=file.csv]  grade a folder locally
-# Set-up is idempotent: a stamp file records that .venv matches requirements.lock.
+# Set-up is idempotent: a stamp file records that .venv matches requirements.lock,
+# another that node_modules matches package-lock.json (the website's JavaScript).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,13 +22,20 @@ SITE := _build/html
 NB ?= chapters/*.py
 # Run records of the notebooks' training cells (see cnnlib/records.py).
 RUNS := benchmarks/results/runs
+# The website serves its own JavaScript, so it works offline: MathJax, RequireJS and the
+# ipywidgets HTML manager with its fonts, pinned in package-lock.json. `make web-deps` copies
+# them into WEB_VENDOR, which _config.yml's html_static_path puts in the site's _static/.
+NODE_STAMP := node_modules/.installed-lock
+WEB_VENDOR := _build/web-vendor
+WEB_STAMP := _build/web-vendor.stamp
+HTML_MANAGER := node_modules/@jupyter-widgets/html-manager
 # The venv's python must come first on PATH: Jupyter kernels are started as `python`.
 export PATH := $(BIN):$(PATH)
 # PyPI's torch/torchvision pair, never the machine's local CPU wheel (see NOTEBOOKS.md).
 export PIP_FIND_LINKS :=
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup venv data browser-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade
+.PHONY: help setup venv data browser-deps web-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade
 
 help:
 	@sed -n '2,9p' Makefile
@@ -46,6 +54,41 @@ $(STAMP): requirements.lock pyproject.toml scripts/jupyterlab-overrides.json
 	cp scripts/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 	@echo "venv ready: $(VENV) matches requirements.lock"
+
+# `npm ci` installs exactly package-lock.json; it reruns only when package*.json change.
+# Run as root without npm, it installs Debian's (as browser-deps does chromium).
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "web-deps: installing Debian's npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else \
+	    echo "web-deps: npm is missing; install Node.js 18+ with npm (Debian: sudo apt-get install npm)" >&2; exit 1; \
+	  fi; \
+	fi
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+# The files the pages load: RequireJS, MathJax 3 (with the components and fonts it loads
+# lazily) and the widget manager. The manager's bundled Font Awesome finds its fonts beside
+# the URLs RequireJS gives its modules, which book/_static/widgets-offline.js puts all in
+# widgets/@jupyter-widgets/.
+web-deps: $(WEB_STAMP)
+
+$(WEB_STAMP): $(NODE_STAMP) Makefile
+	rm -rf $(WEB_VENDOR)
+	mkdir -p $(WEB_VENDOR)/requirejs $(WEB_VENDOR)/widgets/@jupyter-widgets
+	cp node_modules/requirejs/require.js $(WEB_VENDOR)/requirejs/
+	@# MathJax: tex-mml-chtml.js and the components it may load; not the other combined builds.
+	cp -R node_modules/mathjax/es5 $(WEB_VENDOR)/mathjax
+	find $(WEB_VENDOR)/mathjax -maxdepth 1 -name '*.js' ! -name tex-mml-chtml.js \
+	  ! -name core.js ! -name loader.js ! -name startup.js -delete
+	cp node_modules/mathjax/LICENSE $(WEB_VENDOR)/mathjax/
+	cp $(HTML_MANAGER)/dist/embed-amd.js $(HTML_MANAGER)/dist/embed.js.LICENSE.txt \
+	  $(HTML_MANAGER)/dist/*.{woff2,woff,ttf,eot,svg} \
+	  $(WEB_VENDOR)/widgets/@jupyter-widgets/
+	@touch $(WEB_STAMP)
+	@echo "web-deps: $(WEB_VENDOR) holds the site's JavaScript (package-lock.json)"
 
 # Fashion-MNIST: Debian's package is how machines without internet get it.
 data:
@@ -76,8 +119,9 @@ lint: venv
 
 # Two pytest workers on two cores, one torch thread each: torch's default of one
 # thread per core in each worker oversubscribes the CPU and slows everything down.
+# loadgroup: tests marked xdist_group share a worker (and so their module fixture).
 unit: setup
-	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 -q
+	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadgroup -q
 
 pairs: venv
 	python scripts/check_pairs.py chapters
@@ -90,7 +134,7 @@ nbval: setup
 assignments-site: setup
 	python scripts/build_assignments.py --no-run-tests --if-changed
 
-book: setup assignments-site
+book: setup web-deps assignments-site
 	jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"

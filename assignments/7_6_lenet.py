@@ -344,49 +344,23 @@ print(f"validation accuracy after {len(history)} epochs: {history.final()['val_a
 
 # %%
 def test_q3_trained_net_shape_and_mode(net):
-    import torch
-    from torch import nn
+    from cnnlib.classroom.checks import check_trained_classifier
 
-    from cnnlib.classroom.checks import check_shape
-
-    if not isinstance(net, nn.Module):
-        raise AssertionError(f"net should be your trained nn.Module, got {type(net).__name__}")
-    if net.training:
-        raise AssertionError("net is still in training mode: call net.eval() after training")
-    device = next(net.parameters()).device
-    with torch.no_grad():
-        Y = net(torch.rand(5, 1, 28, 28, device=device))
-    check_shape(Y, (5, 10), "net(X) for 5 images")
+    check_trained_classifier(net, "net")
 
 test_q3_trained_net_shape_and_mode(net)
 
 # %%
 # HIDDEN
 def test_q3_accuracy_on_fresh_test_images(net):
-    import torch
-
-    from cnnlib.classroom.checks import fresh_generator
-    from cnnlib.data import FashionMNIST
+    from cnnlib.classroom.checks import check_test_accuracy
 
     # Floor 0.78, measured on a 2-core AMD EPYC CPU with OMP_NUM_THREADS=1: the budget of the
     # prompt (10,000 images, 3 epochs, Adam lr 0.01, cosine, batch 64) reached 0.828-0.850 on
     # the full test split over 8 seeds (model, subset and shuffle seeds 0-7), in 7-18 s of
     # training. A random 2,000-image subset adds a standard deviation of about 0.008, so the
     # floor sits 0.048 (6 standard deviations) below the worst seed. Untrained: about 0.10.
-    gen = fresh_generator()
-    test = FashionMNIST(batch_size=500)
-    index = torch.randperm(test.num_val, generator=gen)[:2000]
-    X = test.val_images[index].unsqueeze(1).float() / 255  # (2000, 1, 28, 28)
-    y = test.val_labels[index]
-    net.eval()
-    device = next(net.parameters()).device
-    with torch.no_grad():
-        y_hat = torch.cat([net(x.to(device)).argmax(dim=1).cpu() for x in X.split(500)])
-    accuracy = (y_hat == y).float().mean().item()
-    if accuracy < 0.78:
-        raise AssertionError(f"net classifies {accuracy:.3f} of 2000 random test images correctly;"
-                             f" at least 0.78 is required (test images seed "
-                             f"{gen.initial_seed()})")
+    check_test_accuracy(net, "net", floor=0.78)
 
 test_q3_accuracy_on_fresh_test_images(net)
 

@@ -452,31 +452,16 @@ print(f"validation accuracy after {len(history)} epochs: {history.final()['val_a
 
 # %%
 def test_q3_trained_net_shape_and_mode(bn_net):
-    import torch
-    from torch import nn
+    from cnnlib.classroom.checks import check_trained_classifier
 
-    from cnnlib.classroom.checks import check_shape
-
-    if not isinstance(bn_net, nn.Module):
-        raise AssertionError(f"bn_net should be your trained nn.Module, got "
-                             f"{type(bn_net).__name__}")
-    if bn_net.training:
-        raise AssertionError("bn_net is still in training mode: call bn_net.eval() after "
-                             "training, so that batch norm uses its moving averages")
-    device = next(bn_net.parameters()).device
-    with torch.no_grad():
-        Y = bn_net(torch.rand(5, 1, 28, 28, device=device))
-    check_shape(Y, (5, 10), "bn_net(X) for 5 images")
+    check_trained_classifier(bn_net, "bn_net")
 
 test_q3_trained_net_shape_and_mode(bn_net)
 
 # %%
 # HIDDEN
 def test_q3_accuracy_on_fresh_test_images(bn_net):
-    import torch
-
-    from cnnlib.classroom.checks import fresh_generator
-    from cnnlib.data import FashionMNIST
+    from cnnlib.classroom.checks import check_test_accuracy
 
     # Floor 0.74, measured on a 2-core AMD EPYC CPU with OMP_NUM_THREADS=1: BN-LeNet with
     # the from-scratch batch norm under the prompt's budget (10,000 images, 3 epochs, SGD lr
@@ -486,20 +471,7 @@ def test_q3_accuracy_on_fresh_test_images(bn_net):
     # 2,000-image subset adds a standard deviation of about 0.009, so the floor sits 0.058
     # (6 standard deviations) below the worst seed. The plain LeNet of 7.6 under the same
     # budget: 0.100 on every one of 5 seeds.
-    gen = fresh_generator()
-    test = FashionMNIST(batch_size=500)
-    index = torch.randperm(test.num_val, generator=gen)[:2000]
-    X = test.val_images[index].unsqueeze(1).float() / 255  # (2000, 1, 28, 28)
-    y = test.val_labels[index]
-    bn_net.eval()
-    device = next(bn_net.parameters()).device
-    with torch.no_grad():
-        y_hat = torch.cat([bn_net(x.to(device)).argmax(dim=1).cpu() for x in X.split(500)])
-    accuracy = (y_hat == y).float().mean().item()
-    if accuracy < 0.74:
-        raise AssertionError(f"bn_net classifies {accuracy:.3f} of 2000 random test images "
-                             f"correctly; at least 0.74 is required (test images seed "
-                             f"{gen.initial_seed()})")
+    check_test_accuracy(bn_net, "bn_net", floor=0.74)
 
 test_q3_accuracy_on_fresh_test_images(bn_net)
 

@@ -27,6 +27,9 @@ from assignment_masters import AssignmentError, find_masters, read_master  # noq
 from build_assignments import build  # noqa: E402
 from grade_assignments import autograder_zip, grade_folder  # noqa: E402
 
+# One worker runs this whole file: the graded batch is a module fixture, built once.
+pytestmark = pytest.mark.xdist_group("grading_batch")
+
 MASTER = read_master(find_masters(["7_2"])[0])
 TIMEOUT = 90  # seconds per submission: the endless loop must hit it, a busy machine must not
 
@@ -61,8 +64,11 @@ def graded(tmp_path_factory):
                    subs / "syntax_error.ipynb")
     nbformat.write(_answer(student, "q2", "def true_conv2d(X, K):\n    return X\n\n1 / 0"),
                    subs / "raises.ipynb")
-    nbformat.write(_answer(student, "q2", "def true_conv2d(X, K):\n    while True:\n"
-                                          "        pass\n\ntrue_conv2d(1, 2)"),
+    # Endless, but asleep: it holds its grading slot until the time limit without taking a
+    # core from the tests running beside it (a busy loop is stopped the same way).
+    nbformat.write(_answer(student, "q2", "def true_conv2d(X, K):\n    import time\n"
+                                          "    while True:\n        time.sleep(0.5)\n\n"
+                                          "true_conv2d(1, 2)"),
                    subs / "endless.ipynb")
     other = nbformat.from_dict(student)
     other.metadata["otter"]["assignment_name"] = "7_5_pooling"

@@ -21,7 +21,7 @@ import torch
 
 __all__ = [
     "check_callable", "check_equal", "check_number", "check_shape", "check_tensor",
-    "fresh_generator",
+    "check_test_accuracy", "check_trained_classifier", "fresh_generator",
 ]
 
 
@@ -120,3 +120,43 @@ def check_tensor(
 
 def _at(index: tuple[int, ...]) -> str:
     return "" if not index else "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def check_trained_classifier(net: Any, name: str, num_classes: int = 10) -> None:
+    """Assert that ``net`` is a module in evaluation mode that scores 28x28 images."""
+    from torch import nn
+
+    if not isinstance(net, nn.Module):
+        raise AssertionError(f"{name} should be your trained nn.Module, got {type(net).__name__}")
+    if net.training:
+        raise AssertionError(f"{name} is still in training mode: call {name}.eval() after "
+                             "training (batch norm and dropout behave differently in it)")
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        scores = net(torch.rand(5, 1, 28, 28, device=device))
+    check_shape(scores, (5, num_classes), f"{name}(X) for 5 images")
+
+
+def check_test_accuracy(net: Any, name: str, floor: float, num_images: int = 2000) -> None:
+    """Assert that ``net`` classifies at least ``floor`` of a fresh random test sample.
+
+    The images are drawn from Fashion-MNIST's test split with :func:`fresh_generator`, so
+    nobody can tune for them; the message names the seed that drew them.
+    """
+    from cnnlib.data import FashionMNIST
+
+    gen = fresh_generator()
+    test = FashionMNIST(batch_size=500)
+    index = torch.randperm(test.num_val, generator=gen)[:num_images]
+    X = test.val_images[index].unsqueeze(1).float() / 255  # (num_images, 1, 28, 28)
+    y = test.val_labels[index]
+    net.eval()
+    device = next(net.parameters()).device
+    with torch.no_grad():
+        y_hat = torch.cat([net(x.to(device)).argmax(dim=1).cpu() for x in X.split(500)])
+    accuracy = (y_hat == y).float().mean().item()
+    if accuracy < floor:
+        raise AssertionError(
+            f"{name} classifies {accuracy:.3f} of {len(y)} random test images correctly; at "
+            f"least {floor} is required (test images seed {gen.initial_seed()})"
+        )
