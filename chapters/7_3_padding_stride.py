@@ -42,7 +42,7 @@ from torch import nn
 
 from cnnlib import setup
 from cnnlib.ops import conv_output_shape
-from cnnlib.viz.conv_steps import conv_step_animation
+from cnnlib.viz.conv_steps import conv_step_animation, to_page_html
 from cnnlib.viz.padding_stride import NOTES_SETTINGS, padding_stride_gallery
 from cnnlib.viz.sliding import size_formula
 from cnnlib.widgets.conv_steps import ConvStepExplorer
@@ -218,7 +218,7 @@ print(Y)
 # (use the buttons under it):
 
 # %% tags=["nbval-ignore-output"]
-animation_html = conv_step_animation(X, K, padding=1, stride=2, dpi=60).to_jshtml()
+animation_html = to_page_html(conv_step_animation(X, K, padding=1, stride=2, dpi=60))
 HTML(animation_html)
 
 # %%

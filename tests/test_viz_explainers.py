@@ -25,7 +25,12 @@ from cnnlib.viz.channels import (
     channels_overview_figure,
 )
 from cnnlib.viz.common import figure_to_png
-from cnnlib.viz.conv_steps import conv_step, conv_step_animation, conv_step_figure
+from cnnlib.viz.conv_steps import (
+    conv_step,
+    conv_step_animation,
+    conv_step_figure,
+    to_page_html,
+)
 from cnnlib.viz.padding_stride import NOTES_SETTINGS, padding_stride_figure, padding_stride_gallery
 from cnnlib.viz.pooling import NOTES_POOL_SETTINGS, pool, pooling_figure, pooling_gallery
 from cnnlib.viz.receptive import (
@@ -211,6 +216,15 @@ def test_animation_has_one_frame_per_output_cell():
     assert len(frames) == 4
     html = conv_step_animation(X, K, padding=1, stride=2).to_jshtml()
     assert len(re.findall(r'frames\[\d+\] = "data:image/png', html)) == 4  # 2x2 output
+
+
+def test_page_html_loads_nothing_from_another_host_and_keeps_every_button():
+    anim = conv_step_animation(_rand(3, 3), _rand(2, 2))
+    plain, page = anim.to_jshtml(), to_page_html(anim)
+    assert "https://" in plain and 'class="fa ' in plain  # what matplotlib gives
+    assert not re.findall(r"https?://", page) and 'class="fa ' not in page
+    assert page.count("<button") == plain.count("<button") == 9
+    assert len(re.findall(r'frames\[\d+\] = "data:image/png', page)) == 4
 
 
 # --------------------------------------------------------------------------- pooling

@@ -8,6 +8,7 @@ them: :func:`conv_step_figure` for one step (what the explorer shows) and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,7 +226,7 @@ def conv_step_animation(
 ) -> FuncAnimation:
     """Every step as one frame: the static form of the step-through explorer.
 
-    Show it with ``IPython.display.HTML(anim.to_jshtml())``. Each frame is a
+    Show it with ``IPython.display.HTML(to_page_html(anim))``. Each frame is a
     PNG embedded in that HTML (stored in the notebook), so keep inputs small
     (a 3x3 input with a 2x2 kernel gives 4 frames) and ``dpi`` low.
 
@@ -249,3 +250,30 @@ def conv_step_animation(
         return []
 
     return FuncAnimation(canvas.figure, draw, frames=first.num_steps, interval=interval)
+
+
+# matplotlib's player draws its buttons with Font Awesome 4 icons, loaded from a CDN by a
+# <link> at the top of to_jshtml(): an offline page logs an error and shows empty buttons.
+# Plain characters need no font; each button keeps its title for screen readers.
+_PLAYER_ICONS = {
+    "fa fa-minus": "\u2212",  # slower
+    "fa fa-fast-backward": "\u23ee",  # first frame
+    "fa fa-step-backward": "\u25c1",  # previous frame
+    "fa fa-play fa-flip-horizontal": "\u25c0",  # play backwards
+    "fa fa-pause": "\u275a\u275a",  # pause
+    "fa fa-play": "\u25b6",  # play
+    "fa fa-step-forward": "\u25b7",  # next frame
+    "fa fa-fast-forward": "\u23ed",  # last frame
+    "fa fa-plus": "+",  # faster
+}
+_CDN_LINK = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">\s*')
+
+
+def to_page_html(anim: FuncAnimation) -> str:
+    """``anim.to_jshtml()`` with nothing loaded from another host: no Font Awesome link,
+    the player's icons as plain characters. Works offline, on the website and in JupyterLab.
+    """
+    html = _CDN_LINK.sub("", anim.to_jshtml())
+    for icon, text in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
+    return html
