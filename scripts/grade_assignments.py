@@ -147,11 +147,16 @@ def _child(zip_path: str, notebook: str, out: str) -> None:
         results = otter_run(notebook, autograder=zip_path, output_dir=out, no_logo=True)
     finally:
         sys.stdout = sys.__stdout__
+    # Otter adds cells of its own before and after the student's: number each error by the
+    # position of the same cell in the submission, as prepare() numbers syntax errors.
+    submitted = [cell.source for cell in nbformat.read(notebook, as_version=4).cells]
     errors = []
-    for index, cell in enumerate(results.notebook.cells, start=1):
+    for cell in results.notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                errors.append(f"cell {index} raised {output['ename']}: {output['evalue']}")
+                where = (f"cell {submitted.index(cell.source) + 1}"
+                         if cell.source in submitted else "a grading cell")
+                errors.append(f"{where} raised {output['ename']}: {output['evalue']}")
     Path(out, "cell_errors.json").write_text(json.dumps(errors))
 
 

@@ -113,6 +113,14 @@ def test_scores(graded):
     assert rows["wrong.ipynb"].scores["q2"] == points["q2"] / 2
 
 
+def test_errors_are_numbered_as_the_submission_numbers_its_cells(graded):
+    rows, _, _ = graded
+    syntax = rows["syntax_error.ipynb"].reason
+    # prepare() finds the syntax error before grading, the kernel then fails on the same cell
+    where = syntax.split(" has a syntax error")[0].rsplit("; ", 1)[-1]
+    assert f"{where} raised SyntaxError" in syntax, syntax
+
+
 @pytest.mark.parametrize("name, reason", [
     ("syntax_error.ipynb", "syntax error"),
     ("raises.ipynb", "raised ZeroDivisionError"),
