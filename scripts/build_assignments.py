@@ -33,6 +33,8 @@ import jupytext
 import nbformat
 import yaml
 
+from cnnlib.atomic import atomic_write_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -106,11 +108,8 @@ def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
         if final.exists():
             shutil.rmtree(final)
         staged.rename(final)
-    site = out / SITE
-    site.mkdir(parents=True, exist_ok=True)
-    copy = site / f".{master.stem}.ipynb.part"
-    shutil.copyfile(final / "student" / f"{master.stem}.ipynb", copy)
-    copy.replace(site / f"{master.stem}.ipynb")
+    student = final / "student" / f"{master.stem}.ipynb"
+    atomic_write_bytes(out / SITE / student.name, student.read_bytes())
     return final
 
 
@@ -123,12 +122,7 @@ def is_current(master: Master, out: Path = OUT) -> bool:
 
 def write_table(masters: list[Master], out: Path = OUT) -> Path:
     """The instructors' guide's table of every assignment (book/instructors.md includes it)."""
-    path = out / "table.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(".table.md.part")
-    part.write_text(guide_table(masters))
-    part.replace(path)
-    return path
+    return atomic_write_bytes(out / "table.md", guide_table(masters).encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
-        masters = [read_master(path) for path in find_masters(args.sections)]
-        write_table([read_master(path) for path in find_masters()])
+        every = {path: read_master(path) for path in find_masters()}
+        write_table(list(every.values()))
+        masters = [every[path] for path in find_masters(args.sections)]
     except AssignmentError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

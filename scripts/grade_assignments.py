@@ -36,6 +36,8 @@ from pathlib import Path
 
 import nbformat
 
+from cnnlib.atomic import atomic_write_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -244,13 +246,6 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.name}.part")
-    part.write_text(text, encoding="utf-8")
-    part.replace(path)
-
-
 def write_gradebook(rows: list[Row], master: Master, grades: Path) -> Path:
     """Write the CSV and one feedback file per row; return the feedback folder."""
     buffer = io.StringIO()
@@ -268,7 +263,7 @@ def write_gradebook(rows: list[Row], master: Master, grades: Path) -> Path:
     if feedback_dir.exists():
         shutil.rmtree(feedback_dir)
     staged.rename(feedback_dir)
-    _write_atomic(grades, buffer.getvalue())
+    atomic_write_bytes(grades, buffer.getvalue().encode("utf-8"))
     return feedback_dir
 
 
