@@ -201,7 +201,7 @@ def run_cnnlib(args: argparse.Namespace) -> dict[str, Any]:
         "data_pipeline": "cnnlib.data.FashionMNIST: whole split in memory, batches sliced",
         "execution": (f"each batch cut into {split} slice(s) trained on as many threads "
                       "(TrainConfig.split_batch); LeNet's 2x2 average pooling by "
-                      "cnnlib.fastpool"),
+                      "cnnlib.fastpool.FastAvgPool2d"),
     }
 
 

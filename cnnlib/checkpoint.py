@@ -11,11 +11,19 @@ Two kinds of file, both plain ``torch.save`` dictionaries that load with
 Every write goes to a temporary file in the same directory and is then moved
 into place with ``os.replace``: an interrupted save never leaves a truncated
 file where a good one used to be.
+
+Every problem with a file being read (empty, truncated, not written by
+``torch.save``, holding objects other than tensors and plain containers, or a
+dictionary of the wrong shape) raises :class:`CheckpointError`, a
+``ValueError`` whose message names the file and what is wrong with it. It never
+suggests loading with ``weights_only=False``: that would run whatever code a
+damaged or hostile file carries.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +35,14 @@ from cnnlib.atomic import atomic_open
 FORMAT = "cnnlib-checkpoint-v1"
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointError(ValueError):
+    """A file is not a readable cnnlib weights file or checkpoint.
+
+    The message names the file and says what is wrong with it.
+    """
+
+
+class CheckpointMismatchError(CheckpointError):
     """A saved state does not fit the model it is being loaded into."""
 
 
@@ -105,28 +120,124 @@ def save_checkpoint(
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load a weights file or checkpoint as a dictionary of CPU tensors.
 
+    Only tensors, numbers, strings and plain containers are loaded
+    (``weights_only=True``): a file that holds anything else is refused, never run.
+
     Raises:
         FileNotFoundError: when ``path`` does not exist.
-        ValueError: when the file is not one this module wrote.
+        CheckpointError: (a ``ValueError``) when the file is empty, truncated, not
+            written by ``torch.save``, holds other Python objects, or is not a
+            dictionary laid out as :func:`save_weights`/:func:`save_checkpoint` write
+            it; the message names the file and the problem.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"no checkpoint at {path}; train with TrainConfig(checkpoint=...) to create one"
         )
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(blob, dict) or "model" not in blob:
-        raise ValueError(
-            f"{path} is not a cnnlib weights file or checkpoint (expected a dict with a 'model' "
-            f"entry, got {type(blob).__name__}); was it written by save_weights/save_checkpoint?"
-        )
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, MemoryError):
+        raise  # the disk or the machine, not the file's content: PyTorch's error says it
+    except Exception as err:  # noqa: BLE001 -- every decoding failure gets the one clear error
+        # ``from None``: PyTorch's own message suggests weights_only=False, which would run
+        # whatever code the file holds. It must not reach the reader, not even in a traceback.
+        raise CheckpointError(f"{path} {_diagnose(path, err)}{_NOT_OURS}") from None
+    _check_layout(blob, path)
     return blob
 
 
+_NOT_OURS = (
+    ". cnnlib reads only whole files written by its save_weights or save_checkpoint; "
+    "use an intact copy, or save the model again."
+)
+
+
+def _diagnose(path: Path, err: Exception) -> str:
+    """Say, from the file's first bytes and the kind of failure, what is wrong with it."""
+    size = path.stat().st_size
+    if size == 0:
+        return "is empty (0 bytes)"
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    refused = re.search(r"GLOBAL (\S+) was not an allowed global", str(err))
+    if refused:
+        return (
+            f"holds Python objects other than tensors and plain containers (it needs "
+            f"{refused.group(1)}); cnnlib loads only tensors, numbers, strings, lists and "
+            f"dicts, because unpickling anything else could run code from the file"
+        )
+    if head.startswith(b"PK\x03\x04"):
+        return (
+            f"is a zip archive but not a complete torch.save file ({size:,} bytes; "
+            f"truncated or damaged?)"
+        )
+    if head.startswith(b"\x80") and isinstance(err, EOFError):
+        return f"is a pickle cut short ({size:,} bytes; truncated?)"
+    shown = head[:16]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        kind = "binary data"
+    else:
+        kind = "JSON" if text.lstrip().startswith(("{", "[")) else "text"
+    return (
+        f"is not a file written by torch.save: it starts with {shown!r}, which looks like "
+        f"{kind}, where torch.save writes a zip archive (starting with b'PK')"
+    )
+
+
+_OPTIONAL_DICTS = ("architecture", "optimizer", "history", "config", "scaler")
+
+
+def _check_layout(blob: object, path: Path) -> None:
+    """Raise :class:`CheckpointError` unless ``blob`` is laid out as this module writes it."""
+    def bad(problem: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {problem}{_NOT_OURS}")
+
+    if not isinstance(blob, dict) or "model" not in blob:
+        what = (f"a dict with the keys {sorted(map(str, blob))[:6]}"
+                if isinstance(blob, dict) else f"a {type(blob).__name__}")
+        raise bad(f"expected a dict with a 'model' entry, found {what}")
+    if blob.get("format", FORMAT) != FORMAT:
+        raise bad(f"its format is {blob['format']!r}; this cnnlib reads {FORMAT!r}")
+    state = blob["model"]
+    if not isinstance(state, dict):
+        raise bad(
+            f"its 'model' entry must map parameter names to tensors, found a "
+            f"{type(state).__name__}"
+        )
+    for key, value in state.items():
+        if not isinstance(key, str):
+            raise bad(f"its 'model' entry has the key {key!r} ({type(key).__name__}), "
+                      f"where parameter names are str")
+        if not isinstance(value, torch.Tensor):
+            raise bad(f"its 'model' entry holds a value of type {type(value).__name__} "
+                      f"under {key!r}, where a tensor belongs")
+    for key in _OPTIONAL_DICTS:
+        if blob.get(key) is not None and not isinstance(blob[key], dict):
+            raise bad(f"its {key!r} entry must be a dict (or None), found a "
+                      f"{type(blob[key]).__name__}")
+    architecture = blob.get("architecture") or {}
+    for key, kind in (("class", str), ("num_parameters", int), ("layers", list)):
+        value = architecture.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise bad(f"its architecture {key!r} must be of type {kind.__name__}, found "
+                      f"{type(value).__name__} {value!r}")
+    epoch = blob.get("epoch", 0)
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise bad(f"its 'epoch' must be a whole number >= 0, found {epoch!r}")
+
+
 def check_compatible(
-    model: nn.Module, state: dict[str, torch.Tensor], architecture: dict[str, Any] | None = None
+    model: nn.Module,
+    state: dict[str, torch.Tensor],
+    architecture: dict[str, Any] | None = None,
+    source: str | os.PathLike | None = None,
 ) -> None:
     """Raise a readable error when ``state`` does not fit ``model`` exactly.
+
+    ``source``, the file ``state`` came from, starts the message when given.
 
     Raises:
         CheckpointMismatchError: naming the missing and unexpected keys, the
@@ -149,8 +260,9 @@ def check_compatible(
             f"({architecture.get('num_parameters', 0):,} parameters)"
         )
     this = describe_architecture(model)
+    where = f"{source}: " if source is not None else ""
     lines = [
-        f"the saved weights were made for {made_for}, but the model is {this['class']} "
+        f"{where}the saved weights were made for {made_for}, but the model is {this['class']} "
         f"({this['num_parameters']:,} parameters)."
     ]
     if missing:
@@ -171,10 +283,14 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> dict[str, Any]:
         optimizer state, epoch and history).
 
     Raises:
-        CheckpointMismatchError: when the file was made for another architecture.
+        FileNotFoundError: when ``path`` does not exist.
+        CheckpointError: when the file is not one this module wrote (see
+            :func:`read_checkpoint`).
+        CheckpointMismatchError: (a ``CheckpointError``) when the file was made for
+            another architecture.
     """
     blob = read_checkpoint(path)
-    check_compatible(model, blob["model"], blob.get("architecture"))
+    check_compatible(model, blob["model"], blob.get("architecture"), source=path)
     model.load_state_dict(blob["model"])
     return blob
 

@@ -8,6 +8,8 @@ https://d2l.ai/chapter_convolutional-modern/batch-norm.html.
 
 from __future__ import annotations
 
+import operator
+
 import torch
 from torch import nn
 
@@ -27,6 +29,11 @@ class Conv2D(nn.Module):
 
     Shape:
         input (H, W) -> output (H - kh + 1, W - kw + 1).
+
+    Raises:
+        TypeError: a ``kernel_size`` that is not an int or a pair of ints, or a ``dtype``
+            that is not a floating-point ``torch.dtype``.
+        ValueError: a ``kernel_size`` below 1.
     """
 
     def __init__(self, kernel_size: IntPair, dtype: torch.dtype | None = None) -> None:
@@ -34,6 +41,12 @@ class Conv2D(nn.Module):
         kernel_size = as_pair(kernel_size, "kernel_size")
         if min(kernel_size) < 1:
             raise ValueError(f"kernel_size must be >= 1 in both dimensions, got {kernel_size}")
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            # A learned kernel needs gradients, which only floating-point tensors carry.
+            raise TypeError(
+                f"dtype must be a floating-point torch.dtype such as torch.float32 or "
+                f"torch.float64 (or None for the default), got {dtype!r}"
+            )
         # Uniform in [0, 1) as in the notes; training, not the start, finds the edge detector.
         self.weight = nn.Parameter(torch.rand(kernel_size, dtype=dtype))
         self.bias = nn.Parameter(torch.zeros(1, dtype=dtype))
@@ -43,6 +56,27 @@ class Conv2D(nn.Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={tuple(self.weight.shape)}, dtype={self.weight.dtype}"
+
+
+def _as_int(value: object, name: str) -> int:
+    """``value`` as a Python int (NumPy integers too); TypeError for floats, bools and the rest."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})") from None
+
+
+def _check_input(X: object, who: str) -> None:
+    """Raise TypeError unless ``X`` is a floating-point tensor (what the statistics need)."""
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{who} expects X to be a torch.Tensor, got {type(X).__name__}")
+    if not X.is_floating_point():
+        raise TypeError(
+            f"{who} expects a floating-point X (means and variances), got X.dtype={X.dtype}; "
+            f"convert it with X.float()"
+        )
 
 
 def batch_norm(
@@ -86,16 +120,25 @@ def batch_norm(
         keep the shape they came in and carry no autograd history.
 
     Raises:
-        ValueError: X not 2-D/4-D, parameters that do not have C elements, or a training
-            batch with a single value per channel (its variance is undefined).
+        TypeError: X or a parameter that is not a tensor, or X of an integer/bool dtype.
+        ValueError: X not 2-D/4-D or with no channels, parameters that do not have C
+            elements, or a training batch with a single value per channel (its variance is
+            undefined).
     """
+    _check_input(X, "batch_norm")
     if X.dim() not in (2, 4):
         raise ValueError(
             f"batch_norm expects X of shape (N, C) or (N, C, H, W), got X.shape={tuple(X.shape)}"
         )
     num_features = X.shape[1]
+    if num_features == 0:
+        raise ValueError(
+            f"batch_norm needs at least one channel, got X.shape={tuple(X.shape)} (C = 0)"
+        )
     for name, T in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean),
                     ("moving_var", moving_var)):
+        if not isinstance(T, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(T).__name__}")
         if T.numel() != num_features:
             raise ValueError(
                 f"{name} has {T.numel()} elements but X has {num_features} channels "
@@ -150,6 +193,8 @@ class BatchNorm(nn.Module):
         self, num_features: int, num_dims: int, eps: float = 1e-5, momentum: float = 0.1
     ) -> None:
         super().__init__()
+        num_features = _as_int(num_features, "num_features")
+        num_dims = _as_int(num_dims, "num_dims")
         if num_dims not in (2, 4):
             raise ValueError(
                 f"num_dims must be 2 (after nn.Linear) or 4 (after nn.Conv2d), got {num_dims}"
@@ -166,6 +211,7 @@ class BatchNorm(nn.Module):
         self.register_buffer("moving_var", torch.ones(num_features))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        _check_input(X, f"BatchNorm(num_features={self.num_features})")
         if X.dim() != self.num_dims:
             expected = "(N, C)" if self.num_dims == 2 else "(N, C, H, W)"
             raise ValueError(

@@ -8,6 +8,16 @@ does this output unit see?" for a stack of conv/pool layers.
 
 Shapes use the book's letters: ``X`` is the input, ``K`` the kernel, ``H, W`` the input's
 height and width, ``kh, kw`` the kernel's, and ``C_in, C_out`` channel counts.
+
+Bad input gets a ``ValueError`` or ``TypeError`` that names the argument, its shape or
+dtype and what would be accepted, wherever PyTorch refuses it too (an empty kernel, a
+window larger than the input, zero output channels, a zero stride, ...); a result is
+always a tensor. Where these functions differ from ``torch.nn.functional`` they do so on
+purpose (``tests/test_ops_properties.py`` holds them to it): integer and bool tensors
+are refused (the lessons' sums and averages are floating point); float32 and float64
+arguments are promoted to float64 where ``F.conv2d`` refuses the mix; zero input channels
+are refused where ``F.conv2d`` returns an empty tensor; and ``pool2d`` also takes a single
+(H, W) map.
 """
 
 from __future__ import annotations
@@ -83,7 +93,18 @@ def _check_corr2d_args(X: object, K: object) -> None:
             f"X.shape={tuple(X.shape)} and K.shape={tuple(K.shape)}; for channels use "
             f"corr2d_multi_in or corr2d_multi_in_out"
         )
-    if K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]:
+    _check_window(X, K)
+
+
+def _check_window(X: torch.Tensor, K: torch.Tensor) -> None:
+    """The kernel's last two axes (kh, kw) must be >= 1 and fit in X's last two (H, W)."""
+    kh, kw = K.shape[-2:]
+    if kh == 0 or kw == 0:
+        raise ValueError(
+            f"kernel K.shape={tuple(K.shape)} is empty; a kernel needs at least one row and "
+            f"one column (kh, kw >= 1), as in F.conv2d"
+        )
+    if kh > X.shape[-2] or kw > X.shape[-1]:
         raise ValueError(
             f"kernel K.shape={tuple(K.shape)} is larger than input X.shape={tuple(X.shape)} "
             f"in at least one dimension; pad the input or use a smaller kernel"
@@ -104,11 +125,28 @@ def _drop_batch_axis(T: torch.Tensor, name: str, canonical: str) -> torch.Tensor
     return T
 
 
-def _check_channels(c_x: int, c_k: int) -> None:
+def _check_channels(X: torch.Tensor, K: torch.Tensor, c_k: int) -> None:
+    """X's channel count must equal K's ``c_k`` and be at least 1."""
+    c_x = X.shape[0]
     if c_x != c_k:
         raise ValueError(
             f"X has {c_x} input channels but K has {c_k}; they must match "
             f"(X is (C_in, H, W), K is (C_in, kh, kw) or (C_out, C_in, kh, kw))"
+        )
+    if c_x == 0:
+        # F.conv2d returns an empty tensor with 0 output channels here, whatever K says;
+        # a sum over no channels has no meaning in the lesson, so say so instead.
+        raise ValueError(
+            f"X has 0 input channels (X.shape={tuple(X.shape)}, K.shape={tuple(K.shape)}); "
+            f"a convolution needs C_in >= 1"
+        )
+
+
+def _check_output_channels(K: torch.Tensor) -> None:
+    if K.shape[0] == 0:
+        raise ValueError(
+            f"K has 0 output channels (K.shape={tuple(K.shape)}); "
+            f"K must have shape (C_out, C_in, kh, kw) with C_out >= 1, as in F.conv2d"
         )
 
 
@@ -176,12 +214,18 @@ def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
         Tensor of shape (H - kh + 1, W - kw + 1).
 
     Raises:
-        ValueError: wrong ranks or mismatched channel counts.
+        TypeError: a non-tensor, or an integer/bool dtype.
+        ValueError: wrong ranks, zero or mismatched channel counts, an empty kernel, or a
+            kernel larger than the input.
     """
     X = _drop_batch_axis(X, "X", "(C_in, H, W)")
     K = _drop_batch_axis(K, "K", "(C_in, kh, kw)")
-    _check_channels(X.shape[0], K.shape[0])
-    return sum(corr2d_vectorized(x, k) for x, k in zip(X, K, strict=True))
+    _check_channels(X, K, K.shape[0])
+    _check_window(X, K)
+    Y = corr2d_vectorized(X[0], K[0])  # C_in >= 1: the sum below is always a tensor
+    for x, k in zip(X[1:], K[1:], strict=True):
+        Y = Y + corr2d_vectorized(x, k)
+    return Y
 
 
 def corr2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -195,13 +239,17 @@ def corr2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
         Tensor of shape (C_out, H - kh + 1, W - kw + 1).
 
     Raises:
-        ValueError: wrong ranks or mismatched channel counts.
+        TypeError: a non-tensor, or an integer/bool dtype.
+        ValueError: wrong ranks, zero or mismatched channel counts, an empty kernel, or a
+            kernel larger than the input.
     """
     X = _drop_batch_axis(X, "X", "(C_in, H, W)")
     _check_float_tensor(K, "K")
     if K.dim() != 4:
         raise ValueError(f"K must have shape (C_out, C_in, kh, kw), got K.shape={tuple(K.shape)}")
-    _check_channels(X.shape[0], K.shape[1])
+    _check_channels(X, K, K.shape[1])
+    _check_output_channels(K)
+    _check_window(X, K)
     return torch.stack([corr2d_multi_in(X, k) for k in K], 0)
 
 
@@ -216,10 +264,13 @@ def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
         K: kernel of shape (C_out, C_in, 1, 1).
 
     Returns:
-        Tensor of shape (C_out, H, W).
+        Tensor of shape (C_out, H, W) and dtype ``torch.result_type(X, K)``, like
+        :func:`corr2d_multi_in_out`.
 
     Raises:
-        ValueError: wrong ranks, a kernel that is not 1x1, or mismatched channel counts.
+        TypeError: a non-tensor, or an integer/bool dtype.
+        ValueError: wrong ranks, a kernel that is not 1x1, zero or mismatched channel
+            counts, or an input without pixels.
     """
     X = _drop_batch_axis(X, "X", "(C_in, H, W)")
     _check_float_tensor(K, "K")
@@ -227,7 +278,14 @@ def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"K must have shape (C_out, C_in, 1, 1), got K.shape={tuple(K.shape)}")
     c_in, h, w = X.shape
     c_out = K.shape[0]
-    _check_channels(c_in, K.shape[1])
+    _check_channels(X, K, K.shape[1])
+    _check_output_channels(K)
+    if h == 0 or w == 0:
+        raise ValueError(
+            f"X.shape={tuple(X.shape)} has no pixels; even a 1x1 kernel needs H, W >= 1"
+        )
+    dtype = torch.result_type(X, K)  # float32 with float64 gives float64, as elsewhere here
+    X, K = X.to(dtype), K.to(dtype)
     X = X.reshape((c_in, h * w))  # (C_in, H*W): one column per pixel
     K = K.reshape((c_out, c_in))  # (C_out, C_in)
     Y = torch.matmul(K, X)  # (C_out, H*W)
@@ -324,6 +382,11 @@ def pool2d(
         raise ValueError(
             f"X must have shape (H, W), (C, H, W) or (N, C, H, W), got X.shape={tuple(X.shape)}"
         )
+    if 0 in X.shape[-3:]:  # only a batch of 0 is allowed, as in F.max_pool2d
+        raise ValueError(
+            f"X.shape={tuple(X.shape)} is empty in a channel or spatial dimension; "
+            f"pooling needs C, H, W >= 1 (only the batch N may be 0)"
+        )
     ph, pw = as_pair(pool_size, "pool_size")
     pad_h, pad_w = as_pair(padding, "padding")
     sh, sw = as_pair(pool_size if stride is None else stride, "stride")
@@ -381,10 +444,20 @@ class LayerSpec:
     def from_module(cls, module: nn.Module, name: str | None = None) -> LayerSpec:
         """Read the geometry of an ``nn.Conv2d``, ``nn.MaxPool2d`` or ``nn.AvgPool2d``.
 
+        The arithmetic models zero padding (or ``-inf`` for max pooling): padded cells
+        are not input pixels. A module option that changes which input pixels a unit
+        sees in another way is refused rather than silently mis-modelled:
+        ``padding_mode='circular'`` (the padding is the opposite edge's pixels),
+        ``'reflect'`` and ``'replicate'`` (copies of border pixels), and ``ceil_mode=True``
+        (an extra, partly outside window). Options that only change the *values*
+        (``groups``, ``bias``, ``count_include_pad``, ``divisor_override``,
+        ``return_indices``) do not change the region and are accepted.
+
         Raises:
             TypeError: any other module.
-            ValueError: ``ceil_mode=True`` or an even ``padding='same'`` window, whose
-                output grid is not described by symmetric padding.
+            ValueError: ``padding_mode`` other than ``'zeros'``, ``ceil_mode=True``, or an
+                even ``padding='same'`` window, whose output grid is not described by
+                symmetric padding.
         """
         if not isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             raise TypeError(
@@ -392,6 +465,13 @@ class LayerSpec:
                 f"got {type(module).__name__}"
             )
         name = name or type(module).__name__
+        padding_mode = getattr(module, "padding_mode", "zeros")
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"layer {name!r} uses padding_mode={padding_mode!r}: its padded cells are "
+                f"copies of input pixels, which the receptive-field arithmetic does not "
+                f"model (it treats padding as zeros); only padding_mode='zeros' is supported"
+            )
         if getattr(module, "ceil_mode", False):
             raise ValueError(f"layer {name!r} uses ceil_mode=True, which is not supported")
         kernel_size = as_pair(module.kernel_size, "kernel_size")
@@ -411,18 +491,46 @@ class LayerSpec:
         return cls(name, kernel_size, module.stride, padding, dilation)
 
 
+# Layers that move or resize the spatial grid in ways LayerSpec does not describe: listing
+# the chain without them would give a wrong receptive field, so layer_specs refuses them.
+_UNMODELLED_SPATIAL = tuple(
+    getattr(nn, name) for name in (
+        "Conv1d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+        "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d", "LPPool1d", "LPPool2d",
+        "LPPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "MaxUnpool1d",
+        "MaxUnpool2d", "MaxUnpool3d", "Upsample", "PixelShuffle", "PixelUnshuffle", "Fold",
+        "Unfold", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
+        "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+        "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+        "CircularPad2d", "CircularPad3d",
+    ) if hasattr(nn, name)
+)
+
+
 def layer_specs(net: nn.Module) -> list[LayerSpec]:
     """The conv/pool layers of a plain chain (LeNet, AlexNet, VGG, NiN), in order.
 
     Reading stops at the first ``nn.Flatten``, ``nn.Linear`` or adaptive pool, where the
-    spatial grid ends. Branching models (Inception, residual blocks) are not chains, and
+    spatial grid ends. Layers that act on each pixel alone (activations, batch norm,
+    dropout) are skipped. Branching models (Inception, residual blocks) are not chains, and
     their layers listed in order would give a wrong receptive field.
+
+    Raises:
+        ValueError: a layer that changes the grid in a way :class:`LayerSpec` does not
+            model (a padding layer, a transposed convolution, upsampling, a 1-D or 3-D
+            window, ...), or a conv/pool option :meth:`LayerSpec.from_module` refuses.
     """
     stop = (nn.Flatten, nn.Linear, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
     specs = []
     for name, module in net.named_modules():
         if isinstance(module, stop):
             break
+        if isinstance(module, _UNMODELLED_SPATIAL):
+            raise ValueError(
+                f"layer {name!r} ({type(module).__name__}) changes the spatial grid in a way "
+                f"the receptive-field arithmetic does not model; it handles chains of "
+                f"nn.Conv2d, nn.MaxPool2d and nn.AvgPool2d with pointwise layers between them"
+            )
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             specs.append(LayerSpec.from_module(module, name))
     return specs

@@ -160,3 +160,79 @@ def test_batch_norm_function_bad_parameters():
     with pytest.raises(ValueError, match=r"\(4, 3, 2\)"):
         batch_norm(torch.randn((4, 3, 2)), torch.ones(3), torch.zeros(3), torch.zeros(3),
                    torch.ones(3), eps=1e-5, momentum=0.1, training=True)
+
+
+# --------------------------------------------------------------------------- bad input, named
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool,
+                                   torch.complex64, "float32", float])
+def test_conv2d_refuses_a_dtype_it_cannot_learn_in(dtype):
+    # nn.Conv2d refuses integer dtypes too (only floating point carries gradients).
+    with pytest.raises(TypeError) as info:
+        Conv2D(3, dtype=dtype)
+    message = str(info.value)
+    assert "dtype" in message and repr(dtype) in message and "torch.float32" in message
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((2.0, 4), TypeError, r"num_features must be an int, got 2\.0 \(float\)"),
+        ((True, 4), TypeError, r"num_features must be an int, got True"),
+        (("3", 4), TypeError, r"num_features must be an int, got '3'"),
+        ((3, 4.0), TypeError, r"num_dims must be an int, got 4\.0"),
+        ((-1, 2), ValueError, r"num_features must be >= 1, got -1"),
+    ],
+)
+def test_batch_norm_bad_construction_types(args, error, match):
+    with pytest.raises(error, match=match):
+        BatchNorm(*args)
+
+
+def test_batch_norm_accepts_numpy_integers():
+    import numpy as np
+
+    assert BatchNorm(np.int64(3), np.int32(4)).num_features == 3
+
+
+BAD_X = [
+    (torch.ones((4, 3, 2, 2), dtype=torch.int64), TypeError, r"floating-point X.*torch\.int64"),
+    (torch.ones((4, 3, 2, 2), dtype=torch.bool), TypeError, r"floating-point X.*torch\.bool"),
+    ([[1.0, 2.0, 3.0]], TypeError, "torch.Tensor, got list"),
+    (3.0, TypeError, "torch.Tensor, got float"),
+]
+
+
+@pytest.mark.parametrize("X, error, match", BAD_X)
+def test_batch_norm_module_bad_input_types(X, error, match):
+    with pytest.raises(error, match=match):
+        BatchNorm(3, 4)(X)
+
+
+@pytest.mark.parametrize("X, error, match", BAD_X)
+def test_batch_norm_function_bad_input_types(X, error, match):
+    ones, zeros = torch.ones(3), torch.zeros(3)
+    with pytest.raises(error, match=match):
+        batch_norm(X, ones, zeros, zeros, ones, eps=1e-5, momentum=0.1, training=True)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", [(4, 0), (4, 0, 2, 2)])
+def test_batch_norm_with_zero_features_says_so(shape, training):
+    # nn.BatchNorm2d(0) fails with an IndexError from deep inside; ours names the shape.
+    empty = torch.zeros(0)
+    with pytest.raises(ValueError, match=rf"at least one channel.*{tuple(shape)}".replace(
+            "(", r"\(").replace(")", r"\)")):
+        batch_norm(torch.zeros(shape), empty, empty, empty, empty, eps=1e-5, momentum=0.1,
+                   training=training)
+
+
+def test_batch_norm_function_parameters_must_be_tensors():
+    ones, zeros = torch.ones(3), torch.zeros(3)
+    with pytest.raises(TypeError, match="gamma must be a torch.Tensor, got list"):
+        batch_norm(torch.randn(4, 3), [1.0, 1.0, 1.0], zeros, zeros, ones,
+                   eps=1e-5, momentum=0.1, training=True)
+    with pytest.raises(TypeError, match="moving_var must be a torch.Tensor, got NoneType"):
+        batch_norm(torch.randn(4, 3), ones, zeros, zeros, None,
+                   eps=1e-5, momentum=0.1, training=False)

@@ -410,3 +410,31 @@ def test_layer_spec_from_modules():
 def test_receptive_field_bad_input(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+@pytest.mark.parametrize("padding_mode", ["circular", "reflect", "replicate"])
+def test_a_padding_mode_the_arithmetic_does_not_model_is_refused(padding_mode):
+    # With circular padding a corner unit sees the opposite edge: the zero-padding
+    # arithmetic would report the wrong input region, so it must refuse instead.
+    conv = nn.Conv2d(1, 1, 3, padding=1, padding_mode=padding_mode)
+    with pytest.raises(ValueError, match=rf"'c1'.*padding_mode='{padding_mode}'.*'zeros'"):
+        LayerSpec.from_module(conv, "c1")
+    with pytest.raises(ValueError, match=rf"'1'.*padding_mode='{padding_mode}'"):
+        layer_specs(nn.Sequential(nn.Conv2d(1, 1, 3), conv))
+
+
+@pytest.mark.parametrize("layer", [
+    nn.ZeroPad2d(1), nn.ReflectionPad2d(1), nn.ConvTranspose2d(1, 1, 3),
+    nn.Upsample(scale_factor=2), nn.LPPool2d(2, 2), nn.PixelShuffle(1),
+])
+def test_layers_that_move_the_grid_unmodelled_are_refused(layer):
+    net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.ReLU(), layer, nn.Conv2d(1, 1, 3))
+    with pytest.raises(ValueError, match=rf"'2' \({type(layer).__name__}\).*does not model"):
+        layer_specs(net)
+
+
+def test_options_that_only_change_values_are_accepted():
+    net = nn.Sequential(nn.Conv2d(2, 2, 3, groups=2, bias=False), nn.BatchNorm2d(2),
+                        nn.AvgPool2d(2, padding=1, count_include_pad=False, divisor_override=3),
+                        nn.MaxPool2d(2, return_indices=False), nn.Dropout2d())
+    assert [spec.name for spec in layer_specs(net)] == ["0", "2", "3"]

@@ -74,10 +74,12 @@ def stratified_subset(labels: torch.Tensor, size: int, seed: int = 0) -> torch.T
 
 
 def _resize_chunk(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize uint8 images (B, H0, W0) to (B, *size) exactly as torchvision's Resize does.
+    """Resize uint8 images (B, H0, W0) to (B, *size) as torchvision's Resize does.
 
-    On a uint8 tensor torchvision calls bilinear interpolation with antialiasing
-    (which matches PIL, D2L's resizer, to within one gray level) and stays uint8.
+    On a uint8 tensor torchvision calls PyTorch's bilinear interpolation with antialiasing
+    (which matches PIL, D2L's resizer, to within one gray level) and stays uint8; so does
+    this, bit for bit. Older torchvision (0.19) does so only where the CPU reports AVX2:
+    on AVX512 it goes through float32 and rounds, which moves some pixels by one gray level.
     """
     out = F.interpolate(images.unsqueeze(1), size=size, mode="bilinear",  # (B, 1, H0, W0)
                         antialias=True, align_corners=False)

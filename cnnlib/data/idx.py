@@ -9,12 +9,19 @@ Everything here works on the *decompressed* bytes. The Debian package
 ``dataset-fashion-mnist`` re-compressed the official files, so their ``.gz``
 checksums differ from upstream while the content inside is identical; checking
 the decompressed bytes accepts both.
+
+:func:`read_verified` checks while it streams: the header is read and checked
+before anything else is decompressed, and reading stops as soon as more bytes
+come out than the spec allows. A small ``.gz`` that inflates to gigabytes (a
+wrong file, or a decompression bomb) therefore costs at most the real file's
+size in memory, never its own inflated size.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -94,40 +101,71 @@ class IdxError(ValueError):
     """A file is not the IDX file it should be; the message is a short diagnosis."""
 
 
-def read_decompressed(path: Path) -> bytes:
-    """Read a file, gunzipping it when its name ends in ``.gz``.
+#: Bytes decompressed per step while streaming a file in.
+CHUNK_SIZE = 1 << 20
+
+
+def read_verified(path: Path, spec: IdxSpec) -> bytearray:
+    """Read the IDX file at ``path`` (gunzipping a ``.gz``) and verify it against ``spec``.
+
+    Streams the file: the header is checked from its first bytes, the body goes
+    into one buffer of exactly ``spec.num_bytes``, and reading stops at the first
+    byte beyond it. Memory is bounded by the size of the real file, whatever the
+    file on disk inflates to.
+
+    Returns:
+        The decompressed, verified bytes (``spec.num_bytes`` of them).
 
     Raises:
-        IdxError: the gzip stream is cut short or corrupt.
+        IdxError: naming the first problem found (wrong magic number or shape,
+            truncated or too long, label out of range, checksum mismatch, a gzip
+            stream cut short or corrupt).
         OSError: the file cannot be read.
     """
-    raw = path.read_bytes()
-    if path.suffix != ".gz":
-        return raw
+    gz = path.suffix == ".gz"
     try:
-        return gzip.decompress(raw)
+        with gzip.open(path, "rb") if gz else open(path, "rb") as stream:  # noqa: SIM115
+            size_on_disk = None if gz else os.fstat(stream.fileno()).st_size
+            header = stream.read(spec.header_size)
+            _check_header(header, spec, len(header) if gz else size_on_disk)
+            if size_on_disk is not None and size_on_disk > spec.num_bytes:
+                raise IdxError(f"too long: expected {spec.num_bytes} bytes, got {size_on_disk}")
+            data = bytearray(spec.num_bytes)
+            data[: spec.header_size] = header
+            view = memoryview(data)
+            got = spec.header_size
+            while got < spec.num_bytes:
+                n = stream.readinto(view[got : min(got + CHUNK_SIZE, spec.num_bytes)])
+                if not n:
+                    break
+                got += n
+            view.release()
+            if got < spec.num_bytes:
+                raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {got}")
+            if stream.read(1):  # at the end, this also checks the gzip CRC and length
+                raise IdxError(
+                    f"too long: more than the expected {spec.num_bytes} bytes "
+                    "(reading stopped there)"
+                )
     except EOFError:
-        raise IdxError(f"truncated gzip stream ({len(raw)} compressed bytes)") from None
+        raise IdxError(f"truncated gzip stream ({path.stat().st_size} compressed bytes)") from None
     except (gzip.BadGzipFile, zlib.error) as err:
         raise IdxError(f"corrupt gzip data ({err})") from None
+    _check_body(data, spec)
+    return data
 
 
-def verify(data: bytes, spec: IdxSpec) -> None:
-    """Check decompressed IDX bytes against ``spec``; cheap checks first, hash last.
-
-    Raises:
-        IdxError: naming the first problem found (wrong magic number, wrong
-            shape, truncated or too long, label out of range, checksum mismatch).
-    """
-    if len(data) < 8:
-        raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {len(data)}")
-    magic, count = struct.unpack(">II", data[:8])
+def _check_header(header: bytes, spec: IdxSpec, length: int) -> None:
+    """Check the first ``spec.header_size`` bytes; ``length`` is the file's (known) length."""
+    if len(header) < 8:
+        raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {length}")
+    magic, count = struct.unpack(">II", header[:8])
     if magic != spec.magic:
         raise IdxError(f"wrong magic number {magic} (expected {spec.magic})")
     if spec.is_images:
-        if len(data) < 16:
-            raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {len(data)}")
-        rows, cols = struct.unpack(">II", data[8:16])
+        if len(header) < 16:
+            raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {length}")
+        rows, cols = struct.unpack(">II", header[8:16])
         if (count, rows, cols) != (spec.count, spec.rows, spec.cols):
             raise IdxError(
                 f"header says {count}x{rows}x{cols} images, "
@@ -135,12 +173,12 @@ def verify(data: bytes, spec: IdxSpec) -> None:
             )
     elif count != spec.count:
         raise IdxError(f"header says {count} labels, expected {spec.count}")
-    if len(data) < spec.num_bytes:
-        raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {len(data)}")
-    if len(data) > spec.num_bytes:
-        raise IdxError(f"too long: expected {spec.num_bytes} bytes, got {len(data)}")
+
+
+def _check_body(data: bytes | bytearray, spec: IdxSpec) -> None:
+    """The checks on a file of exactly the right length: label range, then the checksum."""
     if not spec.is_images:
-        top = max(data[spec.header_size:], default=0)
+        top = max(memoryview(data)[spec.header_size :], default=0)
         if top >= NUM_CLASSES:
             raise IdxError(f"label value {top} out of range 0..{NUM_CLASSES - 1}")
     digest = hashlib.sha256(data).hexdigest()
@@ -150,7 +188,22 @@ def verify(data: bytes, spec: IdxSpec) -> None:
         )
 
 
-def to_tensor(data: bytes, spec: IdxSpec) -> torch.Tensor:
+def verify(data: bytes | bytearray, spec: IdxSpec) -> None:
+    """Check decompressed IDX bytes already in memory against ``spec``; hash last.
+
+    Raises:
+        IdxError: naming the first problem found (wrong magic number, wrong
+            shape, truncated or too long, label out of range, checksum mismatch).
+    """
+    _check_header(bytes(data[: spec.header_size]), spec, len(data))
+    if len(data) < spec.num_bytes:
+        raise IdxError(f"truncated: expected {spec.num_bytes} bytes, got {len(data)}")
+    if len(data) > spec.num_bytes:
+        raise IdxError(f"too long: expected {spec.num_bytes} bytes, got {len(data)}")
+    _check_body(data, spec)
+
+
+def to_tensor(data: bytes | bytearray, spec: IdxSpec) -> torch.Tensor:
     """Turn verified IDX bytes into a tensor.
 
     Returns:

@@ -30,10 +30,9 @@ from cnnlib.data.idx import (
     EXPECTED,
     IdxError,
     IdxSpec,
-    read_decompressed,
+    read_verified,
     split_files,
     to_tensor,
-    verify,
 )
 
 log = logging.getLogger(__name__)
@@ -219,10 +218,9 @@ def _read_file(folder: Path, spec: IdxSpec) -> bytes:
         if not file.is_file():
             continue
         try:
-            data = read_decompressed(file)
-            # Verify here, on the decompressed bytes, before anything touches the cache.
-            verify(data, spec)
-            return data
+            # Verified while it streams in, before anything touches the cache; memory is
+            # bounded by the real file's size, whatever this one inflates to.
+            return read_verified(file, spec)
         except IdxError as err:
             problems.append(f"{name}: {err}")
         except OSError as err:
