@@ -7,27 +7,23 @@ a GPU) without re-executing, and so rewriting, the published notebooks::
     python scripts/train_budget.py resnet18 googlenet --budget full
     make results          # the new records appear on the results page
 
-Each model is trained exactly as its section's training cell does: the budget's
-data reductions, model arguments, optimizer, schedule, precision and memory layout
-(all from ``Budget.train_config``). The record goes to
+Each model is trained exactly as its section's training cell does, by the same call,
+``Budget.train``: the budget's data reductions, model arguments, optimizer, schedule,
+precision and memory layout. The record goes to
 ``benchmarks/results/runs/<model>_<budget>.json`` (``--runs-dir`` to change),
 written atomically, with the hardware it ran on. A run that stops early (NaN loss,
-Ctrl-C) is reported and not recorded.
+Ctrl-C) is reported and not recorded; one that ends below its budget's accuracy floor
+is recorded and reported, and the script exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from cnnlib import setup
-from cnnlib.budget import BUDGETS, FULL, get_budget
-from cnnlib.data import FashionMNIST
-from cnnlib.models import get_model
-from cnnlib.records import save_run_record
-from cnnlib.train import Trainer
+from cnnlib.budget import BUDGETS, FULL, RunFailed, get_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUNS_DIR = ROOT / "benchmarks" / "results" / "runs"
@@ -52,25 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def train_one(name: str, budget_name: str, runs_dir: Path, device: str, seed: int) -> bool:
-    """Train ``name`` under ``budget_name``; True when a record was written."""
+    """Train ``name`` under ``budget_name``; True when it reached its floor (and is recorded)."""
     budget = get_budget(name, budget_name)
     print(budget.describe(), flush=True)
     setup(seed)
-    data = FashionMNIST(**budget.data_kwargs())
-    model = get_model(name, **budget.model_kwargs())
-    config = budget.train_config(device=device, live_plot=False)
-    start = time.perf_counter()
-    trainer = Trainer(config)
-    history = trainer.fit(model, data)
-    if history.stopped is not None:
-        print(f"{name}: stopped early ({history.stopped}); no record written", flush=True)
+    try:
+        run = budget.train(runs_dir=runs_dir, device=device, live_plot=False)
+    except RunFailed as failed:
+        print(failed, flush=True)
         return False
-    path = save_run_record(name, budget, history, model, device=trainer.device,
-                           runs_dir=runs_dir)
-    final = history.final()
-    print(f"{name} ({budget_name}): validation accuracy {final['val_acc']:.3f} after "
-          f"{len(history)} epochs, {time.perf_counter() - start:.0f} s; record: {path}",
-          flush=True)
+    print(f"record: {run.record}", flush=True)
     return True
 
 

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
+from dataclasses import replace
 
-from cnnlib.budget import ENV_VAR, FULL, QUICK, current_budget, describe, get_budget
+import pytest
+import torch
+from synthetic_data import TensorBatches
+from torch import nn
+
+import cnnlib.budget
+from cnnlib.budget import (
+    ENV_VAR,
+    FULL,
+    QUICK,
+    Budget,
+    Run,
+    RunFailed,
+    current_budget,
+    describe,
+    get_budget,
+)
+from cnnlib.records import RUNS_DIR_ENV
 from cnnlib.train import TrainConfig
 
 CHAPTER_8 = ("alexnet", "vgg11", "nin", "googlenet", "bn_lenet", "bn_lenet_scratch", "resnet18")
@@ -52,7 +71,7 @@ def test_every_model_has_both_budgets_and_quick_is_never_bigger():
         full = FULL[name]
         assert quick.budget == "quick" and full.budget == "full"
         assert quick.epochs <= full.epochs and quick.width_divisor >= full.width_divisor
-        assert (quick.resize or 28) <= (full.resize or 28)
+        assert quick.side <= full.side
         assert quick.changes(), f"quick {name} should reduce something"
     assert not [name for name, quick in QUICK.items() if quick.placeholder], "untuned budgets"
     for name, quick in QUICK.items():  # an untuned budget says so whenever it is shown
@@ -93,7 +112,7 @@ def test_quick_settings_build_working_models():
 
     for name, b in QUICK.items():
         model = get_model(name, **b.model_kwargs()).eval()
-        side = b.resize or 28
+        side = b.side
         with torch.no_grad():
             assert model(torch.zeros(2, 1, side, side)).shape == (2, 10), name
 
@@ -112,3 +131,99 @@ def test_train_config_carries_the_memory_layout():
     assert QUICK["resnet18"].train_config().channels_last
     assert not FULL["resnet18"].train_config().channels_last
     assert not QUICK["resnet18"].train_config(channels_last=False).channels_last
+
+
+def test_every_budget_has_a_floor_and_quick_ones_are_the_notebooks():
+    for table in (QUICK, FULL):
+        for name, budget in table.items():
+            assert isinstance(budget.floor, float) and 0.5 < budget.floor < 1, (name, budget)
+    # The floors the sections asserted before they lived here (nothing checked moved).
+    assert {name: b.floor for name, b in QUICK.items()} == {
+        "lenet": 0.80, "modern_lenet": 0.88, "alexnet": 0.85, "vgg11": 0.85, "nin": 0.85,
+        "googlenet": 0.85, "bn_lenet": 0.85, "bn_lenet_scratch": 0.85, "resnet18": 0.88,
+    }
+    assert (FULL["lenet"].floor, FULL["alexnet"].floor, FULL["resnet18"].floor) == (
+        0.70, 0.832, 0.915)
+    assert "floor" not in describe("lenet", "quick")  # the printed table is unchanged
+
+
+def test_side_is_the_resolution_the_model_sees():
+    assert get_budget("lenet", "quick").side == 28
+    assert get_budget("resnet18", "quick").side == 64 == QUICK["resnet18"].resize
+
+
+# -- Budget.train: the whole training cell --------------------------------------------
+
+
+def _separable(n: int = 64) -> TensorBatches:
+    """Two classes a linear layer separates at once: the sign of the first pixel."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, 1, 4, 4, generator=g)
+    return TensorBatches(X, (X[:, 0, 0, 0] > 0).long(), batch_size=16)
+
+
+def _tiny_budget(**changes) -> Budget:
+    return replace(QUICK["lenet"], epochs=2, lr=0.1, **changes)
+
+
+_QUIET = dict(device="cpu", live_plot=False, progress=False)
+
+
+def test_train_fits_records_only_under_make_notebooks_and_reports_the_floor(
+    monkeypatch, tmp_path, capsys
+):
+    monkeypatch.delenv(RUNS_DIR_ENV, raising=False)
+    model, data = nn.Sequential(nn.Flatten(), nn.Linear(16, 2)), _separable()
+    run = _tiny_budget(floor=0.5).train(model, data=data, **_QUIET)
+    assert isinstance(run, Run) and run.model is model and run.data is data
+    assert len(run.history) == 2 and run.record is None and run.device.type == "cpu"
+    assert run.val_acc == run.history.final()["val_acc"] >= 0.5 and run.cpu_seconds >= 0
+    assert list(tmp_path.iterdir()) == []
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"lenet (quick): validation accuracy {run.val_acc:.4f} ≥ floor 0.50 "
+                           "after 2 epochs, "), line
+    assert line.endswith("s of CPU time)"), line
+
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path))  # what `make notebooks` sets
+    run = _tiny_budget(floor=0.5).train(model, data=data, **_QUIET)
+    assert run.record == tmp_path / "lenet_quick.json"
+    record = json.loads(run.record.read_text())
+    assert record["settings"]["floor"] == 0.5 and record["hardware"]["device"] == "cpu"
+    assert record["final"]["val_acc"] == pytest.approx(run.val_acc)
+
+
+def test_train_below_the_floor_fails_naming_both_numbers(monkeypatch, tmp_path):
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path))
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    with pytest.raises(RunFailed) as failed:
+        _tiny_budget(floor=1.01).train(model, data=_separable(), **_QUIET)
+    message = str(failed.value)
+    assert re.search(r"lenet \(quick\): validation accuracy \d\.\d{4} after 2 epochs "
+                     r"is below the floor 1.01 of the 'quick' budget", message), message
+    assert isinstance(failed.value, AssertionError)  # a failed check, as nbval reports it
+    assert (tmp_path / "lenet_quick.json").exists()  # the run happened: it is recorded
+
+
+def test_train_that_stops_early_fails_and_records_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path))
+    data = _separable()
+    data.X = torch.full_like(data.X, float("nan"))  # the first loss is NaN
+    with pytest.raises(RunFailed, match="stopped early"):
+        _tiny_budget(floor=0.0).train(nn.Sequential(nn.Flatten(), nn.Linear(16, 2)),
+                                      data=data, **_QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_builds_the_data_and_the_model_from_the_budget(monkeypatch):
+    built = {}
+
+    def fake_data(**kwargs):
+        built.update(kwargs)
+        return _separable()
+
+    monkeypatch.setattr(cnnlib.budget, "FashionMNIST", fake_data)
+    monkeypatch.setattr(cnnlib.budget, "get_model",
+                        lambda name, **kw: nn.Sequential(nn.Flatten(), nn.Linear(16, 2)))
+    budget = _tiny_budget(floor=0.0, train_subset=64)
+    run = budget.train(**_QUIET)
+    assert built == budget.data_kwargs() and isinstance(run.model, nn.Sequential)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from synthetic_data import TensorBatches
 
+import cnnlib.budget
 from cnnlib.budget import QUICK
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "train_budget.py"
@@ -31,16 +32,27 @@ class TinyFashion(TensorBatches):
 
 
 def test_a_run_is_trained_with_the_budget_and_recorded(script, monkeypatch, tmp_path, capsys):
-    one_epoch = replace(QUICK["lenet"], epochs=1)
+    one_epoch = replace(QUICK["lenet"], epochs=1, floor=0.0)  # random labels: ~0.1
     monkeypatch.setattr(script, "get_budget", lambda name, budget: one_epoch)
-    monkeypatch.setattr(script, "FashionMNIST", TinyFashion)
+    monkeypatch.setattr(cnnlib.budget, "FashionMNIST", TinyFashion)
     assert script.main(["lenet", "--budget", "quick", "--runs-dir", str(tmp_path),
                         "--device", "cpu"]) == 0
     record = json.loads((tmp_path / "lenet_quick.json").read_text())
     assert record["model"] == "lenet" and record["budget"] == "quick"
     assert record["settings"]["epochs"] == 1 and len(record["history"]["val_acc"]) == 1
     assert record["hardware"]["device"] == "cpu"
-    assert "lenet (quick): validation accuracy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lenet (quick): validation accuracy" in out and "≥ floor 0.00" in out
+    assert f"record: {tmp_path / 'lenet_quick.json'}" in out
+
+
+def test_a_run_below_its_floor_is_recorded_and_fails(script, monkeypatch, tmp_path, capsys):
+    out_of_reach = replace(QUICK["lenet"], epochs=1, floor=1.01)
+    monkeypatch.setattr(script, "get_budget", lambda name, budget: out_of_reach)
+    monkeypatch.setattr(cnnlib.budget, "FashionMNIST", TinyFashion)
+    assert script.main(["lenet", "--runs-dir", str(tmp_path), "--device", "cpu"]) == 1
+    assert (tmp_path / "lenet_quick.json").exists()  # what the run reached is still a result
+    assert "below the floor 1.01" in capsys.readouterr().out
 
 
 def test_an_unknown_model_is_refused_with_the_known_names(script, capsys):
