@@ -2,7 +2,7 @@
 #   make book       set up, then build the website into _build/html
 #   make test       set up, then lint, unit tests, pair check, nbval, book build, browser tests
 #   make lab        set up, then start JupyterLab on the repository
-#   make notebooks  re-execute every chapters/*.py into its .ipynb (outputs + widget state)
+#   make notebooks  re-execute every chapters/*.py into its .ipynb (outputs + explorers' page forms)
 #   make assignments  build student and autograder notebooks of every assignments/*.py
 #   make grade ASSIGNMENT=7_2 SUBMISSIONS=folder [GRADES=file.csv]  grade a folder locally
 # Set-up is idempotent: a stamp file records that .venv matches requirements.lock,
@@ -22,20 +22,19 @@ SITE := _build/html
 NB ?= chapters/*.py
 # Run records of the notebooks' training cells (see cnnlib/records.py).
 RUNS := benchmarks/results/runs
-# The website serves its own JavaScript, so it works offline: MathJax, RequireJS and the
-# ipywidgets HTML manager with its fonts, pinned in package-lock.json. `make web-deps` copies
-# them into WEB_VENDOR, which _config.yml's html_static_path puts in the site's _static/.
+# The website serves its own JavaScript, so it works offline: MathJax 3, pinned in
+# package-lock.json. `make web-deps` copies it into WEB_VENDOR, which _config.yml's
+# html_static_path puts in the site's _static/.
 NODE_STAMP := node_modules/.installed-lock
 WEB_VENDOR := _build/web-vendor
 WEB_STAMP := _build/web-vendor.stamp
-HTML_MANAGER := node_modules/@jupyter-widgets/html-manager
 # The venv's python must come first on PATH: Jupyter kernels are started as `python`.
 export PATH := $(BIN):$(PATH)
 # PyPI's torch/torchvision pair, never the machine's local CPU wheel (see NOTEBOOKS.md).
 export PIP_FIND_LINKS :=
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup venv data browser-deps web-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade
+.PHONY: help setup venv data browser-deps web-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade test-floor
 
 help:
 	@sed -n '2,9p' Makefile
@@ -69,24 +68,17 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-# The files the pages load: RequireJS, MathJax 3 (with the components and fonts it loads
-# lazily) and the widget manager. The manager's bundled Font Awesome finds its fonts beside
-# the URLs RequireJS gives its modules, which book/_static/widgets-offline.js puts all in
-# widgets/@jupyter-widgets/.
+# The files the pages load: MathJax 3, with the components and fonts it loads lazily.
 web-deps: $(WEB_STAMP)
 
 $(WEB_STAMP): $(NODE_STAMP) Makefile
 	rm -rf $(WEB_VENDOR)
-	mkdir -p $(WEB_VENDOR)/requirejs $(WEB_VENDOR)/widgets/@jupyter-widgets
-	cp node_modules/requirejs/require.js $(WEB_VENDOR)/requirejs/
+	mkdir -p $(WEB_VENDOR)
 	@# MathJax: tex-mml-chtml.js and the components it may load; not the other combined builds.
 	cp -R node_modules/mathjax/es5 $(WEB_VENDOR)/mathjax
 	find $(WEB_VENDOR)/mathjax -maxdepth 1 -name '*.js' ! -name tex-mml-chtml.js \
 	  ! -name core.js ! -name loader.js ! -name startup.js -delete
 	cp node_modules/mathjax/LICENSE $(WEB_VENDOR)/mathjax/
-	cp $(HTML_MANAGER)/dist/embed-amd.js $(HTML_MANAGER)/dist/embed.js.LICENSE.txt \
-	  $(HTML_MANAGER)/dist/*.{woff2,woff,ttf,eot,svg} \
-	  $(WEB_VENDOR)/widgets/@jupyter-widgets/
 	@touch $(WEB_STAMP)
 	@echo "web-deps: $(WEB_VENDOR) holds the site's JavaScript (package-lock.json)"
 
@@ -122,6 +114,24 @@ lint: venv
 # loadgroup: tests marked xdist_group share a worker (and so their module fixture).
 unit: setup
 	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadgroup -q
+
+# The floor pyproject.toml promises (torch>=2.4, torchvision>=0.19), kept true: the unit
+# tests on exactly those versions (CPU wheels) with every other package from the lock, in a
+# venv of their own. Not part of `make test` (a second torch to download, ~1 GB installed);
+# run it when the floor, the lock or code that leans on torch's behaviour changes.
+FLOOR_VENV := _build/venv-floor
+FLOOR_TORCH := torch==2.4.1 torchvision==0.19.1
+test-floor: data
+	@test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	grep -v -E '^(torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+)==' requirements.lock \
+	  > $(FLOOR_VENV)/lock-without-torch.txt
+	$(FLOOR_VENV)/bin/python -m pip install --quiet $(FLOOR_TORCH) \
+	  --index-url https://download.pytorch.org/whl/cpu
+	$(FLOOR_VENV)/bin/python -m pip install --quiet -r $(FLOOR_VENV)/lock-without-torch.txt
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(FLOOR_VENV)/bin/python -c 'import torch, torchvision; print("floor:", torch.__version__, torchvision.__version__)'
+	PATH=$(CURDIR)/$(FLOOR_VENV)/bin:$$PATH OMP_NUM_THREADS=1 \
+	  $(FLOOR_VENV)/bin/python -m pytest tests/ -m "not browser" -n 2 --dist loadgroup -q
 
 pairs: venv
 	python scripts/check_pairs.py chapters
@@ -170,12 +180,16 @@ notebooks: setup
 	@# executes it in place, replacing every output and storing the widget state.
 	@# (`jupytext --update --execute` would keep stale outputs of changed cells.)
 	@# Training cells record their runs (cnnlib.records) for the results page.
+	@# CNNLIB_EXPLORER_PAGES=1 makes each explorer add its website form (cnnlib/widgets/page.py);
+	@# publish_notebook.py then keeps those forms and drops the live widget views, which
+	@# need a kernel (see its docstring).
 	@for py in $(NB); do \
 	  echo "executing $$py"; \
 	  jupytext --to ipynb --update --quiet "$$py"; \
-	  CNNLIB_RUNS_DIR=$(CURDIR)/$(RUNS) \
+	  CNNLIB_RUNS_DIR=$(CURDIR)/$(RUNS) CNNLIB_EXPLORER_PAGES=1 \
 	    jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
 	      --ExecutePreprocessor.record_timing=False "$${py%.py}.ipynb"; \
+	  python scripts/publish_notebook.py "$${py%.py}.ipynb"; \
 	done
 	python scripts/build_results_page.py
 

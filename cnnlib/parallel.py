@@ -27,6 +27,8 @@ numbers, so :func:`check_splittable` refuses models with them:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import torch
@@ -81,6 +83,24 @@ def check_splittable(model: nn.Module, device: torch.device, slices: int) -> Non
             )
 
 
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with PyTorch's intra-op thread count set to ``count``, then restore it.
+
+    The one place in cnnlib that changes the process-wide thread count (the sliced
+    training step and the one-image forward passes of the explorers use it), so a
+    change is always undone, also when the block raises.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1 thread, got {count}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def threads_per_slice(slices: int) -> int:
     """Intra-op threads each slice may use so that all slices together fill the cores."""
     return max(1, torch.get_num_threads() // slices)
@@ -108,18 +128,19 @@ class SlicedStep:
         self.model, self.slices = model, slices
         self.device, self.precision = device, precision
         self._pool: ThreadPoolExecutor | None = None
-        self._threads_before = 0  # PyTorch's intra-op thread count, put back on exit
+        self._threads: contextlib.AbstractContextManager | None = None
 
     def __enter__(self) -> SlicedStep:
-        self._threads_before = torch.get_num_threads()
-        torch.set_num_threads(threads_per_slice(self.slices))
+        self._threads = torch_threads(threads_per_slice(self.slices))
+        self._threads.__enter__()
         self._pool = ThreadPoolExecutor(self.slices - 1, thread_name_prefix="cnnlib-slice")
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._pool.shutdown(wait=True)
         self._pool = None
-        torch.set_num_threads(self._threads_before)
+        self._threads.__exit__(None, None, None)
+        self._threads = None
 
     def forward_backward(self, X: torch.Tensor, y: torch.Tensor) -> tuple[Tensor, Tensor]:
         """Accumulate the batch-mean cross-entropy's gradient into the parameters' ``.grad``.

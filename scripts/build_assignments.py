@@ -33,7 +33,7 @@ import jupytext
 import nbformat
 import yaml
 
-from cnnlib.atomic import atomic_write_bytes
+from cnnlib.atomic import atomic_open, atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -71,6 +71,24 @@ def _add_requirements(notebook, folder: Path) -> None:
     cell.source = header + "\n" + yaml.safe_dump(config, sort_keys=False)
 
 
+def colab_cell_first(path: Path) -> None:
+    """Put the Colab install cell before otter's init cell (``import otter``).
+
+    otter assign inserts its init cell at the top; on Colab, where otter-grader and
+    cnnlib are not installed yet, Run All would stop at ``import otter`` before the
+    install cell below it ever ran.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    init = next((i for i in code if "import otter" in notebook.cells[i].source), None)
+    colab = next((i for i in code if "google.colab" in notebook.cells[i].source), None)
+    if init is None or colab is None or colab < init:
+        return
+    notebook.cells.insert(init, notebook.cells.pop(colab))
+    with atomic_open(path, "w") as handle:
+        nbformat.write(notebook, handle)
+
+
 def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
     """Build one assignment into ``out/<stem>``; return that folder."""
     final = out / master.stem
@@ -95,6 +113,8 @@ def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
                 + (done.stdout + done.stderr)[-3000:]
             )
         student = dist / "student" / f"{master.stem}.ipynb"
+        for notebook_path in (student, dist / "autograder" / f"{master.stem}.ipynb"):
+            colab_cell_first(notebook_path)
         found = leaks(master, nbformat.read(student, as_version=4))
         if found:
             raise AssignmentError(

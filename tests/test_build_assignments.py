@@ -46,6 +46,9 @@ def test_build_then_grade_solution_full_marks_and_blank_student_zero(master, tmp
     answer_cells = [c for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
     assert sum("..." in c.source for c in answer_cells) >= len(master.questions)
     assert (built / SITE / student_path.name).read_bytes() == student_path.read_bytes()
+    # On Colab, Run All must install cnnlib and otter before anything imports them.
+    code = [c.source for c in student.cells if c.cell_type == "code"]
+    assert "google.colab" in code[0] and "import otter" in code[1], code[:2]
 
     submissions = tmp_path / "submissions"
     submissions.mkdir()

@@ -193,3 +193,29 @@ def test_the_split_config_is_kept_in_checkpoints(tmp_path):
                          split_batch=2, checkpoint=tmp_path / "run.pt")
     Trainer(config).fit(copy.deepcopy(tiny_net()), Batches())
     assert read_checkpoint(tmp_path / "run.pt")["config"]["split_batch"] == 2
+
+
+def test_torch_threads_restores_the_count_even_when_the_block_raises():
+    from cnnlib.parallel import torch_threads
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="boom"):
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="at least 1"):
+        with torch_threads(0):
+            pass
+
+
+def test_only_parallel_changes_the_thread_count():
+    """One owner: every other module goes through parallel.torch_threads."""
+    from pathlib import Path
+
+    import cnnlib
+
+    root = Path(cnnlib.__file__).parent
+    setters = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                     if "set_num_threads" in p.read_text())
+    assert setters == ["parallel.py"], setters

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.ops import conv_output_shape, input_region
-from cnnlib.widgets.channels import ChannelsExplorer
+from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors
 from cnnlib.widgets.conv_steps import ConvStepExplorer
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer
@@ -217,3 +217,64 @@ def test_receptive_field_too_small_input_and_stack_switch():
     _set(explorer, stack=list(STACKS)[1])  # padded convs fit in 7 cells
     assert explorer.valid and explorer.layer.value == 3
     assert explorer.trace.map_sizes == ((7, 7), (7, 7), (7, 7), (3, 3), (3, 3))
+
+
+# ---------------------------------------------------------------- start values at the limits
+
+
+@pytest.mark.parametrize(
+    ("make", "control", "value"),
+    [
+        (lambda: PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6), "padding", 6),
+        (lambda: PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6), "input_size", 20),
+        (lambda: PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6), "kernel_size", 9),
+        (lambda: ConvStepExplorer(padding=4, stride=5), "stride", 5),
+        (lambda: PoolingExplorer(kernel_size=6, stride=6, padding=3), "kernel_size", 6),
+        (lambda: ReceptiveFieldExplorer(input_size=40), "input_size", 40),
+    ],
+)
+def test_start_values_past_a_slider_are_honoured(make, control, value):
+    explorer = make()
+    slider = getattr(explorer, control)
+    assert slider.value == value and slider.max >= value
+
+
+def test_the_geometry_shown_is_the_one_asked_for():
+    explorer = PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6)
+    conv = nn.Conv2d(1, 1, kernel_size=9, padding=6, stride=2)
+    assert explorer.output_shape == tuple(conv(torch.zeros(1, 1, 20, 20)).shape[2:])
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: PaddingStrideExplorer(padding=-1), ValueError, "padding must be at least 0"),
+        (lambda: PaddingStrideExplorer(stride=0), ValueError, "stride must be at least 1"),
+        (lambda: PaddingStrideExplorer(kernel_size=2.5), TypeError, "kernel_size must be a whole"),
+        (lambda: PoolingExplorer(padding=-2), ValueError, "padding must be at least 0"),
+        (lambda: ConvStepExplorer(torch.ones(1, 1, 3, 3)), ValueError, "one 2-D matrix"),
+    ],
+)
+def test_impossible_start_values_are_refused(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_channels_bias_outside_the_slider_is_honoured():
+    explorer = ChannelsExplorer(bias=torch.tensor([50.0, -30.0, 0.0]))
+    assert explorer.bias_value.value == 50.0
+    assert explorer.bias_value.min <= -30.0 and explorer.bias_value.max >= 50.0
+    explorer.out_channel.value = 1
+    assert explorer.bias_value.value == -30.0
+    X, K = notes_tensors()
+    expected = F.conv2d(X[None], K, torch.tensor([50.0, -30.0, 0.0]))[0, 1]
+    assert torch.equal(explorer.output, expected)
+
+
+def test_channels_bias_as_a_list_and_a_batch_of_one():
+    X, K = notes_tensors()
+    explorer = ChannelsExplorer(X[None], K, bias=[1.0, 2.0, 3.0])
+    assert explorer.X.shape == X.shape
+    assert "2 input channels" in explorer.status.value
+    with pytest.raises(ValueError, match="finite"):
+        ChannelsExplorer(bias=[float("inf"), 0.0, 0.0])

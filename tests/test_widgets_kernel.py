@@ -208,3 +208,19 @@ def test_fashion_inputs_are_real_test_images_with_labels(with_data):
     assert e.input.shape == (28, 28) and e.output.shape == (26, 26)
     torch.testing.assert_close(e.output, _reference(e.input, KERNEL_PRESETS["vertical edge 3x3"]))
     assert "Fashion-MNIST was not found" not in e.status.value
+
+
+@pytest.mark.parametrize("text", ["1e39 0; 0 0", "-4e38"])
+def test_a_kernel_value_float32_cannot_hold_is_refused(text):
+    with pytest.raises(ValueError, match="too large for float32"):
+        parse_kernel(text)
+
+
+def test_a_kernel_whose_output_overflows_shows_a_message(synthetic):
+    explorer = KernelExplorer()
+    before = explorer.output.clone()
+    explorer.preset.value = "custom"
+    explorer.kernel_text.value = "3e38 3e38"
+    assert "overflows float32" in explorer.status.value
+    assert "nan" not in explorer.status.value
+    assert torch.equal(explorer.output, before)  # the last valid picture stays

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 
@@ -57,6 +58,26 @@ class Explorer:
     def _on_change(self, change: dict) -> None:
         self.refresh()
 
+    def page_controls(self) -> list:
+        """The controls and values of the website's form (see :mod:`cnnlib.widgets.page`).
+
+        Returns:
+            a list of :class:`~cnnlib.widgets.page.PageControl`, or ``[]`` for no page form.
+        """
+        return []
+
     def _repr_mimebundle_(self, **kwargs):
-        # Lets a notebook cell end in the explorer itself.
-        return self.widget._repr_mimebundle_(**kwargs)
+        # Lets a notebook cell end in the explorer itself. `make notebooks` sets
+        # CNNLIB_EXPLORER_PAGES=1, and then the output also carries the page form, which the
+        # website shows (scripts/publish_notebook.py keeps it and drops the live view);
+        # a reader's kernel skips that sweep, so displaying stays instant.
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if os.environ.get(PAGE_FORMS_VARIABLE) == "1" and self.page_controls():
+            from cnnlib.widgets.page import page_html
+
+            bundle["text/html"] = page_html(self)
+        return bundle
+
+
+#: Set to "1" to add the website's form to every explorer's output (see ``page_controls``).
+PAGE_FORMS_VARIABLE = "CNNLIB_EXPLORER_PAGES"

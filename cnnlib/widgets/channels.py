@@ -7,6 +7,7 @@ Its static form, for readers without a running kernel, is
 from __future__ import annotations
 
 import html
+import math
 
 import ipywidgets as widgets
 import torch
@@ -14,6 +15,7 @@ from matplotlib.figure import Figure
 
 from cnnlib.viz.cell_grid import format_value
 from cnnlib.viz.channels import ChannelBreakdown, channel_breakdown, channel_breakdown_figure
+from cnnlib.widgets import page
 from cnnlib.widgets.guarded import GuardedExplorer
 
 
@@ -65,19 +67,34 @@ class ChannelsExplorer(GuardedExplorer):
         default_X, default_K = notes_tensors()
         self.X = default_X if X is None else X
         self.K = default_K if K is None else K
-        self.bias = torch.zeros(self.K.shape[0]) if bias is None else bias.clone().float()
+        if isinstance(self.X, torch.Tensor) and self.X.dim() == 4 and self.X.shape[0] == 1:
+            self.X = self.X[0]  # a batch of one image: explore the image (C_in, H, W)
+        if bias is None:
+            self.bias = torch.zeros(self.K.shape[0])
+        else:
+            self.bias = torch.as_tensor(bias, dtype=torch.float32).clone()
         channel_breakdown(self.X, self.K, 0, self.bias)  # fail early on bad shapes
+        if not torch.isfinite(self.bias).all():
+            raise ValueError(f"bias must be finite numbers, got {self.bias.tolist()}")
         self.out_channel = widgets.IntSlider(
             0, min=0, max=self.K.shape[0] - 1, description="output ch."
         )
+        # The slider reaches every given bias: it must never show another than the picture.
+        low = min(-20.0, math.floor(float(self.bias.min())))
+        high = max(20.0, math.ceil(float(self.bias.max())))
         self.bias_value = widgets.FloatSlider(
-            float(self.bias[0]), min=-20.0, max=20.0, step=0.5, description="its bias"
+            float(self.bias[0]), min=low, max=high, step=0.5, description="its bias"
         )
         self.breakdown: ChannelBreakdown | None = None
         self.partials: torch.Tensor | None = None
         self.output: torch.Tensor | None = None
         self._shown_channel = 0  # whose bias the bias slider currently holds
         super().__init__([self.out_channel, self.bias_value], dpi=dpi)
+
+    def page_controls(self) -> list:
+        # Every output channel; a few biases, including each channel's own.
+        biases = sorted({-10.0, -5.0, 0.0, 5.0, 10.0} | {float(b) for b in self.bias})
+        return [page.slider(self, "out_channel"), page.slider(self, "bias_value", biases)]
 
     def sync_controls(self) -> None:
         o = self.out_channel.value

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 from cnnlib.viz.cell_grid import format_value
 from cnnlib.viz.conv_steps import ConvStep, conv_step, conv_step_figure, strided_corr2d
-from cnnlib.widgets.guarded import GuardedExplorer, clamp_slider
+from cnnlib.widgets import page
+from cnnlib.widgets.guarded import GuardedExplorer, clamp_slider, start_slider
 
 #: The notes' 7.2 example: a 3x3 input and a 2x2 kernel, whose output is 19 25 / 37 43.
 NOTES_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
@@ -58,18 +59,34 @@ class ConvStepExplorer(GuardedExplorer):
         """
         self.X = NOTES_X.clone() if X is None else X
         self.K = NOTES_K.clone() if K is None else K
+        for name, T in (("X", self.X), ("K", self.K)):
+            if not isinstance(T, torch.Tensor) or T.dim() != 2:
+                raise ValueError(
+                    f"{name} must be one 2-D matrix (H, W); got {getattr(T, 'shape', type(T))}. "
+                    f"Pass X[0, 0] for a (1, 1, H, W) batch"
+                )
         strided_corr2d(self.X, self.K, (padding, padding), (stride, stride))  # fail early
         self.step = widgets.IntSlider(0, min=0, max=0, description="step")
         self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=interval)
         widgets.jslink((self.play, "value"), (self.step, "value"))
-        self.padding = widgets.IntSlider(padding, min=0, max=2, description="padding")
-        self.stride = widgets.IntSlider(stride, min=1, max=3, description="stride")
+        self.padding = start_slider("padding", padding, 0, 2, "padding")
+        self.stride = start_slider("stride", stride, 1, 3, "stride")
         self.current: ConvStep | None = None
         self.products: torch.Tensor | None = None
         self.total = float("nan")
         self.filled: torch.Tensor | None = None
         super().__init__([self.step, self.padding, self.stride], dpi=dpi)
         self.controls.children = (widgets.HBox([self.play, self.step]), self.padding, self.stride)
+
+    def page_controls(self) -> list:
+        # Padding 0-1 and stride 1-2, and every step of the longest of those walks.
+        settings = [(p, s) for p in (0, 1) for s in (1, 2)]
+        steps = max(strided_corr2d(self.X, self.K, (p, p), (s, s))[1].numel() for p, s in settings)
+        return [
+            page.slider(self, "step", range(steps), play=True),
+            page.slider(self, "padding", (0, 1)),
+            page.slider(self, "stride", (1, 2)),
+        ]
 
     def sync_controls(self) -> None:
         p, s = self.padding.value, self.stride.value

@@ -28,6 +28,7 @@ from cnnlib.viz.activations import (
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.feature_maps import ProbeFigure, show_conv_kernels
 from cnnlib.viz.kernels import as_image
+from cnnlib.widgets import page
 from cnnlib.widgets.base import Explorer
 
 #: Side of the images LeNet was trained on.
@@ -245,6 +246,11 @@ class FeatureMapExplorer(Explorer):
             self.kernel_image,
         )
         self._describe()
+
+    def page_controls(self) -> list:
+        # The example images (one per class, then misclassified ones), all layers or stages.
+        examples = [value for _, value in self.example._options_full if value != NO_EXAMPLE]
+        return [page.menu(self, "example", examples), page.checkbox(self, "stages_only")]
 
     # -- drawing -------------------------------------------------------------------
 

@@ -101,6 +101,24 @@ class GuardedExplorer(Explorer):
             self.status.value = error_html(self.message)
 
 
+def start_slider(name: str, value: int, low: int, high: int, description: str
+                 ) -> widgets.IntSlider:
+    """An int slider from ``low`` to ``high`` starting on ``value``, grown to hold it.
+
+    An explorer must show the settings its caller asked for: a start value past the
+    usual range widens the range instead of being clamped into it.
+
+    Raises:
+        TypeError: when ``value`` is not a whole number.
+        ValueError: when ``value`` is below ``low`` (no such convolution exists).
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return widgets.IntSlider(value, min=low, max=max(high, value), description=description)
+
+
 def position_slider(description: str) -> widgets.IntSlider:
     """An output-row or -column slider; its maximum follows the output size."""
     return widgets.IntSlider(value=0, min=0, max=0, description=description, continuous_update=True)

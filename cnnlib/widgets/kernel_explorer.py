@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from cnnlib import data
 from cnnlib.ops import corr2d_vectorized
 from cnnlib.viz.kernels import KERNEL_PRESETS, as_image, show_corr2d
+from cnnlib.widgets import page
 from cnnlib.widgets.base import Explorer
 
 #: The dropdown entry that means "whatever is typed in the box".
@@ -26,6 +27,9 @@ MAX_KERNEL_SIZE = 7
 #: The input choices that need no data: the notes' 6x8 image and its transpose.
 STRIPES = "notes: 6x8 stripes"
 STRIPES_T = "notes: 6x8 stripes, transposed"
+
+#: The largest magnitude a float32 kernel can hold.
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 _ROW_SEPARATOR = re.compile(r"[;\n]")
 _NUMBER_SEPARATOR = re.compile(r"[,\s]+")
@@ -49,6 +53,10 @@ def _parse_number(token: str, row: int) -> float:
         raise ValueError(f"'{token}' in row {row} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"'{token}' in row {row} is not a finite number")
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(
+            f"'{token}' in row {row} is too large for float32 (at most about 3.4e38 in size)"
+        )
     return value
 
 
@@ -197,6 +205,10 @@ class KernelExplorer(Explorer):
         super().__init__([self.preset, self.kernel_text, self.input_choice], dpi=dpi)
         self._describe()
 
+    def page_controls(self) -> list:
+        # Every preset on every input; typed kernels need the live explorer.
+        return [page.menu(self, "preset", list(KERNEL_PRESETS)), page.menu(self, "input_choice")]
+
     def render(self) -> Figure:
         """Input, kernel and output side by side for the current state."""
         self.output = corr2d_vectorized(self.input, self.kernel)
@@ -252,6 +264,13 @@ class KernelExplorer(Explorer):
             self._show_error(
                 f"a {K.shape[0]}×{K.shape[1]} kernel does not fit inside the "
                 f"{X.shape[0]}×{X.shape[1]} input; choose a smaller kernel or a larger input"
+            )
+            return
+        Y = corr2d_vectorized(X, K)
+        if not torch.isfinite(Y).all():
+            self._show_error(
+                f"the output overflows float32 (its sums exceed about 3.4e38) with kernel values "
+                f"up to {K.abs().max().item():.3g}; use smaller numbers"
             )
             return
         self.kernel, self.input = K, X

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import html
 
-import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from cnnlib.viz.padding_stride import formulas, padding_stride_figure
 from cnnlib.viz.sliding import SlidingWindow
-from cnnlib.widgets.guarded import GuardedExplorer, clamp_slider, position_slider
+from cnnlib.widgets import page
+from cnnlib.widgets.guarded import (
+    GuardedExplorer,
+    clamp_slider,
+    position_slider,
+    start_slider,
+)
 
 
 def tiling_warning(geometry: SlidingWindow) -> str:
@@ -67,11 +72,11 @@ class PaddingStrideExplorer(GuardedExplorer):
         dpi: int = 80,
     ) -> None:
         """Build the controls and draw the first picture (arguments are the start values)."""
-        self.input_size = widgets.IntSlider(input_size, min=1, max=12, description="input n")
-        self.kernel_size = widgets.IntSlider(kernel_size, min=1, max=7, description="kernel k")
-        self.padding = widgets.IntSlider(padding, min=0, max=4, description="padding p")
-        self.stride = widgets.IntSlider(stride, min=1, max=4, description="stride s")
-        self.dilation = widgets.IntSlider(dilation, min=1, max=3, description="dilation d")
+        self.input_size = start_slider("input_size", input_size, 1, 12, "input n")
+        self.kernel_size = start_slider("kernel_size", kernel_size, 1, 7, "kernel k")
+        self.padding = start_slider("padding", padding, 0, 4, "padding p")
+        self.stride = start_slider("stride", stride, 1, 4, "stride s")
+        self.dilation = start_slider("dilation", dilation, 1, 3, "dilation d")
         self.row = position_slider("output row")
         self.col = position_slider("output col")
         self.geometry: SlidingWindow | None = None
@@ -92,15 +97,26 @@ class PaddingStrideExplorer(GuardedExplorer):
             dpi=dpi,
         )
 
+    def page_controls(self) -> list:
+        # Kernel, padding and stride: the three knobs of the output-size formula.
+        return [
+            page.slider(self, "kernel_size", range(1, 6)),
+            page.slider(self, "padding", range(0, 4)),
+            page.slider(self, "stride", range(1, 4)),
+        ]
+
+    def _geometry(self) -> SlidingWindow:
+        return SlidingWindow.create(
+            self.input_size.value,
+            self.kernel_size.value,
+            self.padding.value,
+            self.stride.value,
+            self.dilation.value,
+        )
+
     def sync_controls(self) -> None:
         try:
-            geometry = SlidingWindow.create(
-                self.input_size.value,
-                self.kernel_size.value,
-                self.padding.value,
-                self.stride.value,
-                self.dilation.value,
-            )
+            geometry = self._geometry()
         except ValueError:
             return  # update() reports it
         out_h, out_w = geometry.output_size
@@ -111,13 +127,7 @@ class PaddingStrideExplorer(GuardedExplorer):
         # Cleared first, so after an invalid setting no stale numbers remain.
         self.geometry = self.output_shape = self.window = None
         self.formula = self.warning = ""
-        geometry = SlidingWindow.create(
-            self.input_size.value,
-            self.kernel_size.value,
-            self.padding.value,
-            self.stride.value,
-            self.dilation.value,
-        )
+        geometry = self._geometry()
         self.geometry = geometry
         self.output_shape = geometry.output_size
         self.window = geometry.window(self.row.value, self.col.value)

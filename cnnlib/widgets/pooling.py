@@ -14,7 +14,13 @@ from matplotlib.figure import Figure
 
 from cnnlib.viz.pooling import Pooling, pool, pooling_figure
 from cnnlib.viz.sliding import size_formula
-from cnnlib.widgets.guarded import GuardedExplorer, clamp_slider, position_slider
+from cnnlib.widgets import page
+from cnnlib.widgets.guarded import (
+    GuardedExplorer,
+    clamp_slider,
+    position_slider,
+    start_slider,
+)
 
 ARANGE = "notes: arange(16) as 4×4"
 RANDOM = "random digits 6×6"
@@ -71,9 +77,9 @@ class PoolingExplorer(GuardedExplorer):
         self.input_choice = widgets.Dropdown(
             options=list(self.inputs), value=input_name, description="input"
         )
-        self.kernel_size = widgets.IntSlider(kernel_size, min=1, max=4, description="window")
-        self.stride = widgets.IntSlider(stride, min=1, max=4, description="stride")
-        self.padding = widgets.IntSlider(padding, min=0, max=2, description="padding")
+        self.kernel_size = start_slider("kernel_size", kernel_size, 1, 4, "window")
+        self.stride = start_slider("stride", stride, 1, 4, "stride")
+        self.padding = start_slider("padding", padding, 0, 2, "padding")
         self.row = position_slider("output row")
         self.col = position_slider("output col")
         self.pooling: Pooling | None = None
@@ -106,6 +112,16 @@ class PoolingExplorer(GuardedExplorer):
             self.padding.value,
             self.stride.value,
         )
+
+    def page_controls(self) -> list:
+        # Both modes and inputs; windows and strides 1-3, with and without padding.
+        return [
+            page.menu(self, "mode"),
+            page.menu(self, "input_choice"),
+            page.slider(self, "kernel_size", range(1, 4)),
+            page.slider(self, "stride", range(1, 4)),
+            page.slider(self, "padding", (0, 1)),
+        ]
 
     def sync_controls(self) -> None:
         try:

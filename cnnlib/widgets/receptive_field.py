@@ -20,7 +20,13 @@ from cnnlib.viz.receptive import (
     receptive_field_figure,
     trace_unit,
 )
-from cnnlib.widgets.guarded import GuardedExplorer, clamp_slider, position_slider
+from cnnlib.widgets import page
+from cnnlib.widgets.guarded import (
+    GuardedExplorer,
+    clamp_slider,
+    position_slider,
+    start_slider,
+)
 
 #: Stack name -> layers, first layer first.
 STACKS: dict[str, tuple[LayerSpec, ...]] = {
@@ -67,7 +73,7 @@ class ReceptiveFieldExplorer(GuardedExplorer):
             description="stack",
             layout=widgets.Layout(width="max-content"),
         )
-        self.input_size = widgets.IntSlider(input_size, min=4, max=16, description="input n")
+        self.input_size = start_slider("input_size", input_size, 1, 16, "input n")
         last = len(STACKS[stack]) - 1
         self.layer = widgets.Dropdown(
             options=[(spec.name, k) for k, spec in enumerate(STACKS[stack])],
@@ -85,6 +91,15 @@ class ReceptiveFieldExplorer(GuardedExplorer):
     def layers(self) -> tuple[LayerSpec, ...]:
         """The chosen stack."""
         return STACKS[self.stack.value]
+
+    def page_controls(self) -> list:
+        # Both stacks, every layer, and the units in the top-left 3x3 of its output.
+        return [
+            page.menu(self, "stack"),
+            page.menu(self, "layer"),
+            page.slider(self, "row", range(3)),
+            page.slider(self, "col", range(3)),
+        ]
 
     def sync_controls(self) -> None:
         names = [(spec.name, k) for k, spec in enumerate(self.layers)]

@@ -1,7 +1,8 @@
 """JupyterLab in a real browser: a chapters/*.py opens as a notebook and its widgets respond.
 
-This is what `make lab` promises. The lab runs on a copy of one section in a
-temporary directory, so running cells never writes into chapters/.
+This is what `make lab` promises. The lab runs on a copy of some sections (each
+.py with its executed .ipynb, as in a clone) in a temporary directory, so running
+cells never writes into chapters/.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "7_2_conv_images.py"
+# Opened before Run All: explorers (7.3) and a training progress bar (8.1).
+FRESH_SECTIONS = ("7_3_padding_stride", "8_1_alexnet")
 
 
 def _free_port() -> int:
@@ -32,7 +35,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
-    shutil.copy(ROOT / "chapters" / SECTION, work / SECTION)
+    for stem in (SECTION.removesuffix(".py"), *FRESH_SECTIONS):
+        for suffix in (".py", ".ipynb"):
+            shutil.copy(ROOT / "chapters" / f"{stem}{suffix}", work / f"{stem}{suffix}")
     port = _free_port()
     log = open(work / "jupyterlab.log", "w")  # closed in teardown
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / ".jupyter-config"))
@@ -95,3 +100,21 @@ def test_py_opens_as_notebook_and_explorer_redraws(page, lab_url, artifacts):
     )
     dropdown.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab_7_2.png"))
+
+
+@pytest.mark.parametrize("stem", FRESH_SECTIONS)
+def test_fresh_section_shows_its_saved_outputs_without_widget_errors(stem, page, lab_url,
+                                                                     artifacts):
+    """Before Run All: no "model not found", no raw ``VBox(children=...)``, no frozen bar."""
+    page.goto(f"{lab_url}/lab/tree/{stem}.py")
+    page.wait_for_selector(".jp-Notebook .jp-OutputArea-output", timeout=60_000)
+    page.wait_for_timeout(2_000)  # let every saved output render
+    text = page.locator(".jp-Notebook").inner_text()
+    problems = [p for p in ("Error displaying widget", "model not found", "VBox(children=",
+                            "0%|") if p in text]
+    page.screenshot(path=str(artifacts / f"lab_fresh_{stem}.png"))
+    assert not problems, f"{stem} before Run All shows {problems}"
+    # The saved outputs are there: figures, and each explorer's page form with its picture.
+    assert page.locator(".jp-OutputArea-output img").count() >= 1
+    if stem == "7_3_padding_stride":
+        assert page.locator(".jp-OutputArea-output .cnn-explorer img").count() == 2

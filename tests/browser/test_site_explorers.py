@@ -1,0 +1,133 @@
+"""The explorers on the built website respond with no kernel, as the Python explorer would.
+
+For every explorer on every chapter page we move two of its controls in Chromium, then
+build the same explorer in Python (as the notebook does), set the same values, and
+compare the status line and the picture. The site is served from its folder; the
+offline suite checks separately that nothing is fetched from another host.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+
+
+def _make(page_stem: str, cls: str):
+    """The explorer as its chapter builds it (keep in step with chapters/<stem>.py)."""
+    from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors
+    from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
+    from cnnlib.widgets.feature_maps import FeatureMapExplorer, trained_lenet
+    from cnnlib.widgets.kernel_explorer import KernelExplorer
+    from cnnlib.widgets.padding_stride import PaddingStrideExplorer
+    from cnnlib.widgets.pooling import PoolingExplorer
+    from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
+
+    makers = {
+        ("7_2_conv_images", "KernelExplorer"): KernelExplorer,
+        ("7_3_padding_stride", "PaddingStrideExplorer"): lambda: PaddingStrideExplorer(
+            input_size=8, kernel_size=3, padding=1, stride=2),
+        ("7_3_padding_stride", "ConvStepExplorer"): lambda: ConvStepExplorer(
+            NOTES_X, NOTES_K, padding=1, stride=2),
+        ("7_4_channels", "ChannelsExplorer"): lambda: ChannelsExplorer(*notes_tensors()),
+        ("7_5_pooling", "PoolingExplorer"): PoolingExplorer,
+        ("7_5_pooling", "ReceptiveFieldExplorer"): lambda: ReceptiveFieldExplorer(input_size=12),
+        ("7_6_lenet", "FeatureMapExplorer"): lambda: FeatureMapExplorer(model=trained_lenet()),
+    }
+    key = (page_stem, cls)
+    assert key in makers, f"{cls} on {page_stem}: add how the chapter builds it to this test"
+    return makers[key]()
+
+
+def _text(status_html: str) -> str:
+    """What a reader reads of a status line: tags dropped, entities decoded, spaces folded."""
+    text = re.sub(r"<br\s*/?>", "\n", status_html)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return " ".join(text.split())
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGB")).astype(int)
+
+
+def _explorer_pages() -> list[str]:
+    return sorted(p.stem for p in (SITE / "chapters").glob("*.html")
+                  if 'class="cnn-explorer"' in p.read_text())
+
+
+def test_the_sections_with_explorers_show_them():
+    expected = sorted(
+        p.stem for p in (ROOT / "chapters").glob("*.py")
+        if re.search(r"^\w+ = \w+Explorer\(", p.read_text(), re.M)
+    )
+    assert _explorer_pages() == expected
+
+
+@pytest.mark.parametrize("stem", _explorer_pages() or ["(site not built)"])
+def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, artifacts):
+    from cnnlib.widgets.page import compress_png
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{site_url}/chapters/{stem}.html")
+    page.wait_for_load_state("load")
+    roots = page.locator(".cnn-explorer")
+    assert roots.count() > 0
+    for n in range(roots.count()):
+        root = roots.nth(n)
+        cls = root.get_attribute("data-explorer")
+        start_state = root.get_attribute("data-state")
+        start_src = root.locator("img.cnnx-image").get_attribute("src")
+        start_text = root.locator(".cnnx-status").inner_text()
+        inputs = root.locator("[data-control]")
+        # Move the first two controls that offer a choice, as a reader would.
+        moved = 0
+        for i in range(inputs.count()):
+            control = inputs.nth(i)
+            tag = control.evaluate("e => e.tagName")
+            count = (control.locator("option").count() if tag == "SELECT"
+                     else int(control.get_attribute("max")) + 1)
+            if count < 2 or moved == 2:
+                continue
+            current = int(control.evaluate("e => e.value"))
+            target = count - 1 if current < count - 1 else 0
+            if tag == "SELECT":
+                control.select_option(value=str(target))
+            else:
+                control.fill(str(target))  # a range input: sets the value, fires input/change
+            moved += 1
+        assert moved == 2, f"{cls} on {stem} has fewer than two controls to move"
+        state = root.get_attribute("data-state")
+        src = root.locator("img.cnnx-image").get_attribute("src")
+        text = root.locator(".cnnx-status").inner_text()
+        assert state != start_state, f"{cls}: the page did not change state"
+        assert src != start_src and text != start_text, f"{cls}: picture or numbers unchanged"
+        # Python: the same explorer, the same settings.
+        explorer = _make(stem, cls)
+        controls = explorer.page_controls()
+        for _ in range(2):
+            for control, index in zip(controls, state.split(","), strict=True):
+                getattr(explorer, control.name).value = control.values[int(index)]
+        assert " ".join(text.split()) == _text(explorer.status.value), f"{cls} status differs"
+        shown = _pixels(base64.b64decode(src.split(",", 1)[1]))
+        expected = _pixels(compress_png(explorer.image.value))
+        assert shown.shape == expected.shape, f"{cls}: picture size differs"
+        # Identical code draws identical pictures; a model's floating-point sums may differ
+        # in the last bit between thread counts, so allow a few pixels of colour-map noise.
+        differing = np.any(shown != expected, axis=-1).mean()
+        assert differing < 0.002, f"{cls}: {differing:.2%} of the pixels differ"
+    page.screenshot(path=str(artifacts / f"site_explorers_{stem}.png"), full_page=False)
+    assert not errors, f"console errors on {stem}: {errors}"

@@ -1,0 +1,210 @@
+"""cnnlib.widgets.page: an explorer's website form holds what the Python explorer draws."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnlib.widgets import page
+from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+from cnnlib.widgets.channels import ChannelsExplorer
+from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
+from cnnlib.widgets.kernel_explorer import KernelExplorer
+from cnnlib.widgets.padding_stride import PaddingStrideExplorer
+from cnnlib.widgets.pooling import PoolingExplorer
+from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
+
+# Every explorer that needs no dataset; the feature-map explorer has its own test below.
+MAKERS = {
+    "padding_stride": lambda: PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1,
+                                                    stride=2),
+    "conv_steps": lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
+    "channels": lambda: ChannelsExplorer(),
+    "pooling": lambda: PoolingExplorer(),
+    "receptive_field": lambda: ReceptiveFieldExplorer(input_size=12),
+    "kernel": lambda: KernelExplorer(num_fashion=0),
+}
+
+
+def payload(form: str) -> dict:
+    return json.loads(re.search(r'class="cnnx-states">(.*?)</script>', form).group(1))
+
+
+def pixels(encoded: str | bytes) -> np.ndarray:
+    raw = base64.b64decode(encoded) if isinstance(encoded, str) else encoded
+    with Image.open(io.BytesIO(raw)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def apply(explorer, controls, key: str) -> None:
+    """Set a fresh explorer to the page state ``key`` the way a reader would."""
+    for _ in range(2):
+        for control, i in zip(controls, key.split(","), strict=True):
+            getattr(explorer, control.name).value = control.values[int(i)]
+
+
+class Swept:
+    """An explorer, what it showed before its page form was made, and the form."""
+
+    def __init__(self, name: str) -> None:
+        self.explorer = MAKERS[name]()
+        self.before = (
+            [w.value for w in page._value_widgets(self.explorer.controls)],
+            self.explorer.status.value,
+            self.explorer.image.value,
+        )
+        self.form = page.page_html(self.explorer)
+        self.data = payload(self.form)
+
+
+_swept: dict[str, Swept] = {}
+
+
+@pytest.fixture(scope="module")
+def swept():
+    """Each explorer's form, made once per module (a sweep redraws dozens of times)."""
+
+    def get(name: str) -> Swept:
+        if name not in _swept:
+            _swept[name] = Swept(name)
+        return _swept[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_every_state_is_what_a_fresh_explorer_shows(name, swept):
+    result = swept(name)
+    data, controls = result.data, result.explorer.page_controls()
+    assert len(data["states"]) > 1
+    assert data["labels"] == [[c.shown(i) for i in range(len(c.values))] for c in controls]
+    # Three states spread over the grid (all of them would take minutes).
+    keys = sorted(data["states"])
+    for key in (keys[1], keys[len(keys) // 2], keys[-1]):
+        image_index, status, ended = data["states"][key]
+        fresh = MAKERS[name]()
+        apply(fresh, controls, key)
+        assert status == fresh.status.value, key
+        assert ended == ",".join(
+            str(c.values.index(getattr(fresh, c.name).value)) for c in controls)
+        expected = pixels(page.compress_png(fresh.image.value))
+        assert np.array_equal(pixels(data["images"][image_index]), expected), key
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_the_sweep_leaves_the_explorer_as_it_was(name, swept):
+    result = swept(name)
+    values, status, image = result.before
+    assert [w.value for w in page._value_widgets(result.explorer.controls)] == values
+    assert result.explorer.status.value == status
+    assert np.array_equal(pixels(result.explorer.image.value), pixels(image))
+
+
+def test_pictures_differ_between_settings(swept):
+    data = swept("padding_stride").data
+    # 5 kernels x 4 paddings x 3 strides, and each draws a different window layout.
+    assert len(data["states"]) == 60
+    assert len(data["images"]) == 60
+    assert len({status for _, status, _ in data["states"].values()}) > 30
+
+
+def test_a_clamped_setting_ends_where_the_explorer_clamps(swept):
+    controls = swept("conv_steps").explorer.page_controls()
+    data = swept("conv_steps").data
+    step_values = controls[0].values
+    # padding 0 and stride 2 on a 3x3 input with a 2x2 kernel leaves one output cell,
+    # so asking for the last step ends on step 0, as the live slider does.
+    key = f"{len(step_values) - 1},0,1"
+    assert data["states"][key][2] == "0,0,1"
+    fresh = ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2)
+    apply(fresh, controls, key)
+    assert fresh.step.value == 0
+
+
+def test_start_state_is_the_explorers_own(swept):
+    explorer, form, data = swept("pooling").explorer, swept("pooling").form, swept("pooling").data
+    image_index, status, _ = data["states"][data["start"]]
+    assert status == explorer.status.value
+    assert f'data-state="{data["start"]}"' in form
+    first_img = re.search(r'<img class="cnnx-image"[^>]*src="data:image/png;base64,([^"]+)"',
+                          form).group(1)
+    assert first_img == data["images"][image_index]
+
+
+def test_too_many_states_are_refused():
+    explorer = MAKERS["padding_stride"]()
+    controls = [page.slider(explorer, "input_size"), page.slider(explorer, "kernel_size"),
+                page.slider(explorer, "padding"), page.slider(explorer, "stride")]
+    with pytest.raises(ValueError, match="more than"):
+        page.sweep(explorer, controls)
+
+
+def test_a_menu_refuses_values_it_does_not_have():
+    explorer = MAKERS["pooling"]()
+    with pytest.raises(ValueError, match="no option"):
+        page.menu(explorer, "mode", ["max", "median"])
+
+
+def test_the_form_is_self_contained_and_script_safe(swept):
+    form = swept("receptive_field").form
+    assert "http://" not in form and "https://" not in form
+    # The JSON payload never closes its own <script> element early.
+    body = re.search(r'class="cnnx-states">(.*?)</script>', form, re.S).group(1)
+    assert "</" not in body
+
+
+def test_same_explorer_same_bytes(swept):
+    # Re-executing an unchanged notebook must not change it.
+    assert page.page_html(MAKERS["channels"]()) == swept("channels").form
+
+
+def test_display_adds_the_form_only_when_asked(monkeypatch):
+    explorer = MAKERS["channels"]()
+    monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "text/html" not in bundle
+    monkeypatch.setenv(PAGE_FORMS_VARIABLE, "1")
+    monkeypatch.setattr(explorer, "page_controls", lambda: [page.slider(explorer, "out_channel")])
+    bundle = explorer._repr_mimebundle_()
+    assert 'class="cnn-explorer"' in bundle["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_compress_png_keeps_the_picture():
+    explorer = MAKERS["padding_stride"]()
+    original = pixels(explorer.image.value)
+    compressed = page.compress_png(explorer.image.value)
+    assert len(compressed) < len(explorer.image.value)
+    difference = np.abs(pixels(compressed).astype(int) - original.astype(int))
+    assert difference.mean() < 1.0  # out of 255: no visible change
+
+
+def test_feature_map_form_covers_every_example(lenet_explorer_factory):
+    explorer = lenet_explorer_factory()
+    controls = explorer.page_controls()
+    data = payload(page.page_html(explorer))
+    examples = [v for _, v in explorer.example._options_full if v >= 0]
+    assert len(data["states"]) == 2 * len(examples)
+    key = data["start"]
+    fresh = lenet_explorer_factory()
+    apply(fresh, controls, key)
+    assert data["states"][key][1] == fresh.status.value
+
+
+@pytest.fixture
+def lenet_explorer_factory():
+    """A feature-map explorer over 40 synthetic test images (no dataset needed)."""
+    from cnnlib.widgets.feature_maps import FeatureMapExplorer
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (40, 28, 28), generator=generator, dtype=torch.uint8)
+    labels = torch.arange(40) % 10
+    return lambda: FeatureMapExplorer(images=images, labels=labels)
