@@ -47,13 +47,14 @@ def out_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int
 
 
 def summary(model, shape) -> list[str]:
+    """The summary's lines with runs of spaces (the padding that aligns the shapes) as one."""
     buffer = io.StringIO()
     model.layer_summary(shape, file=buffer)
-    return buffer.getvalue().splitlines()
+    return [" ".join(line.split()) for line in buffer.getvalue().splitlines()]
 
 
 def line(name: str, *shape: int) -> str:
-    return f"{name} output shape:\t {torch.Size(shape)}"
+    return f"{name} output shape: {torch.Size(shape)}"
 
 
 def run(model: nn.Module, shape) -> torch.Tensor:

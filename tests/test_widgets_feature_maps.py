@@ -174,7 +174,7 @@ def test_stage_indices_are_activation_and_pooling_outputs():
     for net in (LeNet().net, ModernLeNet().net):
         stages = stage_indices(type("M", (), {"net": net})())
         kinds = {type(net[i]).__name__ for i in stages}
-        assert kinds <= {"Sigmoid", "ReLU", "AvgPool2d", "MaxPool2d"}
+        assert kinds <= {"Sigmoid", "ReLU", "FastAvgPool2d", "MaxPool2d"}
         # every pooling layer and every activation before a pooling/linear layer ends a stage
         pools = [i for i, layer in enumerate(net) if "Pool" in type(layer).__name__]
         assert set(pools) <= set(stages)

@@ -70,18 +70,23 @@ class Classifier(nn.Module):
     def layer_summary(self, input_shape: tuple[int, ...], file: TextIO | None = None) -> None:
         """Print each top-level layer's output shape for a random input of ``input_shape``.
 
-        The line format matches the book: ``Conv2d output shape:\\t torch.Size([...])``.
+        The lines read like the book's (``Conv2d output shape: torch.Size([...])``), with
+        the layer names padded to the longest one instead of the book's tab, so the shapes
+        line up in one column whatever the names' lengths (a tab jumps to the next multiple
+        of 8 characters, and ``BatchNorm2d`` or ``Sequential`` pass one).
         Runs in eval mode without gradients, then restores the previous mode.
         """
         out = sys.stdout if file is None else file
+        names = [layer.__class__.__name__ for layer in self.net]
+        width = max(map(len, names), default=0)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
                 X = torch.randn(*input_shape)
-                for layer in self.net:
+                for name, layer in zip(names, self.net, strict=True):
                     X = layer(X)
-                    print(layer.__class__.__name__, "output shape:\t", X.shape, file=out)
+                    print(f"{name:<{width}} output shape: {X.shape}", file=out)
         finally:
             self.train(was_training)
 

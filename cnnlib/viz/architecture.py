@@ -12,7 +12,8 @@ import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from torch import nn
 
-from cnnlib.viz.common import NotebookFigure, new_figure
+from cnnlib.viz import style
+from cnnlib.viz.common import NotebookFigure
 
 # Fill colour per kind of stage; the legend in the corner names them.
 KIND_COLOURS = {
@@ -24,6 +25,13 @@ KIND_COLOURS = {
     "block": "#c9daf8",
     "other": "#ffffff",
 }
+
+#: The narrowest box, in inches: room for a short stage description at the style's font.
+MIN_BOX_WIDTH = 1.9
+#: Space between boxes in a row, and between rows (where the wrapping arrow runs), in inches.
+BOX_GAP, ROW_GAP = 0.3, 0.4
+#: Lines of a stage description before it is cut short with "…".
+MAX_LABEL_LINES = 3
 
 
 def _kind(module: nn.Module) -> str:
@@ -110,16 +118,20 @@ def show_architecture(
     model: nn.Module,
     input_shape: tuple[int, ...],
     title: str | None = None,
-    per_row: int = 6,
+    per_row: int | None = None,
     skip_activations: bool = True,
 ) -> NotebookFigure:
     """Draw ``model.net``'s stages left to right as boxes: what each holds, what it outputs.
+
+    A long network wraps onto as many rows as it needs, so the text keeps the style's
+    size (``cnnlib.viz.style``) however many stages there are.
 
     Args:
         model: a cnnlib ``Classifier`` (its layers in ``model.net``).
         input_shape: e.g. ``(1, 1, 224, 224)``.
         title: figure title; default the model's class name and input size.
-        per_row: boxes per row before the diagram wraps.
+        per_row: at most this many boxes per row; default (and never more than) as
+            many as fit the style's ``MAX_WIDTH`` at ``MIN_BOX_WIDTH`` each.
         skip_activations: fold bare activation stages (ReLU, Sigmoid) into the box before
             them, as their output shape never changes.
     """
@@ -133,51 +145,61 @@ def show_architecture(
             "name": name, "label": describe_stage(stage), "kind": _kind(stage),
             "shape": "×".join(str(n) for n in shape[1:]),
         })
-    rows = math.ceil(len(stages) / per_row)
-    cols = min(per_row, len(stages))
-    fig = new_figure(2.3 * cols + 0.4, 1.55 * rows + 0.7)
-    ax = fig.add_subplot()
-    ax.set_xlim(-0.1, cols * 2.3)
-    ax.set_ylim(-rows * 1.55, 0.35)
+    # Sizes in inches. The boxes of a row share the figure's width.
+    margin = 0.05
+    room = style.MAX_WIDTH - 2 * margin
+    fit = max(1, int((room + BOX_GAP) // (MIN_BOX_WIDTH + BOX_GAP)))
+    cols = min(per_row or fit, fit, len(stages))
+    rows = math.ceil(len(stages) / cols)
+    box_w = (room - (cols - 1) * BOX_GAP) / cols
+    for stage in stages:
+        stage["label"] = _wrap(stage["label"], box_w - 0.15)
+    line = 1.25 * style.FONT / 72  # inches per line of text
+    label_lines = max(stage["label"].count("\n") + 1 for stage in stages)
+    box_h = (label_lines + 2) * line + 0.35  # the name, the description, the shape
+    title_h = 1.6 * style.TITLE_FONT / 72
+    width = 2 * margin + cols * box_w + (cols - 1) * BOX_GAP
+    height = title_h + rows * box_h + (rows - 1) * ROW_GAP + 2 * margin
+    fig = NotebookFigure(figsize=(width, height), layout="none")  # placed by hand
+    ax = fig.add_axes((0, 0, 1, 1))  # data coordinates are inches, y up from the bottom
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
     ax.axis("off")
     shape_text = "×".join(str(n) for n in input_shape[1:])
-    ax.set_title(title or f"{type(model).__name__} on {shape_text} input", fontsize=11)
-    centres = []
+    ax.text(width / 2, height - margin, title or f"{type(model).__name__} on {shape_text} input",
+            ha="center", va="top", fontsize=style.TITLE_FONT)
+    corners = []  # bottom-left corner of each box
     for index, stage in enumerate(stages):
-        row, col = divmod(index, per_row)
-        x, y = col * 2.3 + 0.1, -row * 1.55 - 1.0
+        row, col = divmod(index, cols)
+        x = margin + col * (box_w + BOX_GAP)
+        y = height - margin - title_h - row * (box_h + ROW_GAP) - box_h
         ax.add_patch(FancyBboxPatch(
-            (x, y), 1.9, 0.95, boxstyle="round,pad=0.02,rounding_size=0.08",
+            (x, y), box_w, box_h, boxstyle="round,pad=0,rounding_size=0.06",
             facecolor=KIND_COLOURS[stage["kind"]], edgecolor="#555555", linewidth=0.8,
         ))
-        ax.text(x + 0.95, y + 0.75, stage["name"], ha="center", va="center", fontsize=8,
-                color="#555555")
-        ax.text(x + 0.95, y + 0.47, _wrap(stage["label"], 26), ha="center", va="center",
-                fontsize=7)
-        ax.text(x + 0.95, y + 0.13, stage["shape"], ha="center", va="center", fontsize=8,
-                fontweight="bold")
-        centres.append((x, y))
-    for (x0, y0), (x1, y1) in zip(centres, centres[1:], strict=False):
+        centre = x + box_w / 2
+        ax.text(centre, y + box_h - 0.1, stage["name"], ha="center", va="top", color="#555555")
+        ax.text(centre, y + box_h / 2, stage["label"], ha="center", va="center",
+                linespacing=1.1)
+        ax.text(centre, y + 0.1, stage["shape"], ha="center", va="bottom", fontweight="bold")
+        corners.append((x, y))
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:], strict=False):
         if y0 == y1:
-            start, end = (x0 + 1.9, y0 + 0.47), (x1, y1 + 0.47)
+            start, end = (x0 + box_w, y0 + box_h / 2), (x1, y1 + box_h / 2)
         else:  # wrap to the next row: down, back along the gap, down into the next box
-            gap = y0 - 0.3
-            ax.plot([x0 + 0.95, x0 + 0.95, x1 + 0.95], [y0, gap, gap], color="#777777",
-                    linewidth=0.8)
-            start, end = (x1 + 0.95, gap), (x1 + 0.95, y1 + 0.95)
+            gap = y0 - ROW_GAP / 2
+            ax.plot([x0 + box_w / 2, x0 + box_w / 2, x1 + box_w / 2], [y0, gap, gap],
+                    color="#777777", linewidth=0.8)
+            start, end = (x1 + box_w / 2, gap), (x1 + box_w / 2, y1 + box_h)
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9,
                                      color="#777777", linewidth=0.8))
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
-    """Break ``text`` on ' + ' or spaces into lines of at most ``width`` characters."""
-    lines, line = [], ""
-    for word in text.split(" "):
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return "\n".join(lines[:3]) + ("…" if len(lines) > 3 else "")
+def _wrap(text: str, width: float) -> str:
+    """Break ``text`` at spaces into at most ``MAX_LABEL_LINES`` lines ``width`` inches wide."""
+    lines = style.wrap(text, width).split("\n")
+    if len(lines) > MAX_LABEL_LINES:
+        lines = lines[:MAX_LABEL_LINES]
+        lines[-1] += " …"
+    return "\n".join(lines)

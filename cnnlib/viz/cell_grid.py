@@ -30,7 +30,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import Affine2D, Transform
 
 from cnnlib.ops import as_pair
-from cnnlib.viz.bitmap_text import BitmapText
+from cnnlib.viz import style
+from cnnlib.viz.bitmap_text import LINE_PITCH, BitmapText
 from cnnlib.viz.common import NotebookFigure
 
 # One colour per role, shared by every explainer so a reader learns them once.
@@ -44,12 +45,20 @@ UNUSED_COLOR = "#fb6a4a"  # rows/columns no window ever reaches
 CHOSEN_COLOR = "#6a51a3"  # the element a max-pooling window takes
 EDGE_COLOR = "#555555"  # lines between cells
 
-#: Physical size of one cell, in inches.
+#: Physical size of one cell, in inches: room for a two-character value (see :func:`cell_for`).
 CELL_INCHES = 0.3
-#: Font size (points) of a value inside a cell.
-CELL_FONTSIZE = 8
-#: Font size (points) of panel titles.
-TITLE_FONTSIZE = 9
+#: Font size (points) of a value inside a cell, and of panel titles: the style's smallest.
+CELL_FONTSIZE = style.FONT
+TITLE_FONTSIZE = style.FONT
+#: Font size (points) of the line above all panels.
+HEADER_FONTSIZE = style.TITLE_FONT
+#: Space around the panels and between rows of panels, in cells.
+MARGIN = 0.6
+ROW_GAP = 0.6
+#: How much of a cell's width a value may fill (:meth:`Panel.cells` shrinks wider ones).
+FILL = 0.85
+#: Average width of a character, in ems: DejaVu Sans' digits are 0.64 em, letters narrower.
+CHAR_EMS = 0.62
 
 
 def pair(value: int | Sequence[int], name: str, minimum: int = 0) -> tuple[int, int]:
@@ -106,14 +115,43 @@ def value_labels(values: np.ndarray, mask: np.ndarray | None = None) -> list[lis
     ]
 
 
-def text_width(text: str, fontsize: float, cell: float = CELL_INCHES) -> float:
-    """A generous estimate of the width of the longest line of ``text``, in cells.
+def text_width(text: str, fontsize: float = TITLE_FONTSIZE, cell: float = CELL_INCHES) -> float:
+    """The width of the longest line of ``text``, in cells.
 
-    Lets a canvas be made wide enough for a header before anything is drawn
-    (DejaVu Sans averages under 0.6 em per character).
+    Lets a canvas be made wide enough for a title or header before anything is drawn.
     """
-    longest = max(len(line) for line in text.split("\n"))
-    return longest * 0.62 * fontsize / 72 / cell
+    return style.text_width(text, fontsize) / cell
+
+
+def cell_for(*labels: Sequence[Sequence[str]], fontsize: float = CELL_FONTSIZE) -> float:
+    """The cell size, in inches, at which every label fits at ``fontsize`` (at least CELL_INCHES).
+
+    A canvas is built at one cell size before anything is drawn; sizing the cells for
+    the longest value keeps :meth:`Panel.cells` from shrinking it below the style's font.
+    """
+    longest = max((len(text) for grid in labels for row in grid for text in row), default=1)
+    return max(CELL_INCHES, longest * CHAR_EMS * fontsize / 72 / FILL)
+
+
+def title_room(texts: Sequence[str], fontsize: float = TITLE_FONTSIZE,
+               cell: float = CELL_INCHES) -> float:
+    """Room above a row of panels for the tallest of ``texts``, in cells."""
+    lines = max((text.count("\n") + 1 for text in texts), default=1)
+    return (1 + (lines - 1) * LINE_PITCH) * fontsize / 72 / cell + 0.5
+
+
+def header_block(text: str, cell: float = CELL_INCHES,
+                 fontsize: float = HEADER_FONTSIZE) -> tuple[str, float, float]:
+    """``text`` wrapped at spaces to the widest figure, and its height and width in cells.
+
+    The width (for a canvas' ``min_width``) includes the margins and never exceeds
+    the widest figure.
+    """
+    wrapped = style.wrap(text, style.MAX_WIDTH - 2 * MARGIN * cell, fontsize)
+    lines = wrapped.count("\n") + 1
+    height = (1 + (lines - 1) * LINE_PITCH) * fontsize / 72 / cell + 0.1
+    width = min(text_width(wrapped, fontsize, cell) + 2 * MARGIN, style.MAX_WIDTH / cell)
+    return wrapped, height, width
 
 
 def fill(shape: tuple[int, int], color: str) -> np.ndarray:
@@ -134,12 +172,15 @@ class Panel:
         canvas: the canvas it is drawn on.
         x, y: position of its top-left corner.
         shape: ``(rows, columns)``.
+        line: which line of the figure it sits on (a row of panels too wide for
+            the figure wraps onto several lines).
     """
 
     canvas: CellCanvas
     x: float
     y: float
     shape: tuple[int, int]
+    line: int = 0
 
     def cells(
         self,
@@ -180,9 +221,10 @@ class Panel:
             )
         )  # a frame around the panel
         if labels is not None:
-            # Shrink long labels (such as -2.99) so that they stay inside their cells.
+            # Shrink long labels (such as -2.99) so that they stay inside their cells;
+            # renderers size their cells with cell_for so that this never happens.
             longest = max((len(text) for row in labels for text in row), default=1)
-            fontsize = min(fontsize, 0.85 * self.canvas.cell * 72 / (0.6 * max(longest, 1)))
+            fontsize = min(fontsize, FILL * self.canvas.cell * 72 / (CHAR_EMS * max(longest, 1)))
             for i, row in enumerate(labels):
                 for j, text in enumerate(row):
                     if text:
@@ -248,10 +290,13 @@ class CellCanvas:
             nesting as ``rows``); a narrower panel is centred in its slot, so
             a title wider than its grid gets room (see :func:`text_width`).
         cell: size of one cell in inches.
+        max_width: the widest figure, in inches. A row of panels wider than this
+            wraps onto as many lines as it needs, with the panels shared out
+            evenly, rather than shrinking (the style's ``MAX_WIDTH``).
 
     Attributes:
         figure: the figure.
-        panels: per row, its :class:`Panel` objects.
+        panels: per row (as given, however it wraps), its :class:`Panel` objects.
         cell: size of one cell in inches.
     """
 
@@ -264,22 +309,34 @@ class CellCanvas:
         min_width: float = 10.0,
         slots: Sequence[Sequence[float]] | None = None,
         cell: float = CELL_INCHES,
+        max_width: float = style.MAX_WIDTH,
     ) -> None:
         self.cell = cell
-        margin, row_gap = 0.6, 0.6
+        self.gap = gap
         if isinstance(title_height, (int, float)):
             title_height = [title_height] * len(rows)
         if slots is None:
             slots = [[0.0] * len(row) for row in rows]
-        slot_widths = [
-            [max(w, slot) for (_, w), slot in zip(row, row_slots, strict=True)]
-            for row, row_slots in zip(rows, slots, strict=True)
+        # Each logical row becomes one or more lines: (shapes, slot widths, title height,
+        # room after the last panel). A line that wraps keeps a gap's room at its end,
+        # where between() writes the sign that leads on to the next line.
+        lines: list[tuple[list[tuple[int, int]], list[float], float, float]] = []
+        for row, row_slots, row_title in zip(rows, slots, title_height, strict=True):
+            widths = [max(w, slot) for (_, w), slot in zip(row, row_slots, strict=True)]
+            chunks = _share_out(widths, gap, max_width / cell - 2 * MARGIN)
+            for k, chunk in enumerate(chunks):
+                trailing = gap if k < len(chunks) - 1 else 0.0
+                lines.append(
+                    ([row[j] for j in chunk], [widths[j] for j in chunk], row_title, trailing)
+                )
+        tallest = [max(h for h, _ in shapes) for shapes, *_ in lines]
+        line_widths = [
+            sum(widths) + gap * (len(widths) - 1) + trailing for _, widths, _, trailing in lines
         ]
-        tallest = [max(h for h, _ in row) for row in rows]
-        row_widths = [sum(row) + gap * (len(row) - 1) for row in slot_widths]
-        self.width = max(max(row_widths) + 2 * margin, min_width)
+        self.width = max(max(line_widths) + 2 * MARGIN, min_width)
         self.height = (
-            sum(tallest) + sum(title_height) + row_gap * (len(rows) - 1) + header + 2 * margin
+            sum(tallest) + sum(t for _, _, t, _ in lines) + ROW_GAP * (len(lines) - 1) + header
+            + 2 * MARGIN
         )
         self.figure = NotebookFigure(figsize=(self.width * cell, self.height * cell))
         # Cell units -> figure fraction, flipping y so row 0 is at the top.
@@ -289,19 +346,21 @@ class CellCanvas:
         )
         self.labels = BitmapText()
         self.add(self.labels)
-        self.panels: list[list[Panel]] = []
-        top = margin + header
-        for row, row_slots, row_tallest, row_width, row_title in zip(
-            rows, slot_widths, tallest, row_widths, title_height, strict=True
+        placed: list[Panel] = []
+        top = MARGIN + header
+        for index, ((shapes, widths, line_title, _), line_tallest, line_width) in enumerate(
+            zip(lines, tallest, line_widths, strict=True)
         ):
-            x = (self.width - row_width) / 2
-            panels = []
-            for (h, w), slot in zip(row, row_slots, strict=True):
-                y = top + row_title + (row_tallest - h) / 2
-                panels.append(Panel(self, x + (slot - w) / 2, y, (h, w)))
+            x = (self.width - line_width) / 2
+            for (h, w), slot in zip(shapes, widths, strict=True):
+                y = top + line_title + (line_tallest - h) / 2
+                placed.append(Panel(self, x + (slot - w) / 2, y, (h, w), index))
                 x += slot + gap
-            self.panels.append(panels)
-            top += row_title + row_tallest + row_gap
+            top += line_title + line_tallest + ROW_GAP
+        self.panels: list[list[Panel]] = []
+        for row in rows:
+            self.panels.append(placed[: len(row)])
+            placed = placed[len(row):]
 
     def add(self, artist) -> None:
         """Add a matplotlib artist whose coordinates are in cell units."""
@@ -330,14 +389,21 @@ class CellCanvas:
         """Write ``text`` at ``(x, y)`` in cell units (see ``BitmapText.add``)."""
         self.labels.add(x, y, text, fontsize, ha, va)
 
-    def header(self, text: str, fontsize: float = 10) -> None:
-        """A line centred at the top of the figure."""
+    def header(self, text: str, fontsize: float = HEADER_FONTSIZE) -> None:
+        """A line (or lines, see :func:`header_block`) centred at the top of the figure."""
         self.text(self.width / 2, 0.3, text, fontsize, va="top")
 
     def between(self, left: Panel, right: Panel, text: str, fontsize: float = 14) -> None:
-        """Write an operator sign (``⋆``, ``=``, ``+``) in the gap between two panels."""
+        """Write an operator sign (``⋆``, ``=``, ``+``) in the gap between two panels.
+
+        When the row wrapped between them, the sign ends ``left``'s line instead.
+        """
         if text == "⋆":
             fontsize *= 1.6  # the star glyph is drawn much smaller than = or +
+        if left.line != right.line:
+            x = left.x + left.shape[1] + self.gap / 2
+            self.text(x, left.y + left.shape[0] / 2, text, fontsize)
+            return
         x = (left.x + left.shape[1] + right.x) / 2
         y = (max(left.y, right.y) + min(left.y + left.shape[0], right.y + right.shape[0])) / 2
         self.text(x, y, text, fontsize)
@@ -351,8 +417,30 @@ class CellCanvas:
         self.add(self.labels)
 
 
+def _share_out(widths: Sequence[float], gap: float, room: float) -> list[list[int]]:
+    """Split panels of ``widths`` into the fewest lines at most ``room`` wide, evenly.
+
+    Even shares (4 panels as 2 + 2, not 3 + 1) keep a gallery's pairs together. Every
+    line but the last also needs a ``gap`` at its end. A single panel wider than
+    ``room`` gets a line of its own.
+    """
+    n = len(widths)
+    for count in range(1, n + 1):
+        size, extra = divmod(n, count)
+        chunks, start = [], 0
+        for k in range(count):
+            stop = start + size + (1 if k < extra else 0)
+            chunks.append(list(range(start, stop)))
+            start = stop
+        if all(sum(widths[k] for k in c) + gap * (len(c) - (c is chunks[-1])) <= room
+               for c in chunks):
+            return chunks
+    return [[k] for k in range(n)]
+
+
 def message_figure(message: str, width: float = 5.0) -> Figure:
     """A small figure that only says why there is nothing to draw."""
     fig = NotebookFigure(figsize=(width, 0.8))
-    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=10, wrap=True, color="#a50f15")
+    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=style.FONT, wrap=True,
+             color="#a50f15")
     return fig

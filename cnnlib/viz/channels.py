@@ -23,9 +23,12 @@ from cnnlib.viz.cell_grid import (
     WINDOW_COLOR,
     CellCanvas,
     as_matrix,
+    cell_for,
     fill,
     format_value,
+    header_block,
     text_width,
+    title_room,
     value_labels,
 )
 
@@ -120,14 +123,24 @@ def channel_breakdown_figure(breakdown: ChannelBreakdown) -> Figure:
     x_shape, k_shape = tuple(X.shape[1:]), tuple(K.shape[2:])
     y_shape = tuple(breakdown.total.shape)
     bias = float(breakdown.bias[o])
-    header = (
+    cell = cell_for(
+        *(value_labels(as_matrix(T)) for T in (*X, *K[o], *breakdown.partials, breakdown.total,
+                                               breakdown.output)),
+        [[format_value(bias)]],
+    )
+    header, header_height, header_width = header_block(
         f"output channel {o} of {K.shape[0]}: the sum over {c_in} input channels, "
-        f"plus bias {format_value(bias)}"
+        f"plus bias {format_value(bias)}",
+        cell,
     )
     canvas = CellCanvas(
         [[x_shape, k_shape, y_shape]] * c_in + [[y_shape, (1, 1), y_shape]],
-        header=1.3,
-        min_width=text_width(header, 10),
+        title_height=title_room(["X[0]"], cell=cell),
+        header=header_height,
+        min_width=header_width,
+        slots=[[0.0, 0.0, text_width(f"X[{c_in}] ⋆ K[{o}, {c_in}]", cell=cell)]] * c_in
+        + [[text_width("sum over c", cell=cell), 0.0, 0.0]],
+        cell=cell,
     )
     for c in range(c_in):
         panel_x, panel_k, panel_p = canvas.panels[c]
@@ -166,24 +179,29 @@ def channels_overview_figure(
     first = breakdowns[0]
     c_in = first.X.shape[0]
     y_shape = tuple(first.total.shape)
-    partial_slot = text_width("X[0] ⋆ K[0, 0]", 8)
+    cell = cell_for(*(
+        value_labels(as_matrix(T)) for b in breakdowns for T in (*b.partials, b.output)
+    ), [[format_value(float(b)) for b in first.bias]])
+    partial_slot = text_width("X[0] ⋆ K[0, 0]", cell=cell)
     canvas = CellCanvas(
         [[y_shape] * c_in + [(1, 1), y_shape]] * len(breakdowns),
         gap=1.4,
+        title_height=title_room(["X[0]"], cell=cell),
         slots=[[partial_slot] * c_in + [0.0, 0.0]] * len(breakdowns),
+        cell=cell,
     )
     for breakdown, panels in zip(breakdowns, canvas.panels, strict=True):
         o = breakdown.out_channel
         for c in range(c_in):
             labels = value_labels(as_matrix(breakdown.partials[c]))
             panels[c].cells(fill(y_shape, FILLED_COLOR), labels)
-            panels[c].title(f"X[{c}] ⋆ K[{o}, {c}]", fontsize=8)
+            panels[c].title(f"X[{c}] ⋆ K[{o}, {c}]")
             canvas.between(panels[c], panels[c + 1], "+")
         bias = float(breakdown.bias[o])
         panels[c_in].cells(fill((1, 1), OUTPUT_COLOR), [[format_value(bias)]])
-        panels[c_in].title(f"b[{o}]", fontsize=8)
+        panels[c_in].title(f"b[{o}]")
         labels = value_labels(as_matrix(breakdown.output))
         panels[c_in + 1].cells(fill(y_shape, WINDOW_COLOR), labels)
-        panels[c_in + 1].title(f"Y[{o}]", fontsize=8)
+        panels[c_in + 1].title(f"Y[{o}]")
         canvas.between(panels[c_in], panels[c_in + 1], "=")
     return canvas.figure

@@ -19,6 +19,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from cnnlib.ops import corr2d_vectorized
+from cnnlib.viz import style
 from cnnlib.viz.cell_grid import (
     FILLED_COLOR,
     INPUT_COLOR,
@@ -27,10 +28,11 @@ from cnnlib.viz.cell_grid import (
     WINDOW_COLOR,
     CellCanvas,
     as_matrix,
+    cell_for,
     fill,
     format_value,
+    header_block,
     pair,
-    text_width,
     value_labels,
 )
 
@@ -169,14 +171,25 @@ def _input_colors(step: ConvStep) -> np.ndarray:
     return colors
 
 
-def _step_canvas(step: ConvStep) -> CellCanvas:
-    """The layout shared by every step of one input/kernel/padding/stride."""
+def _step_canvas(step: ConvStep, headers: list[str]) -> CellCanvas:
+    """The layout shared by every step of one input/kernel/padding/stride.
+
+    Cells are sized for the longest value of any step (so that the explorer's figure
+    keeps its size from step to step) and the header room for the longest of ``headers``.
+    """
     kernel = tuple(step.K.shape)
+    windows = F.unfold(step.X_padded[None, None], kernel, stride=step.stride)[0]  # (kh*kw, steps)
+    products = windows * step.K.reshape(-1, 1)
+    cell = cell_for(
+        *(value_labels(as_matrix(T)) for T in (step.X_padded, step.K, products, step.Y))
+    )
+    blocks = [header_block(header, cell) for header in headers]
     return CellCanvas(
         [[tuple(step.X_padded.shape), kernel, kernel, tuple(step.Y.shape)]],
-        header=1.3,
+        header=max(height for _, height, _ in blocks),
         # Every step's header has the same shape; leave room for wider numbers.
-        min_width=text_width(_header(step), 10) * 1.1,
+        min_width=min(max(width for *_, width in blocks) * 1.1, style.MAX_WIDTH / cell),
+        cell=cell,
     )
 
 
@@ -206,12 +219,12 @@ def _draw_step(canvas: CellCanvas, step: ConvStep) -> None:
     canvas.between(panel_in, panel_k, "⋆")
     canvas.between(panel_k, panel_prod, "→")
     canvas.between(panel_prod, panel_out, "Σ→", fontsize=11)
-    canvas.header(_header(step))
+    canvas.header(header_block(_header(step), canvas.cell)[0])
 
 
 def conv_step_figure(step: ConvStep) -> Figure:
     """Draw one step: the window on the padded input, K, the products, the output so far."""
-    canvas = _step_canvas(step)
+    canvas = _step_canvas(step, [_header(step)])
     _draw_step(canvas, step)
     return canvas.figure
 
@@ -222,13 +235,14 @@ def conv_step_animation(
     padding: int | tuple[int, int] = 0,
     stride: int | tuple[int, int] = 1,
     interval: int = 900,
-    dpi: int = 60,
+    dpi: float = style.DPI,
 ) -> FuncAnimation:
     """Every step as one frame: the static form of the step-through explorer.
 
     Show it with ``IPython.display.HTML(to_page_html(anim))``. Each frame is a
     PNG embedded in that HTML (stored in the notebook), so keep inputs small
-    (a 3x3 input with a 2x2 kernel gives 4 frames) and ``dpi`` low.
+    (a 3x3 input with a 2x2 kernel gives 4 frames). The frames are shown at their
+    natural size, so a ``dpi`` below the style's makes their text too small to read.
 
     Args:
         X: input, shape ``(H, W)``.
@@ -241,7 +255,8 @@ def conv_step_animation(
         The animation; its frame count is the number of output cells.
     """
     first = conv_step(X, K, 0, padding, stride)
-    canvas = _step_canvas(first)
+    headers = [_header(conv_step(X, K, k, padding, stride)) for k in range(first.num_steps)]
+    canvas = _step_canvas(first, headers)
     canvas.figure.set_dpi(dpi)
 
     def draw(index: int) -> list:

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from cnnlib.data import LABELS
+from cnnlib.viz import style
 from cnnlib.viz.common import new_figure
 from cnnlib.viz.images import as_array, hide_axes
 
@@ -81,12 +82,16 @@ def _draw_top_k(
             colors.append(_OTHER_COLOR)
     rows = np.arange(order.shape[0])
     ax.barh(rows, probs[order], color=colors)
-    ax.set_yticks(rows, [class_names[k] for k in order], fontsize=8)
+    ax.set_yticks(rows, [class_names[k] for k in order])
     ax.invert_yaxis()  # most probable first, reading down
     ax.set_xlim(0, 1)
-    ax.tick_params(axis="x", labelsize=7)
-    for row, k in zip(rows, order, strict=True):
-        ax.text(min(probs[k], 0.72) + 0.02, row, f"{probs[k]:.2f}", va="center", fontsize=7)
+    ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+    for row, k, color in zip(rows, order, colors, strict=True):
+        if probs[k] > 0.7:  # no room right of the bar: white, inside its end
+            ax.text(probs[k] - 0.02, row, f"{probs[k]:.2f}", va="center", ha="right",
+                    color="black" if color == _OTHER_COLOR else "white")
+        else:
+            ax.text(probs[k] + 0.02, row, f"{probs[k]:.2f}", va="center")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
@@ -147,7 +152,7 @@ def show_grad_cam(
         )
 
     ncols = 2 if probs is None else 3
-    fig = new_figure(2.0 * ncols + (0.6 if probs is not None else 0), 2.0 * n)
+    fig = new_figure(style.MAX_WIDTH if probs is not None else 4.0, 2.0 * n)
     grid = fig.add_gridspec(n, ncols, width_ratios=[1, 1, 1.3][:ncols])
     for i in range(n):
         height, width = pictures.shape[1:3]
@@ -155,7 +160,7 @@ def show_grad_cam(
         ax_image = fig.add_subplot(grid[i, 0])
         ax_image.imshow(pictures[i], cmap="gray", interpolation="nearest", **limits)
         hide_axes(ax_image)
-        ax_image.set_title("true: ?" if true is None else f"true: {names[true[i]]}", fontsize=9)
+        ax_image.set_title("true: ?" if true is None else f"true: {names[true[i]]}")
 
         ax_cam = fig.add_subplot(grid[i, 1])
         ax_cam.imshow(pictures[i], cmap="gray", interpolation="nearest", **limits)
@@ -180,16 +185,14 @@ def show_grad_cam(
                 transform=ax_cam.transAxes,
                 ha="center",
                 va="bottom",
-                fontsize=7,
                 color="white",
             )
         if predicted is None:
-            ax_cam.set_title("heat map", fontsize=9)
+            ax_cam.set_title("heat map")
         else:
             wrong = true is not None and predicted[i] != true[i]
             ax_cam.set_title(
                 f"predicted: {names[predicted[i]]}",
-                fontsize=9,
                 color=_WRONG_COLOR if wrong else "black",
             )
 
@@ -198,5 +201,5 @@ def show_grad_cam(
             label = None if true is None else int(true[i])
             _draw_top_k(ax_bars, probs[i], names, label, int(predicted[i]))
             if i == 0:
-                ax_bars.set_title(f"top-{min(TOP_K, probs.shape[1])} probabilities", fontsize=9)
+                ax_bars.set_title(f"top-{min(TOP_K, probs.shape[1])} probabilities")
     return fig

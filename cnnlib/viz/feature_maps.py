@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from cnnlib.data import LABELS
+from cnnlib.viz import style
 from cnnlib.viz.activations import Activation, Probe, probe, sequential_net, stage_indices
 from cnnlib.viz.bitmap_text import BitmapText
 from cnnlib.viz.common import NotebookFigure
@@ -37,6 +38,10 @@ MAX_MAP_COLUMNS = 8
 _CORRECT_COLOR = "tab:blue"
 _WRONG_COLOR = "tab:red"
 _OTHER_COLOR = "0.75"
+#: Inches per line of text at the style's font.
+_LINE = style.FONT / 72
+#: Class names beside probability bars: one line each, a little apart.
+_NAME_PITCH = 1.1 * _LINE
 
 
 def tile(maps: np.ndarray, ncols: int, pad: int = 1) -> np.ndarray:
@@ -167,7 +172,7 @@ class ProbeFigure:
         probe_: Probe,
         layers: Sequence[int] | None = None,
         class_names: Sequence[str] = LABELS,
-        width: float = 7.2,
+        width: float = style.MAX_WIDTH,
         title: str | None = None,
     ) -> None:
         """Lay out and draw ``probe_`` (see :func:`show_probe` for the arguments)."""
@@ -181,10 +186,14 @@ class ProbeFigure:
         self.class_names = class_names
         self._fixed_title = title
         self._shapes = {i: tuple(by_index[i].value.shape) for i in self.layers}
-        # Sizes in inches; rows are laid out from the top.
+        # Sizes in inches; rows are laid out from the top. The header holds the input
+        # and one probability bar per class, each class name a line of text.
+        k = probe_.probs.numel()
         margin, label_width, gap = 0.08, 1.25, 0.06
         maps_width = width - 2 * margin - label_width
-        header, strip_height, max_row = 1.6, 0.38, 1.25
+        side, bars_height = 1.25, k * _NAME_PITCH
+        header = max(side + 0.35, bars_height + 0.55)
+        strip_height, max_row = 0.4, 1.25
         sizes = []  # (height, width) per drawn layer
         for i in self.layers:
             if len(self._shapes[i]) == 3:
@@ -209,14 +218,16 @@ class ProbeFigure:
         for artist in (fixed_text, self.text):
             artist.set_transform(fig.dpi_scale_trans)  # coordinates in inches, from bottom-left
             fig.add_artist(artist)
-        ax = place(margin + 0.2, margin + 0.25, header - 0.35, header - 0.35, "input")
+        ax = place(margin + 0.2, margin + 0.25, side, side, "input")
         self._input = ax.imshow(probe_.image.numpy(), cmap="gray", vmin=0, vmax=1,
                                 interpolation="nearest")
         hide_axes(ax)
         self._title_at = (margin + 0.05, height - margin)
-        # Probability bars: class names are written left of the bars (right-aligned).
-        k = probe_.probs.numel()
-        bars_left, bars_top, bars_height = margin + header + 1.05, margin + 0.3, header - 0.55
+        # Probability bars: class names are written left of the bars (right-aligned),
+        # in room for the widest name marked "(true)".
+        names_width = max(style.text_width(f"{name} (true)")
+                          for name in _names(class_names, k)) + 0.1
+        bars_left, bars_top = margin + 0.3 + side + names_width, margin + 0.3
         bars_width = width - bars_left - margin - 0.1
         self._probs_ax = ax = place(bars_left, bars_top, bars_width, bars_height,
                                     "probabilities")
@@ -228,7 +239,7 @@ class ProbeFigure:
                   zorder=0)
         for p in (0, 0.5, 1):
             fixed_text.add(bars_left + p * bars_width, height - bars_top - bars_height - 0.03,
-                           f"{p:g}", fontsize=7, ha="center", va="top")
+                           f"{p:g}", fontsize=style.FONT, ha="center", va="top")
         self._name_at = [(bars_left - 0.06, height - bars_top - (c + 0.5) * bars_height / k)
                          for c in range(k)]
         top = margin + header
@@ -237,7 +248,7 @@ class ProbeFigure:
         for i, (h, w) in zip(self.layers, sizes, strict=True):
             a = by_index[i]
             fixed_text.add(margin, height - top - h / 2, a.label.replace(" · ", "\n"),
-                           fontsize=7.5, ha="left", va="center")
+                           fontsize=style.FONT, ha="left", va="center")
             ax = self._axes[i] = place(margin + label_width, top, w, h, f"layer {i}")
             hide_axes(ax)
             if len(self._shapes[i]) == 3:
@@ -277,12 +288,12 @@ class ProbeFigure:
             bar.set_facecolor(color)
         self.text.items.clear()
         self.text.add(*self._title_at, self._fixed_title or probe_title(probe_, self.class_names),
-                      fontsize=9, ha="left", va="top",
+                      fontsize=style.TITLE_FONT, ha="left", va="top",
                       color=_WRONG_COLOR if probe_.correct is False else "black")
         for c, (name, (x, y)) in enumerate(zip(_names(self.class_names, len(self._bars)),
                                                self._name_at, strict=True)):
             true = c == probe_.label
-            self.text.add(x, y, f"{name} (true)" if true else name, fontsize=7, ha="right",
+            self.text.add(x, y, f"{name} (true)" if true else name, fontsize=style.FONT, ha="right",
                           color="black" if true else "0.35")
         for i in self.layers:
             a, artist = by_index[i], self._artists[i]
@@ -301,7 +312,7 @@ def show_probe(
     probe_: Probe,
     layers: Sequence[int] | None = None,
     class_names: Sequence[str] = LABELS,
-    width: float = 7.2,
+    width: float = style.MAX_WIDTH,
     title: str | None = None,
 ) -> Figure:
     """Draw one probe: input, class probabilities, one row per layer (see :class:`ProbeFigure`).
@@ -317,7 +328,7 @@ def show_probe(
     return ProbeFigure(probe_, layers, class_names, width, title).figure
 
 
-def show_conv_kernels(model: nn.Module, width: float = 7.2) -> Figure:
+def show_conv_kernels(model: nn.Module, width: float = style.MAX_WIDTH) -> Figure:
     """Every learned kernel of every ``Conv2d`` in ``model.net``, one mosaic per layer.
 
     In each mosaic, column ``o`` is output channel ``o`` and row ``i`` input
@@ -334,28 +345,30 @@ def show_conv_kernels(model: nn.Module, width: float = 7.2) -> Figure:
              if isinstance(layer, nn.Conv2d)]
     if not convs:
         raise ValueError(f"{type(model).__name__}.net has no Conv2d layer to show kernels of")
-    margin, title_room, gap = 0.1, 0.3, 0.15
+    margin, gap = 0.1, 0.15
     usable = width - 2 * margin
     panels = []
     for i, conv in convs:
         mosaic = kernel_mosaic(conv.weight)
         h_px, w_px = mosaic.shape
         pixel = min(0.09, usable / w_px)  # inches per kernel entry
-        panels.append((i, conv, mosaic, w_px * pixel, h_px * pixel))
-    fig_height = 2 * margin + sum(title_room + h + gap for *_, h in panels)
+        c_out, c_in, kh, kw = conv.weight.shape
+        title = style.wrap(
+            f"layer {i} Conv2d: {c_out} output channels (columns) × {c_in} input "
+            f"channel{'s' if c_in > 1 else ''} (rows), {kh}×{kw} each", usable)
+        title_room = (title.count("\n") + 1) * 1.25 * _LINE + 0.08
+        panels.append((i, title, title_room, mosaic, w_px * pixel, h_px * pixel))
+    fig_height = 2 * margin + sum(room + h + gap for _, _, room, _, _, h in panels)
     fig = NotebookFigure(figsize=(width, fig_height), layout="none")
     top = margin
-    for i, conv, mosaic, w, h in panels:
-        c_out, c_in, kh, kw = conv.weight.shape
+    for i, title, title_room, mosaic, w, h in panels:
         top += title_room
         ax = fig.add_axes((margin / width, 1 - (top + h) / fig_height, w / width,
                            h / fig_height), label=f"kernels {i}")
         vmin, vmax = symmetric_limits(mosaic[np.isfinite(mosaic)])
         ax.imshow(mosaic, cmap=DIVERGING_CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
         hide_axes(ax)
-        ax.set_title(f"layer {i} Conv2d: {c_out} output channels (columns) × {c_in} input "
-                     f"channel{'s' if c_in > 1 else ''} (rows), {kh}×{kw} each",
-                     fontsize=8, loc="left")
+        ax.set_title(title, fontsize=style.FONT, loc="left")
         top += h + gap
     return fig
 
@@ -379,7 +392,7 @@ def feature_map_gallery(
         images: ``(N, H, W)``, e.g. a few Fashion-MNIST test images (uint8 or float).
         labels: the true classes (``N``), or None.
         class_names: one name per class.
-        scale: inches per panel.
+        scale: inches per panel, at most what the style's ``MAX_WIDTH`` leaves.
 
     Returns:
         A figure whose axes are labelled ``"input <r>"``, ``"stage <r> <i>"``
@@ -393,52 +406,67 @@ def feature_map_gallery(
     probes = [probe(model, images[r], None if labels is None else int(labels[r]))
               for r in range(n)]
     stages = [i for i in stage_indices(model) if probes[0].activations[i].value.ndim == 3]
-    ncols = 2 + len(stages)
-    label_room = 0.3
-    probs_width = 1.9  # wider than a panel: class names sit left of the bars
-    width = scale * (ncols - 1) + probs_width + 0.9
-    row_height = scale + label_room
-    fig = NotebookFigure(figsize=(width, row_height * n + 0.25), layout="none")
-    fig_height = row_height * n + 0.25
+    names = _names(class_names, probes[0].probs.numel())
+    # Sizes in inches. The probabilities take the right: class names, one line each,
+    # then bars; the input and the stages share what is left of the widest figure.
+    width, gap, bars_width = style.MAX_WIDTH, 0.08, 1.0
+    names_width = max(style.text_width(name) for name in names) + 0.12
+    scale = min(scale, (width - names_width - bars_width - 0.1) / (1 + len(stages)) - gap)
+    # Stage titles once, above the first row; each row then has one line of its own:
+    # the true class over the input and the prediction over the bars.
+    stage_titles = [style.wrap(probes[0].activations[i].label.replace(" · ", "\n"), scale + gap)
+                    for i in stages]
+    heading = 1.25 * _LINE + 0.08
+    stage_band = max((t.count("\n") + 1 for t in stage_titles), default=0) * 1.25 * _LINE
+    bars_height = len(names) * _NAME_PITCH
+    content = max(scale, bars_height + 1.6 * _LINE)  # the bars and their 0 / 0.5 / 1
+    row_height = heading + content + 0.15
+    fig_height = stage_band + row_height * n
+    fig = NotebookFigure(figsize=(width, fig_height), layout="none")
 
-    def place(col_x: float, row: int, w: float, label: str) -> Axes:
-        top = 0.25 + row * row_height + label_room
-        return fig.add_axes((col_x / width, 1 - (top + scale * 0.92) / fig_height,
-                             w / width, scale * 0.92 / fig_height), label=label)
+    def place(x: float, row: int, w: float, h: float, label: str) -> Axes:
+        top = stage_band + row * row_height + heading
+        return fig.add_axes((x / width, 1 - (top + h) / fig_height, w / width, h / fig_height),
+                            label=label)
 
     for r, p in enumerate(probes):
-        x = 0.1
-        ax = place(x, r, scale * 0.92, f"input {r}")
+        x = 0.02
+        ax = place(x, r, scale, scale, f"input {r}")
         ax.imshow(p.image.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         hide_axes(ax)
-        truth = "" if p.label is None else f"true: {_names(class_names, p.probs.numel())[p.label]}"
-        ax.set_title(truth, fontsize=8)
-        for i in stages:
-            x += scale
-            a = p.activations[i]
-            values = a.value.double().numpy()
-            ax = place(x, r, scale * 0.92, f"stage {r} {i}")
+        truth = "" if p.label is None else f"true: {names[p.label]}"
+        ax.set_title(truth, fontsize=style.FONT, loc="left")
+        for i, stage_title in zip(stages, stage_titles, strict=True):
+            x += scale + gap
+            values = p.activations[i].value.double().numpy()
+            ax = place(x, r, scale, scale, f"stage {r} {i}")
             _draw_mosaic(ax, tile(values, _mosaic_columns(values.shape[0], square=True)))
-            if r == 0:
-                ax.set_title(a.label.replace(" · ", "\n"), fontsize=7)
-        x += scale + 0.8
-        ax = place(x, r, probs_width - 0.2, f"probabilities {r}")
-        _gallery_probs(ax, p, _names(class_names, p.probs.numel()))
+            if r == 0:  # above the row's own line
+                ax.set_title(stage_title, fontsize=style.FONT, pad=heading * 72 + 2)
+        ax = place(width - bars_width - 0.1, r, bars_width, bars_height, f"probabilities {r}")
+        _gallery_probs(ax, p, names, _verdict(p, names))
     return fig
 
 
-def _gallery_probs(ax: Axes, probe_: Probe, names: list[str]) -> None:
+def _verdict(probe_: Probe, names: list[str]) -> str:
+    """``predicted coat (0.62): wrong``, the title over a row's probabilities."""
+    p = probe_.predicted
+    verdict = {None: "", True: ": right", False: ": wrong"}[probe_.correct]
+    return f"predicted {names[p]} ({float(probe_.probs[p]):.2f}){verdict}"
+
+
+def _gallery_probs(ax: Axes, probe_: Probe, names: list[str], title: str) -> None:
     """Probability bars with class names as tick labels (the true one in bold)."""
     k = len(names)
     ax.barh(np.arange(k), probe_.probs.numpy(), color=_bar_colors(probe_), height=0.8)
     ax.set_xlim(0, 1)
     ax.set_ylim(k - 0.5, -0.5)
-    ax.set_yticks(np.arange(k), names, fontsize=6)
-    ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=6)
+    ax.set_yticks(np.arange(k), names, fontsize=style.FONT)
+    ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=style.FONT)
     ax.tick_params(length=2, pad=1)
+    ax.spines[["top", "right"]].set_visible(False)
     if probe_.label is not None:
         ax.get_yticklabels()[probe_.label].set_fontweight("bold")
-    p = probe_.predicted
-    verdict = {None: "", True: ": right", False: ": wrong"}[probe_.correct]
-    ax.set_title(f"predicted {names[p]} ({float(probe_.probs[p]):.2f}){verdict}", fontsize=7,
+    # Right-aligned: the title reaches left over the class names and the maps.
+    ax.set_title(title, fontsize=style.FONT, loc="right",
                  color=_WRONG_COLOR if probe_.correct is False else "black")

@@ -20,6 +20,7 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 
+from cnnlib.viz import style
 from cnnlib.viz.common import new_figure
 
 #: Colormap for signed values; drawn with limits symmetric about 0 so white means 0.
@@ -69,6 +70,26 @@ def is_integral(values: np.ndarray) -> bool:
     return bool(np.all(finite == np.round(finite))) and bool(np.all(np.abs(finite) < 1e5))
 
 
+def number_width(values: np.ndarray, fontsize: float = style.FONT) -> float:
+    """Width in inches of the widest number :func:`draw_matrix` writes for ``values``."""
+    integral = is_integral(values)
+    texts = {format_number(v, integral) for v in values.ravel()}
+    return max((style.text_width(t, fontsize) for t in texts), default=0.0)
+
+
+def grid_titles(titles: Sequence[str], width: float) -> list[str]:
+    """Titles wrapped at spaces to ``width`` inches, the width of one image of a grid."""
+    return [style.wrap(str(title), width) for title in titles]
+
+
+def _title_room(titles: Sequence[str] | None) -> float:
+    """Inches above each row of a grid for its tallest title."""
+    if not titles:
+        return 0.0
+    lines = max(title.count("\n") + 1 for title in titles)
+    return lines * 1.25 * style.TITLE_FONT / 72 + 0.05
+
+
 def hide_axes(ax: Axes) -> None:
     """Hide frame, ticks and labels of an axes that shows a picture.
 
@@ -105,6 +126,7 @@ class CellNumbers(PathCollection):
 
     Attributes:
         texts: the strings written, in row-major order.
+        fontsize: their size in points.
     """
 
     def __init__(
@@ -117,6 +139,7 @@ class CellNumbers(PathCollection):
     ) -> None:
         """Write ``texts[k]`` centred at data point ``offsets[k]`` (shape ``(K, 2)``)."""
         self.texts = list(texts)
+        self.fontsize = fontsize
         super().__init__(
             [_centred_glyphs(text, fontsize) for text in self.texts],
             offsets=offsets,
@@ -136,7 +159,7 @@ def draw_matrix(
     title: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
-    fontsize: float = 9,
+    fontsize: float = style.FONT,
 ) -> None:
     """Draw a 2-D array ``(H, W)`` into ``ax`` as coloured cells, optionally with numbers.
 
@@ -164,7 +187,7 @@ def draw_matrix(
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
     if title is not None:
-        ax.set_title(title, fontsize=fontsize + 1)
+        ax.set_title(title, fontsize=style.TITLE_FONT)
     if annotate:
         integral = is_integral(values)
         texts = [format_number(v, integral) for v in values.ravel()]
@@ -210,6 +233,8 @@ def show_matrix(
         )
     if ax is None:
         height, width = values.shape
+        if annotate:
+            cell_size = max(cell_size, number_width(values) / 0.8)
         fig = new_figure(max(1.2, cell_size * width + 0.3), cell_size * height + 0.45)
         ax = fig.add_subplot()
     draw_matrix(ax, values, annotate=annotate, cmap=cmap, title=title)
@@ -244,9 +269,11 @@ def show_images(
         images: shape ``(N, H, W)`` or ``(N, C, H, W)`` with ``C`` 1 or 3; uint8
             images are drawn on the fixed 0..255 scale, float images each on
             their own min..max range.
-        titles: one caption per image (e.g. text labels).
+        titles: one caption per image (e.g. text labels), wrapped at spaces to
+            the image's width.
         ncols: images per row (fewer if ``N`` is smaller).
-        scale: inches per image.
+        scale: inches per image; less when ``ncols`` images would not fit the
+            style's ``MAX_WIDTH``.
 
     Returns:
         A figure with exactly ``N`` axes.
@@ -266,7 +293,10 @@ def show_images(
         raise ValueError(f"got {len(titles)} titles for {n} images; pass one title per image")
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig = new_figure(scale * ncols, (scale + (0.25 if titles else 0)) * nrows)
+    scale = min(scale, style.MAX_WIDTH / ncols)
+    if titles is not None:
+        titles = grid_titles(titles, scale * 0.95)
+    fig = new_figure(scale * ncols, (scale + _title_room(titles)) * nrows)
     for k in range(n):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         limits = {"vmin": 0, "vmax": 255} if is_uint8 else {}
@@ -274,7 +304,7 @@ def show_images(
         ax.imshow(image, cmap="gray", interpolation="nearest", **limits)
         hide_axes(ax)
         if titles is not None:
-            ax.set_title(str(titles[k]), fontsize=9)
+            ax.set_title(titles[k])
     return fig
 
 
@@ -295,7 +325,8 @@ def show_feature_maps(
         maps: shape ``(C, H, W)``, one map per channel.
         titles: one caption per map; defaults to ``channel 0``, ``channel 1``, ...
         ncols: maps per row.
-        scale: inches per map.
+        scale: inches per map; less when ``ncols`` maps would not fit the style's
+            ``MAX_WIDTH``.
         colorbar: add one colour bar for the shared scale.
 
     Returns:
@@ -324,14 +355,17 @@ def show_feature_maps(
         cmap, vmin, vmax = "viridis", 0.0, max(float(values.max()), 1e-12)
     ncols = min(ncols, channels)
     nrows = math.ceil(channels / ncols)
-    fig = new_figure(scale * ncols + (0.6 if colorbar else 0), (scale + 0.25) * nrows)
+    bar = 0.8 if colorbar else 0.0  # the colour bar and its tick labels
+    scale = min(scale, (style.MAX_WIDTH - bar) / ncols)
+    titles = grid_titles(titles, scale * 0.95)
+    fig = new_figure(scale * ncols + bar, (scale + _title_room(titles)) * nrows)
     axes = []
     image = None
     for c in range(channels):
         ax = fig.add_subplot(nrows, ncols, c + 1)
         image = ax.imshow(values[c], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         hide_axes(ax)
-        ax.set_title(str(titles[c]), fontsize=9)
+        ax.set_title(titles[c])
         axes.append(ax)
     if colorbar and image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8)

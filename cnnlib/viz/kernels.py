@@ -13,13 +13,15 @@ import torch
 from matplotlib.figure import Figure
 
 from cnnlib.ops import corr2d_vectorized
+from cnnlib.viz import style
 from cnnlib.viz.common import new_figure
 from cnnlib.viz.images import (
     DIVERGING_CMAP,
     as_array,
     draw_matrix,
+    grid_titles,
     hide_axes,
-    is_integral,
+    number_width,
     symmetric_limits,
 )
 
@@ -77,7 +79,7 @@ def as_image(image: object, name: str = "image") -> torch.Tensor:
 
 
 def show_corr2d(
-    X: object, K: object, Y: object | None = None, cell_size: float = 0.36
+    X: object, K: object, Y: object | None = None, cell_size: float = 0.3
 ) -> Figure:
     """Input, kernel and output of a 2-D cross-correlation, side by side.
 
@@ -90,8 +92,9 @@ def show_corr2d(
         K: the kernel, shape ``(kh, kw)``.
         Y: the output, shape ``(H - kh + 1, W - kw + 1)``; computed with
             :func:`cnnlib.ops.corr2d_vectorized` when omitted.
-        cell_size: inches per annotated cell holding whole numbers; cells
-            with decimals get 1.4 times as much room.
+        cell_size: the least inches per annotated cell; cells get more room
+            when their numbers need it. Image panels shrink (never the text) to
+            keep the figure within the style's ``MAX_WIDTH``.
 
     Returns:
         A figure with three axes: X, K and Y.
@@ -118,27 +121,35 @@ def show_corr2d(
     # are placed by hand rather than by constrained layout, which would double
     # the time of each explorer redraw.
     annotated = [max(T.shape) <= ANNOTATE_MAX or name == "kernel K" for name, T in panels]
-    sizes = []  # (width, height) in inches per panel
-    for (_, T), small in zip(panels, annotated, strict=True):
-        cell = cell_size if is_integral(T.numpy()) else 1.4 * cell_size
-        sizes.append((T.shape[1] * cell, T.shape[0] * cell) if small else (2.6, 2.6))
+    symbols = ["", "⋆ ", "= "]
+    titles = [f"{symbol}{name} {T.shape[0]}×{T.shape[1]}"
+              for (name, T), symbol in zip(panels, symbols, strict=True)]
+    margin, gap = 0.1, 0.3
+    title_room = 1.4 * style.TITLE_FONT / 72
     # Each panel sits centred in a slot wide enough for its title.
-    margin, gap, title_room, min_slot = 0.1, 0.3, 0.3, 1.45
-    slots = [max(w, min_slot) for w, _ in sizes]
+    min_slots = [style.text_width(title, style.TITLE_FONT) + 0.1 for title in titles]
+    cells = [max(cell_size, number_width(T.numpy()) / 0.8) for _, T in panels]
+    fixed = sum(max(T.shape[1] * cell, slot) for (_, T), cell, slot, small
+                in zip(panels, cells, min_slots, annotated, strict=True) if small)
+    images = annotated.count(False)
+    room = style.MAX_WIDTH - 2 * margin - 2 * gap - fixed
+    image_side = min(2.6, room / images) if images else 0.0
+    sizes = []  # (width, height) in inches per panel
+    for (_, T), small, cell in zip(panels, annotated, cells, strict=True):
+        sizes.append((T.shape[1] * cell, T.shape[0] * cell) if small else (image_side,) * 2)
+    slots = [max(w, slot) for (w, _), slot in zip(sizes, min_slots, strict=True)]
     fig_width = 2 * margin + sum(slots) + 2 * gap
     fig_height = margin + title_room + max(h for _, h in sizes)
     fig = new_figure(fig_width, fig_height)
     fig.set_layout_engine("none")
     left = margin
-    symbols = ["", "⋆ ", "= "]
-    for (name, T), (w, h), slot, small, symbol in zip(
-        panels, sizes, slots, annotated, symbols, strict=True
+    for (_, T), (w, h), slot, small, title in zip(
+        panels, sizes, slots, annotated, titles, strict=True
     ):
         bottom = margin + (fig_height - margin - title_room - h) / 2
         x = left + (slot - w) / 2
         ax = fig.add_axes((x / fig_width, bottom / fig_height, w / fig_width, h / fig_height))
         left += slot + gap
-        title = f"{symbol}{name} {T.shape[0]}×{T.shape[1]}"
         if small:
             draw_matrix(ax, T.numpy(), annotate=True, title=title)
             continue
@@ -149,7 +160,7 @@ def show_corr2d(
         else:
             ax.imshow(values, cmap="gray", interpolation="nearest")
         hide_axes(ax)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=style.TITLE_FONT)
     return fig
 
 
@@ -187,7 +198,8 @@ def preset_gallery(
         image: shape ``(H, W)``.
         presets: name -> kernel ``(kh, kw)``; defaults to :data:`KERNEL_PRESETS`.
         ncols: panels per row.
-        scale: inches per panel.
+        scale: inches per panel; less when ``ncols`` panels would not fit the
+            style's ``MAX_WIDTH``.
         title: a caption for the input panel (e.g. its text label).
 
     Returns:
@@ -206,12 +218,16 @@ def preset_gallery(
     n = 1 + len(outputs)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig = new_figure(scale * ncols, (scale + 0.3) * nrows)
+    scale = min(scale, style.MAX_WIDTH / ncols)
+    titles = grid_titles([title or f"input {X.shape[0]}×{X.shape[1]}", *outputs], scale * 0.95)
+    lines = max(t.count("\n") + 1 for t in titles)
+    fig = new_figure(scale * ncols, (scale + lines * 1.25 * style.TITLE_FONT / 72 + 0.05) * nrows)
     ax = fig.add_subplot(nrows, ncols, 1)
     ax.imshow(X.numpy(), cmap="gray", interpolation="nearest")
-    ax.set_title(title or f"input {X.shape[0]}×{X.shape[1]}", fontsize=9)
+    ax.set_title(titles[0])
     hide_axes(ax)
-    for k, (name, Y) in enumerate(outputs.items(), start=2):
+    for k, (Y, name_title) in enumerate(zip(outputs.values(), titles[1:], strict=True),
+                                        start=2):
         ax = fig.add_subplot(nrows, ncols, k)
         values = Y.numpy()
         if float(values.min()) < 0:
@@ -219,7 +235,7 @@ def preset_gallery(
             ax.imshow(values, cmap=DIVERGING_CMAP, vmin=vmin, vmax=vmax, interpolation="nearest")
         else:
             ax.imshow(values, cmap="gray", interpolation="nearest")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name_title)
         hide_axes(ax)
     return fig
 
@@ -251,13 +267,16 @@ def show_kernels(weight: object, annotate: bool | None = None, scale: float = 1.
     if annotate is None:
         annotate = kh * kw <= 25 and c_out * c_in <= 16
     vmin, vmax = symmetric_limits(values)
-    fig = new_figure(scale * c_in + 0.3, (scale + 0.2) * c_out)
+    if annotate:  # room for the widest number in each cell
+        scale = max(scale, kw * number_width(values) / 0.8)
+    scale = min(scale, (style.MAX_WIDTH - 0.3) / c_in)
+    fig = new_figure(scale * c_in + 0.3, (scale + 0.3) * c_out)
     for o in range(c_out):
         for i in range(c_in):
             ax = fig.add_subplot(c_out, c_in, o * c_in + i + 1)
             draw_matrix(
                 ax, values[o, i], annotate=annotate, cmap=DIVERGING_CMAP,
-                title=f"out {o}, in {i}", vmin=vmin, vmax=vmax, fontsize=8,
+                title=f"out {o}, in {i}", vmin=vmin, vmax=vmax,
             )
     return fig
 

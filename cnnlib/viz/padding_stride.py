@@ -22,8 +22,10 @@ from cnnlib.viz.cell_grid import (
     CellCanvas,
     Panel,
     fill,
+    header_block,
     text_width,
     tint,
+    title_room,
 )
 from cnnlib.viz.sliding import SlidingWindow, size_formula
 
@@ -138,21 +140,25 @@ def padding_stride_figure(
     geometry = SlidingWindow.create(input_size, kernel_size, padding, stride, dilation)
     geometry.window(*position)  # validates the position before drawing
     height_formula, width_formula = formulas(geometry)
-    header = f"height: {height_formula}\nwidth: {width_formula}"
+    header, header_height, header_width = header_block(
+        f"height: {height_formula}\nwidth: {width_formula}"
+    )
+    out_h, out_w = geometry.output_size
+    titles = [input_title(geometry), kernel_title(geometry), f"output {out_h}×{out_w}"]
     canvas = CellCanvas(
         [[geometry.padded_size, geometry.kernel_size, geometry.output_size]],
-        title_height=2.2 if max(geometry.dilation) > 1 else 1.3,
-        header=2.2,
-        min_width=text_width(header, 10),
+        title_height=title_room(titles),
+        header=header_height,
+        min_width=header_width,
+        slots=[[text_width(title) for title in titles]],
     )
     [[panel_in, panel_k, panel_out]] = canvas.panels
     draw_padded_input(panel_in, geometry, position)
-    panel_in.title(input_title(geometry))
+    panel_in.title(titles[0])
     panel_k.cells(fill(geometry.kernel_size, WINDOW_COLOR))
-    panel_k.title(kernel_title(geometry))
+    panel_k.title(titles[1])
     draw_output(panel_out, geometry, position)
-    out_h, out_w = geometry.output_size
-    panel_out.title(f"output {out_h}×{out_w}")
+    panel_out.title(titles[2])
     canvas.between(panel_in, panel_k, "⋆")
     canvas.between(panel_k, panel_out, "=")
     canvas.header(header)
@@ -175,23 +181,27 @@ def padding_stride_gallery(
         and the two size formulas.
     """
     geometries = [SlidingWindow.create(input_size, **setting) for setting in settings]
+    titles = []
+    for geometry, setting in zip(geometries, settings, strict=True):
+        args = ", ".join(f"{key}={value}" for key, value in setting.items())
+        height_formula, width_formula = formulas(geometry)
+        out_h, out_w = geometry.output_size
+        titles.append([f"{args}\n{input_title(geometry)}",
+                       f"output {out_h}×{out_w}\nh: {height_formula}\nw: {width_formula}"])
+    cell = 0.22  # four rows of grids: smaller cells keep the figure a page tall
     canvas = CellCanvas(
         [[g.padded_size, g.output_size] for g in geometries],
         gap=3.0,
-        title_height=3.6,
-        cell=0.22,  # four rows of grids: smaller cells keep the figure a page tall
+        title_height=title_room([t for row in titles for t in row], cell=cell),
+        slots=[[text_width(t, cell=cell) for t in row] for row in titles],
+        cell=cell,
     )
-    for geometry, setting, (panel_in, panel_out) in zip(
-        geometries, settings, canvas.panels, strict=True
+    for geometry, row_titles, (panel_in, panel_out) in zip(
+        geometries, titles, canvas.panels, strict=True
     ):
-        args = ", ".join(f"{key}={value}" for key, value in setting.items())
-        height_formula, width_formula = formulas(geometry)
         draw_padded_input(panel_in, geometry, (0, 0))
-        panel_in.title(f"{args}\n{input_title(geometry)}", fontsize=8)
+        panel_in.title(row_titles[0])
         draw_output(panel_out, geometry, (0, 0))
-        out_h, out_w = geometry.output_size
-        panel_out.title(
-            f"output {out_h}×{out_w}\nh: {height_formula}\nw: {width_formula}", fontsize=8
-        )
+        panel_out.title(row_titles[1])
         canvas.between(panel_in, panel_out, "→")
     return canvas.figure

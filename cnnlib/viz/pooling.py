@@ -28,9 +28,12 @@ from cnnlib.viz.cell_grid import (
     CellCanvas,
     Panel,
     as_matrix,
+    cell_for,
     fill,
     format_value,
+    header_block,
     text_width,
+    title_room,
     value_labels,
 )
 from cnnlib.viz.sliding import SlidingWindow
@@ -162,6 +165,11 @@ def _draw_output(panel: Panel, pooling: Pooling, position: tuple[int, int] | Non
         panel.outline(*position)
 
 
+def _cell(*poolings: Pooling) -> float:
+    """A cell size that fits every value the poolings write (inputs and outputs)."""
+    return cell_for(*(value_labels(as_matrix(T)) for p in poolings for T in (p.X_padded, p.Y)))
+
+
 def _input_title(pooling: Pooling) -> str:
     ph, pw = pooling.geometry.padding
     if (ph, pw) == (0, 0):
@@ -191,17 +199,24 @@ def pooling_figure(pooling: Pooling, position: tuple[int, int] = (0, 0)) -> Figu
         ValueError: if ``position`` is outside the output.
     """
     pooling.geometry.window(*position)  # validates the position
-    header = f"{_settings_text(pooling)}:   {pooling.equation(*position)}"
+    cell = _cell(pooling)
+    header, header_height, header_width = header_block(
+        f"{_settings_text(pooling)}:   {pooling.equation(*position)}", cell
+    )
+    titles = [_input_title(pooling), "output Y"]
     canvas = CellCanvas(
         [[pooling.geometry.padded_size, tuple(pooling.Y.shape)]],
-        header=1.3,
-        min_width=text_width(header, 10),
+        title_height=title_room(titles, cell=cell),
+        header=header_height,
+        min_width=header_width,
+        slots=[[text_width(t, cell=cell) for t in titles]],
+        cell=cell,
     )
     [[panel_in, panel_out]] = canvas.panels
     _draw_input(panel_in, pooling, position)
-    panel_in.title(_input_title(pooling))
+    panel_in.title(titles[0])
     _draw_output(panel_out, pooling, position)
-    panel_out.title("output Y")
+    panel_out.title(titles[1])
     canvas.between(panel_in, panel_out, "→")
     canvas.header(header)
     return canvas.figure
@@ -234,21 +249,24 @@ def pooling_gallery(
                 for text in (f"{p.mode}: {args}\n{_input_title(p)}", f"Y {tuple(p.Y.shape)}")
             ]
         )
+    cell = _cell(*(p for row in results for p in row))
+    # A row (max and avg side by side) wider than the page wraps: each mode on its own line.
     canvas = CellCanvas(
         [
             [shape for p in row for shape in (p.geometry.padded_size, tuple(p.Y.shape))]
             for row in results
         ],
         gap=2.2,
-        title_height=2.4,
-        slots=[[text_width(t, 8) for t in row_titles] for row_titles in titles],
+        title_height=title_room([t for row in titles for t in row], cell=cell),
+        slots=[[text_width(t, cell=cell) for t in row_titles] for row_titles in titles],
+        cell=cell,
     )
     for row, row_titles, panels in zip(results, titles, canvas.panels, strict=True):
         for k, pooling in enumerate(row):
             panel_in, panel_out = panels[2 * k], panels[2 * k + 1]
             _draw_input(panel_in, pooling, (0, 0))
-            panel_in.title(row_titles[2 * k], fontsize=8)
+            panel_in.title(row_titles[2 * k])
             _draw_output(panel_out, pooling, (0, 0))
-            panel_out.title(row_titles[2 * k + 1], fontsize=8)
+            panel_out.title(row_titles[2 * k + 1])
             canvas.between(panel_in, panel_out, "→")
     return canvas.figure

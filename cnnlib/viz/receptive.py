@@ -28,7 +28,9 @@ from cnnlib.viz.cell_grid import (
     WINDOW_COLOR,
     CellCanvas,
     fill,
+    header_block,
     text_width,
+    title_room,
 )
 
 #: conv3x3 -> conv3x3 -> maxpool2 -> conv3x3, without padding.
@@ -46,8 +48,9 @@ SMALL_STACK_PADDED: tuple[LayerSpec, ...] = (
     LayerSpec("conv3", 3, padding=1),
 )
 
-#: Cells are smaller here than in the other explainers: a stack has many maps.
-RF_CELL_INCHES = 0.17
+#: Cells are smaller here than in the other explainers: a stack has many maps, and
+#: these cells hold no numbers.
+RF_CELL_INCHES = 0.15
 
 Region = tuple[tuple[int, int], tuple[int, int]]
 
@@ -137,16 +140,16 @@ def receptive_field_figure(trace: UnitTrace) -> Figure:
     Maps after the unit's layer are drawn blank: the unit does not depend on them.
     """
     names = ["input"] + [spec.name for spec in trace.layers]
-    header = trace.describe()
+    header, header_height, header_width = header_block(trace.describe(), RF_CELL_INCHES)
     titles = [f"{name} {h}×{w}" for name, (h, w) in zip(names, trace.map_sizes, strict=True)]
     canvas = CellCanvas(
         [list(trace.map_sizes)],
         cell=RF_CELL_INCHES,
         gap=2.6,
-        title_height=2.0,
-        header=2.0,
-        min_width=text_width(header, 10, RF_CELL_INCHES),
-        slots=[[text_width(t, 9, RF_CELL_INCHES) for t in titles]],
+        title_height=title_room(titles, cell=RF_CELL_INCHES),
+        header=header_height,
+        min_width=header_width,
+        slots=[[text_width(t, cell=RF_CELL_INCHES) for t in titles]],
     )
     panels = canvas.panels[0]
     for m, (panel, size) in enumerate(zip(panels, trace.map_sizes, strict=True)):
@@ -194,12 +197,13 @@ def receptive_field_gallery(
         f"unit {t.position} of {sizes[t.layer + 1][0]}×{sizes[t.layer + 1][1]}"
         for t in traces
     ]
+    # A deep stack wraps onto several lines rather than shrinking (see CellCanvas).
     canvas = CellCanvas(
         [[size] * len(traces)],
         cell=RF_CELL_INCHES,
         gap=2.0,
-        title_height=3.2,
-        slots=[[text_width(t, 8, RF_CELL_INCHES) for t in titles]],
+        title_height=title_room(titles, cell=RF_CELL_INCHES),
+        slots=[[text_width(t, cell=RF_CELL_INCHES) for t in titles]],
     )
     for panel, trace, title in zip(canvas.panels[0], traces, titles, strict=True):
         colors = fill(size, INPUT_COLOR)
@@ -207,5 +211,5 @@ def receptive_field_gallery(
         colors[r0:r1, c0:c1] = to_rgb(WINDOW_COLOR)
         panel.cells(colors)
         panel.outline(r0, c0, r1 - r0, c1 - c0, linewidth=1.5)
-        panel.title(title, fontsize=8)
+        panel.title(title)
     return canvas.figure

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cnnlib.history import History
+from cnnlib.viz import style
 from cnnlib.viz.common import figure_to_png, new_figure
 
 _SERIES = ("train_loss", "val_loss", "train_acc", "val_acc")
@@ -54,7 +55,7 @@ class LivePlot:
     def __init__(self, epochs: int, show: bool | None = None) -> None:
         self.epochs = epochs
         self.show = in_notebook() if show is None else show
-        self.figure = new_figure(8, 3)
+        self.figure = new_figure(style.MAX_WIDTH, 3)
         self.ax_loss, self.ax_acc = self.figure.subplots(1, 2)
         self.data: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in _SERIES}
         self.lines = {}
@@ -67,7 +68,7 @@ class LivePlot:
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
-            ax.legend(loc="best", fontsize="small")
+            ax.legend(loc="best")
         self.draws = 0
         self._handle = None
 
@@ -98,7 +99,7 @@ class LivePlot:
 
             # A PNG rather than the Figure: it shows the same whichever matplotlib
             # backend the kernel has, and updating it replaces the old picture.
-            picture = Image(data=figure_to_png(self.figure, dpi=80))
+            picture = Image(data=figure_to_png(self.figure))
             if self._handle is None:
                 self._handle = display(picture, display_id=True)
             else:
@@ -122,7 +123,7 @@ def plot_history(history: History | Mapping[str, History]) -> Figure:
     runs = {"": history} if isinstance(history, History) else dict(history)
     if not runs or any(len(h) == 0 for h in runs.values()):
         raise ValueError("plot_history needs at least one history with a completed epoch")
-    fig = new_figure(9, 3.2)
+    fig = new_figure(style.MAX_WIDTH, 3.4 + 0.25 * len(runs))
     ax_loss, ax_acc = fig.subplots(1, 2)
     for k, (name, h) in enumerate(runs.items()):
         epochs = list(range(1, len(h) + 1))
@@ -137,7 +138,8 @@ def plot_history(history: History | Mapping[str, History]) -> Figure:
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+    # One legend for both plots, under them: inside, it would hide the curves.
+    fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
 
 
@@ -159,7 +161,7 @@ def plot_confusion_matrix(
         )
     counts = cm.double()
     values = counts / counts.sum(dim=1, keepdim=True).clamp(min=1) if normalize else counts
-    fig = new_figure(6.5, 5.5)
+    fig = new_figure(style.MAX_WIDTH, 6)
     ax = fig.add_subplot()
     image = ax.imshow(values.numpy(), cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of true class" if normalize else "count")
@@ -170,10 +172,10 @@ def plot_confusion_matrix(
             text = f"{v:.2f}" if normalize else f"{int(cm[i, j])}"
             if normalize and v < 0.005:
                 continue  # keep the picture readable: hide near-zero cells
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+            ax.text(j, i, text, ha="center", va="center",
                     color="white" if v > threshold else "black")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if title:
@@ -227,7 +229,7 @@ def show_most_confident_mistakes(
         )
     picks = most_confident_mistakes(probs, y, k)
     nrows = max(1, -(-len(picks) // ncols))
-    fig = new_figure(1.9 * ncols, 2.2 * nrows)
+    fig = new_figure(style.MAX_WIDTH, (style.MAX_WIDTH / ncols + 0.5) * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).flatten()
     for ax in axes:
         ax.axis("off")
@@ -236,7 +238,6 @@ def show_most_confident_mistakes(
     for ax, i in zip(axes, picks.tolist(), strict=False):  # more axes than picks
         p, guess = probs[i].max(dim=0)
         ax.imshow(X[i].float().numpy(), cmap="gray")  # as cnnlib.viz.images.show_images
-        ax.set_title(
-            f"true: {labels[int(y[i])]}\nsaid: {labels[int(guess)]} ({float(p):.0%})", fontsize=8
-        )
+        ax.set_title(f"true: {labels[int(y[i])]}\nsaid: {labels[int(guess)]} ({float(p):.0%})",
+                     fontsize=style.FONT)
     return fig

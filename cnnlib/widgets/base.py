@@ -30,7 +30,7 @@ class Explorer:
         last_render_ms: milliseconds the last redraw took (render + PNG encode).
     """
 
-    def __init__(self, controls: Sequence[widgets.Widget], dpi: int = 80) -> None:
+    def __init__(self, controls: Sequence[widgets.Widget], dpi: int | None = None) -> None:
         self.dpi = dpi
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML()
@@ -51,7 +51,8 @@ class Explorer:
         """Redraw now (controls call this on every change)."""
         start = time.perf_counter()
         self.figure = self.render()
-        self.image.value = figure_to_png(self.figure, dpi=self.dpi)
+        self.image.value = (figure_to_png(self.figure) if self.dpi is None
+                            else figure_to_png(self.figure, dpi=self.dpi))
         self.last_render_ms = (time.perf_counter() - start) * 1000
         self.renders += 1
 

@@ -54,7 +54,7 @@ class ChannelsExplorer(GuardedExplorer):
         X: torch.Tensor | None = None,
         K: torch.Tensor | None = None,
         bias: torch.Tensor | None = None,
-        dpi: int = 80,
+        dpi: int | None = None,
     ) -> None:
         """Build the controls and draw output channel 0.
 
@@ -62,7 +62,7 @@ class ChannelsExplorer(GuardedExplorer):
             X: input ``(C_in, H, W)``; the notes' 7.4 tensor by default.
             K: kernel ``(C_out, C_in, kh, kw)``; the notes' stacked kernel by default.
             bias: ``(C_out,)``; zeros by default.
-            dpi: resolution of the PNG.
+            dpi: resolution of the PNG (default: the figure style's, cnnlib.viz.style).
         """
         default_X, default_K = notes_tensors()
         self.X = default_X if X is None else X

@@ -46,7 +46,7 @@ class ConvStepExplorer(GuardedExplorer):
         padding: int = 0,
         stride: int = 1,
         interval: int = 1200,
-        dpi: int = 80,
+        dpi: int | None = None,
     ) -> None:
         """Build the controls and draw step 0.
 
@@ -55,7 +55,7 @@ class ConvStepExplorer(GuardedExplorer):
             K: kernel ``(kh, kw)``; the notes' 2x2 example by default.
             padding, stride: start values of the sliders.
             interval: milliseconds per step while playing.
-            dpi: resolution of the PNG.
+            dpi: resolution of the PNG (default: the figure style's, cnnlib.viz.style).
         """
         self.X = NOTES_X.clone() if X is None else X
         self.K = NOTES_K.clone() if K is None else K

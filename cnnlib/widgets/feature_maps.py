@@ -179,7 +179,7 @@ class FeatureMapExplorer(Explorer):
         index: int = 0,
         stages_only: bool = False,
         data_root: str | os.PathLike | None = None,
-        dpi: int = 80,
+        dpi: int | None = None,
     ) -> None:
         """Build the controls and draw the first picture.
 
@@ -192,7 +192,7 @@ class FeatureMapExplorer(Explorer):
             index: the test image shown first.
             stages_only: start with only the stage outputs shown.
             data_root: passed to :func:`cnnlib.data.load_split`.
-            dpi: resolution of the PNG.
+            dpi: resolution of the PNG (default: the figure style's, cnnlib.viz.style).
 
         Raises:
             ValueError: for images that are not ``(N, 28, 28)``, labels of the
@@ -239,7 +239,9 @@ class FeatureMapExplorer(Explorer):
         super().__init__([self.example, self.index, self.upload, self.stages_only], dpi=dpi)
         self.kernel_image = widgets.Image(format="png")
         if self.kernels:
-            self.kernel_image.value = figure_to_png(show_conv_kernels(self.model), dpi=dpi)
+            kernels = show_conv_kernels(self.model)
+            self.kernel_image.value = (figure_to_png(kernels) if dpi is None
+                                       else figure_to_png(kernels, dpi=dpi))
         self.widget.children = (
             *self.widget.children,
             widgets.HTML("<b>Learned kernels</b> (the same for every image)"),

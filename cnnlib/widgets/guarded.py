@@ -42,7 +42,7 @@ class GuardedExplorer(Explorer):
         message: why not ("" when valid).
     """
 
-    def __init__(self, controls: Sequence[widgets.Widget], dpi: int = 80) -> None:
+    def __init__(self, controls: Sequence[widgets.Widget], dpi: int | None = None) -> None:
         self.valid = True
         self.message = ""
         self._syncing = False

@@ -149,7 +149,7 @@ class KernelExplorer(Explorer):
         input_name: str = STRIPES,
         num_fashion: int = 6,
         data_root: str | None = None,
-        dpi: int = 80,
+        dpi: int | None = None,
     ) -> None:
         """Build the controls and draw the first picture.
 
@@ -159,7 +159,7 @@ class KernelExplorer(Explorer):
                 or one of the Fashion-MNIST names in :attr:`inputs`.
             num_fashion: how many Fashion-MNIST test images (one per class) to offer.
             data_root: passed to :func:`cnnlib.data.load_split`.
-            dpi: resolution of the PNG.
+            dpi: resolution of the PNG (default: the figure style's, cnnlib.viz.style).
 
         Raises:
             ValueError: for an unknown ``preset`` or ``input_name``, or a

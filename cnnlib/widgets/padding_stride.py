@@ -69,7 +69,7 @@ class PaddingStrideExplorer(GuardedExplorer):
         padding: int = 1,
         stride: int = 2,
         dilation: int = 1,
-        dpi: int = 80,
+        dpi: int | None = None,
     ) -> None:
         """Build the controls and draw the first picture (arguments are the start values)."""
         self.input_size = start_slider("input_size", input_size, 1, 12, "input n")

@@ -61,7 +61,7 @@ class PoolingExplorer(GuardedExplorer):
         kernel_size: int = 2,
         stride: int = 2,
         padding: int = 0,
-        dpi: int = 80,
+        dpi: int | None = None,
     ) -> None:
         """Build the controls and draw the first picture (arguments are start values).
 

@@ -58,7 +58,7 @@ class ReceptiveFieldExplorer(GuardedExplorer):
     """
 
     def __init__(
-        self, stack: str = next(iter(STACKS)), input_size: int = 12, dpi: int = 80
+        self, stack: str = next(iter(STACKS)), input_size: int = 12, dpi: int | None = None
     ) -> None:
         """Build the controls and draw the last layer's unit (0, 0).
 
