@@ -20,7 +20,7 @@ DATA_DIR := /usr/share/datasets/fashion-mnist
 SITE := _build/html
 # `make notebooks NB=chapters/7_2_conv_images.py` re-executes just one section.
 NB ?= chapters/*.py
-# Run records of the notebooks' training cells (see cnnlib/records.py).
+# Run records of the notebooks' training cells (see cnnlib/runs/records.py).
 RUNS := benchmarks/results/runs
 # The website serves its own JavaScript, so it works offline: MathJax 3, pinned in
 # package-lock.json. `make web-deps` copies it into WEB_VENDOR, which _config.yml's
@@ -179,7 +179,7 @@ notebooks: setup
 	@# jupytext syncs the sources into the .ipynb (keeping cell ids), then nbconvert
 	@# executes it in place, replacing every output and storing the widget state.
 	@# (`jupytext --update --execute` would keep stale outputs of changed cells.)
-	@# Training cells record their runs (cnnlib.records) for the results page.
+	@# Training cells record their runs (cnnlib.runs.records) for the results page.
 	@# CNNLIB_EXPLORER_PAGES=1 makes each explorer add its website form (cnnlib/widgets/page.py);
 	@# publish_notebook.py then keeps those forms and drops the live widget views, which
 	@# need a kernel (see its docstring).

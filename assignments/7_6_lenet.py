@@ -61,7 +61,7 @@ from torch import nn
 
 from cnnlib import setup
 from cnnlib.data import FashionMNIST
-from cnnlib.train import TrainConfig, Trainer
+from cnnlib.training import TrainConfig, Trainer
 
 setup(0)
 

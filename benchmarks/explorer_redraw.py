@@ -27,7 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cnnlib.atomic import atomic_write_json  # noqa: E402
+from cnnlib._atomic import atomic_write_json  # noqa: E402
 from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors  # noqa: E402
 from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer  # noqa: E402
 from cnnlib.widgets.feature_maps import FeatureMapExplorer, trained_lenet  # noqa: E402

@@ -4,7 +4,7 @@ Both sides train the same network (D2L 7.6's LeNet: sigmoid, average pooling,
 Xavier-uniform init) with the same settings (batch 128, SGD, lr 0.1, 10 epochs,
 28x28) on the same machine, one after the other, each in a fresh Python process:
 
-* cnnlib: ``cnnlib.train.Trainer`` on ``cnnlib.data.FashionMNIST`` (in-memory batches);
+* cnnlib: ``cnnlib.training.trainer.Trainer`` on ``cnnlib.data.FashionMNIST`` (in-memory batches);
 * d2l: ``d2l.Trainer`` on ``d2l.FashionMNIST`` (torchvision dataset, PIL transforms,
   a 4-worker DataLoader) with ``d2l.LeNet`` and ``d2l.init_cnn``, as in the notes.
 
@@ -173,14 +173,14 @@ def run_cnnlib(args: argparse.Namespace) -> dict[str, Any]:
     from cnnlib import setup
     from cnnlib.data import FashionMNIST
     from cnnlib.models.lenet import LeNet
-    from cnnlib.train import TrainConfig, Trainer
+    from cnnlib.training.trainer import TrainConfig, Trainer
 
     setup(args.seed)
     data = FashionMNIST(batch_size=args.batch_size, train_subset=args.subset)
     model = LeNet()  # Xavier-uniform init, as d2l.init_cnn
     timer = PassTimer()
     # One slice per core: LeNet's layers are too small to keep several cores busy
-    # on one batch, so each core trains its own slice of it (cnnlib.parallel).
+    # on one batch, so each core trains its own slice of it (cnnlib.training.parallel).
     # The step is the full batch's, so the configuration stays the notes'.
     split = args.split_batch or torch.get_num_threads()
     # No progress bar or live plot: a script shows neither (d2l's board draws
@@ -201,7 +201,7 @@ def run_cnnlib(args: argparse.Namespace) -> dict[str, Any]:
         "data_pipeline": "cnnlib.data.FashionMNIST: whole split in memory, batches sliced",
         "execution": (f"each batch cut into {split} slice(s) trained on as many threads "
                       "(TrainConfig.split_batch); LeNet's 2x2 average pooling by "
-                      "cnnlib.fastpool.FastAvgPool2d"),
+                      "cnnlib.models.fastpool.FastAvgPool2d"),
     }
 
 
@@ -271,7 +271,7 @@ def prepare_d2l_root(run_dir: Path = RUN_DIR) -> Path:
     sees the files present and skips its download. d2l's ``FashionMNIST`` reads
     ``../data``, so the returned working directory is ``<run_dir>/work``.
     """
-    from cnnlib.atomic import atomic_write_bytes
+    from cnnlib._atomic import atomic_write_bytes
     from cnnlib.data import EXPECTED, load_split
 
     raw = run_dir / "data" / "FashionMNIST" / "raw"
@@ -301,7 +301,7 @@ def _sha256(path: Path) -> str | None:
 
 def write_json(path: Path, record: dict[str, Any]) -> None:
     """Write ``record`` as indented JSON, atomically."""
-    from cnnlib.atomic import atomic_write_json
+    from cnnlib._atomic import atomic_write_json
 
     atomic_write_json(path, record)
 
@@ -310,7 +310,7 @@ def hardware_info() -> dict[str, Any]:
     """What a run record says about the machine, plus usable CPUs, CUDA and the OS."""
     import torch
 
-    from cnnlib.records import hardware_info as run_record_hardware
+    from cnnlib.runs.records import hardware_info as run_record_hardware
 
     info = run_record_hardware()
     del info["device"], info["gpu"]  # a benchmark has no single device: each side has its own

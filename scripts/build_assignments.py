@@ -33,7 +33,7 @@ import jupytext
 import nbformat
 import yaml
 
-from cnnlib.atomic import atomic_open, atomic_write_bytes
+from cnnlib._atomic import atomic_open, atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -227,7 +227,7 @@ def main(argv: list[str]) -> int:
             return 1
         print(f"{PAGE.relative_to(ROOT)} and its plot match their records")
         return 0
-    from cnnlib.atomic import atomic_write_bytes  # like cnnlib.models: only when needed
+    from cnnlib._atomic import atomic_write_bytes  # like cnnlib.models: only when needed
 
     atomic_write_bytes(PAGE, page.encode())
     atomic_write_bytes(PLOT, plot)

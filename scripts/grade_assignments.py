@@ -36,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnlib.atomic import atomic_write_bytes
+from cnnlib._atomic import atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -28,7 +28,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnnlib.atomic import atomic_open  # noqa: E402
+from cnnlib._atomic import atomic_open  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _EXPLORER_NAME = re.compile(r'class="cnn-explorer"[^>]*data-explorer="(\w+)"')

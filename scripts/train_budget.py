@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from cnnlib import setup
-from cnnlib.budget import BUDGETS, FULL, RunFailed, get_budget
+from cnnlib.runs.budget import BUDGETS, FULL, RunFailed, get_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUNS_DIR = ROOT / "benchmarks" / "results" / "runs"

@@ -33,12 +33,12 @@ from pathlib import Path
 import torch
 
 from cnnlib import setup
-from cnnlib.atomic import atomic_write_json
-from cnnlib.checkpoint import save_weights
+from cnnlib._atomic import atomic_write_json
 from cnnlib.data import FashionMNIST
 from cnnlib.models.lenet import WEIGHTS_PATH, LeNet
-from cnnlib.records import cpu_model
-from cnnlib.train import TrainConfig, Trainer
+from cnnlib.runs.records import cpu_model
+from cnnlib.training.checkpoint import save_weights
+from cnnlib.training.trainer import TrainConfig, Trainer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -8,7 +8,7 @@ import torch
 
 
 class TensorBatches:
-    """The interface ``cnnlib.train.Trainer`` reads (see ``cnnlib.train.DataModule``).
+    """The interface ``Trainer`` reads (see ``cnnlib.training.trainer.DataModule``).
 
     Args:
         X, y: the training images ``(N, C, H, W)`` and labels ``(N,)``.

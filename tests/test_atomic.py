@@ -1,4 +1,4 @@
-"""cnnlib.atomic: a write either replaces the whole file or leaves the old one untouched."""
+"""cnnlib._atomic: a write either replaces the whole file or leaves the old one untouched."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from cnnlib.atomic import atomic_open, atomic_write_bytes, atomic_write_json
+from cnnlib._atomic import atomic_open, atomic_write_bytes, atomic_write_json
 
 
 def test_json_and_bytes_are_written_whole(tmp_path):
@@ -58,7 +58,7 @@ def test_a_text_or_append_mode_other_than_w_is_refused(tmp_path):
 
 _WRITER = """
 import sys, time
-from cnnlib.atomic import atomic_open
+from cnnlib._atomic import atomic_open
 with atomic_open(sys.argv[1], "wb") as handle:
     handle.write(b"x" * 100_000)
     handle.flush()

@@ -11,8 +11,8 @@ import torch
 from synthetic_data import TensorBatches
 from torch import nn
 
-import cnnlib.budget
-from cnnlib.budget import (
+import cnnlib.runs.budget
+from cnnlib.runs.budget import (
     ENV_VAR,
     FULL,
     QUICK,
@@ -23,8 +23,8 @@ from cnnlib.budget import (
     describe,
     get_budget,
 )
-from cnnlib.records import RUNS_DIR_ENV
-from cnnlib.train import TrainConfig
+from cnnlib.runs.records import RUNS_DIR_ENV
+from cnnlib.training.trainer import TrainConfig
 
 CHAPTER_8 = ("alexnet", "vgg11", "nin", "googlenet", "bn_lenet", "bn_lenet_scratch", "resnet18")
 
@@ -221,8 +221,8 @@ def test_train_builds_the_data_and_the_model_from_the_budget(monkeypatch):
         built.update(kwargs)
         return _separable()
 
-    monkeypatch.setattr(cnnlib.budget, "FashionMNIST", fake_data)
-    monkeypatch.setattr(cnnlib.budget, "get_model",
+    monkeypatch.setattr(cnnlib.runs.budget, "FashionMNIST", fake_data)
+    monkeypatch.setattr(cnnlib.runs.budget, "get_model",
                         lambda name, **kw: nn.Sequential(nn.Flatten(), nn.Linear(16, 2)))
     budget = _tiny_budget(floor=0.0, train_subset=64)
     run = budget.train(**_QUIET)

@@ -1,6 +1,6 @@
-"""cnnlib.checkpoint on files it did not write whole: one clear, safe error for each.
+"""cnnlib.training.checkpoint on files it did not write whole: one clear, safe error for each.
 
-The round trip and the resume live in ``test_train.py``; here every damaged or foreign
+The round trip and the resume live in ``test_trainer.py``; here every damaged or foreign
 file must raise :class:`CheckpointError` (a ``ValueError``) naming the file and the
 problem, and no message or traceback may pass on PyTorch's advice to load with
 ``weights_only=False``, which would run whatever code the file holds.
@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlib.checkpoint import (
+from cnnlib.training.checkpoint import (
     CheckpointError,
     CheckpointMismatchError,
     load_weights,

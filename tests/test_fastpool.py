@@ -1,4 +1,4 @@
-"""cnnlib.fastpool: the fast 2x2 average pooling agrees with PyTorch's, and falls back."""
+"""cnnlib.models.fastpool: the fast 2x2 average pooling agrees with PyTorch's, and falls back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib.fastpool import FastAvgPool2d, avg_pool_2x2
+from cnnlib.models.fastpool import FastAvgPool2d, avg_pool_2x2
 from cnnlib.models.lenet import LeNet
 
 # The fast path's autograd nodes: the eager one, and the one torch.func transforms use.
@@ -157,7 +157,7 @@ def test_a_gradient_penalty_trains_the_same():
 def test_torch_func_transforms_match_pytorch(transform, monkeypatch):
     from torch import func
 
-    import cnnlib.fastpool as fastpool
+    import cnnlib.models.fastpool as fastpool
 
     fast_calls = []
     kernel = fastpool._pool

@@ -39,7 +39,7 @@ def _words(text: str) -> list[list[str]]:
 
 def test_summary_matches_the_notes_line_for_line():
     # The same words as the notes; only the spacing differs (see the next test), and the
-    # pools print under their own name, FastAvgPool2d (cnnlib/fastpool.py), not PyTorch's.
+    # pools print under their own name, FastAvgPool2d (cnnlib/models/fastpool.py), not PyTorch's.
     ours = summary(LeNet())
     assert ours.count("FastAvgPool2d output shape") == 2
     assert _words(ours.replace("FastAvgPool2d", "AvgPool2d")) == _words(NOTES_SUMMARY)
@@ -129,8 +129,8 @@ def test_shipped_weights_load_and_match_their_record():
     import hashlib
     import json
 
-    from cnnlib.checkpoint import read_checkpoint
     from cnnlib.models.lenet import WEIGHTS_PATH, pretrained_lenet
+    from cnnlib.training.checkpoint import read_checkpoint
 
     record = json.loads(WEIGHTS_PATH.with_suffix(".json").read_text())
     assert record["sha256"] == hashlib.sha256(WEIGHTS_PATH.read_bytes()).hexdigest()
@@ -147,7 +147,7 @@ def test_shipped_weights_reach_the_recorded_accuracy():
 
     from cnnlib.data import FashionMNIST
     from cnnlib.models.lenet import WEIGHTS_PATH, pretrained_lenet
-    from cnnlib.train import evaluate
+    from cnnlib.training.trainer import evaluate
 
     record = json.loads(WEIGHTS_PATH.with_suffix(".json").read_text())
     _, acc = evaluate(pretrained_lenet(), FashionMNIST(batch_size=500).val_batches())

@@ -1,4 +1,4 @@
-"""Batch splitting across threads (cnnlib.parallel): the same step, or a clear refusal."""
+"""Batch splitting across threads (cnnlib.training.parallel): the same step, or a clear refusal."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib.models.lenet import LeNet
-from cnnlib.parallel import SlicedStep, check_splittable, threads_per_slice
-from cnnlib.train import TrainConfig, Trainer
+from cnnlib.training.parallel import SlicedStep, check_splittable, threads_per_slice
+from cnnlib.training.trainer import TrainConfig, Trainer
 
 CPU = torch.device("cpu")
 
@@ -187,7 +187,7 @@ def test_forward_backward_needs_the_context():
 
 
 def test_the_split_config_is_kept_in_checkpoints(tmp_path):
-    from cnnlib.checkpoint import read_checkpoint
+    from cnnlib.training.checkpoint import read_checkpoint
 
     config = TrainConfig(epochs=1, progress=False, live_plot=False, device="cpu",
                          split_batch=2, checkpoint=tmp_path / "run.pt")
@@ -196,7 +196,7 @@ def test_the_split_config_is_kept_in_checkpoints(tmp_path):
 
 
 def test_torch_threads_restores_the_count_even_when_the_block_raises():
-    from cnnlib.parallel import torch_threads
+    from cnnlib.training.parallel import torch_threads
 
     before = torch.get_num_threads()
     with pytest.raises(RuntimeError, match="boom"):
@@ -218,4 +218,4 @@ def test_only_parallel_changes_the_thread_count():
     root = Path(cnnlib.__file__).parent
     setters = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
                      if "set_num_threads" in p.read_text())
-    assert setters == ["parallel.py"], setters
+    assert setters == ["training/parallel.py"], setters

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from cnnlib import records
-from cnnlib.budget import get_budget
-from cnnlib.history import History
+from cnnlib.runs import records
+from cnnlib.runs.budget import get_budget
+from cnnlib.training.history import History
 
 
 def _history(epochs: int = 2) -> History:

@@ -9,8 +9,8 @@ import pytest
 import torch
 from synthetic_data import TensorBatches
 
-import cnnlib.budget
-from cnnlib.budget import QUICK
+import cnnlib.runs.budget
+from cnnlib.runs.budget import QUICK
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "train_budget.py"
 
@@ -34,7 +34,7 @@ class TinyFashion(TensorBatches):
 def test_a_run_is_trained_with_the_budget_and_recorded(script, monkeypatch, tmp_path, capsys):
     one_epoch = replace(QUICK["lenet"], epochs=1, floor=0.0)  # random labels: ~0.1
     monkeypatch.setattr(script, "get_budget", lambda name, budget: one_epoch)
-    monkeypatch.setattr(cnnlib.budget, "FashionMNIST", TinyFashion)
+    monkeypatch.setattr(cnnlib.runs.budget, "FashionMNIST", TinyFashion)
     assert script.main(["lenet", "--budget", "quick", "--runs-dir", str(tmp_path),
                         "--device", "cpu"]) == 0
     record = json.loads((tmp_path / "lenet_quick.json").read_text())
@@ -49,7 +49,7 @@ def test_a_run_is_trained_with_the_budget_and_recorded(script, monkeypatch, tmp_
 def test_a_run_below_its_floor_is_recorded_and_fails(script, monkeypatch, tmp_path, capsys):
     out_of_reach = replace(QUICK["lenet"], epochs=1, floor=1.01)
     monkeypatch.setattr(script, "get_budget", lambda name, budget: out_of_reach)
-    monkeypatch.setattr(cnnlib.budget, "FashionMNIST", TinyFashion)
+    monkeypatch.setattr(cnnlib.runs.budget, "FashionMNIST", TinyFashion)
     assert script.main(["lenet", "--runs-dir", str(tmp_path), "--device", "cpu"]) == 1
     assert (tmp_path / "lenet_quick.json").exists()  # what the run reached is still a result
     assert "below the floor 1.01" in capsys.readouterr().out

@@ -22,11 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from cnnlib.data import LABELS
-from cnnlib.history import History
+from cnnlib.explain.activations import probe
 from cnnlib.models import get_model
 from cnnlib.ops import LayerSpec
+from cnnlib.training.history import History
 from cnnlib.viz import style
-from cnnlib.viz.activations import probe
 from cnnlib.viz.architecture import show_architecture
 from cnnlib.viz.bitmap_text import BitmapText
 from cnnlib.viz.cell_grid import CellCanvas

@@ -16,14 +16,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 from cnnlib import data
-from cnnlib.models.lenet import LeNet, ModernLeNet
-from cnnlib.viz.activations import (
+from cnnlib.explain.activations import (
     choose_examples,
     class_probabilities,
     probe,
     run_layers,
     stage_indices,
 )
+from cnnlib.models.lenet import LeNet, ModernLeNet
 from cnnlib.viz.feature_maps import (
     ProbeFigure,
     feature_map_gallery,

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from cnnlib.models.base import model_device
+
 __all__ = [
     "check_callable", "check_equal", "check_number", "check_shape", "check_tensor",
     "check_test_accuracy", "check_trained_classifier", "fresh_generator",
@@ -131,7 +133,7 @@ def check_trained_classifier(net: Any, name: str, num_classes: int = 10) -> None
     if net.training:
         raise AssertionError(f"{name} is still in training mode: call {name}.eval() after "
                              "training (batch norm and dropout behave differently in it)")
-    device = next(net.parameters()).device
+    device = model_device(net)
     with torch.no_grad():
         scores = net(torch.rand(5, 1, 28, 28, device=device))
     check_shape(scores, (5, num_classes), f"{name}(X) for 5 images")
@@ -151,7 +153,7 @@ def check_test_accuracy(net: Any, name: str, floor: float, num_images: int = 200
     X = test.val_images[index].unsqueeze(1).float() / 255  # (num_images, 1, 28, 28)
     y = test.val_labels[index]
     net.eval()
-    device = next(net.parameters()).device
+    device = model_device(net)
     with torch.no_grad():
         y_hat = torch.cat([net(x.to(device)).argmax(dim=1).cpu() for x in X.split(500)])
     accuracy = (y_hat == y).float().mean().item()

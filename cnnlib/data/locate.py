@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from cnnlib.atomic import atomic_write_bytes
+from cnnlib._atomic import atomic_write_bytes
 from cnnlib.data.idx import (
     EXPECTED,
     IdxError,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from cnnlib.models.base import Classifier, dense_head, divide_width, init_cnn
+from cnnlib.ops import conv_output_shape
 
 INPUT_SIZE = 224
 """Image side length (pixels) the book feeds AlexNet: Fashion-MNIST resized to 224x224."""
@@ -18,26 +19,21 @@ CONV_CHANNELS = (96, 256, 384, 384, 256)
 """Output channels of the five convolutions (the paper's two GPU towers merged)."""
 
 
-def _conv_out(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
-    """Side length after a convolution or pooling window: floor((n + 2p - k) / s) + 1."""
-    return (size + 2 * padding - kernel_size) // stride + 1
-
-
 def feature_size(input_size: int) -> int:
     """Side length of AlexNet's last feature map for a square ``input_size`` image (5 at 224).
 
     Raises:
         ValueError: if the image is too small to survive the three max-pools.
     """
-    side = _conv_out(input_size, 11, stride=4, padding=1)  # conv1
-    side = _conv_out(side, 3, stride=2)  # pool1; conv2..conv5 keep the size
-    side = _conv_out(side, 3, stride=2)  # pool2
-    side = _conv_out(side, 3, stride=2)  # pool3
-    if side < 1:
+    try:
+        side = conv_output_shape(input_size, 11, padding=1, stride=4)  # conv1
+        for _ in range(3):  # pool1, pool2, pool3 (3x3, stride 2); conv2..conv5 keep the size
+            side = conv_output_shape(side, 3, stride=2)
+    except ValueError:
         raise ValueError(
             f"input_size={input_size} is too small for AlexNet's 11x11/4 convolution and three "
             "3x3/2 max-pools; use input_size >= 65"
-        )
+        ) from None
     return side
 
 

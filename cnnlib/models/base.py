@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import TextIO
 
 import torch
@@ -53,6 +55,36 @@ def dense_head(in_features: int, hidden_size: int, num_classes: int) -> list[nn.
     ]
 
 
+# ----------------------------------------------------------------------- model helpers
+# The few things every part of cnnlib asks of any nn.Module, written once.
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where ``model``'s parameters are (the CPU for a model without any)."""
+    param = next(model.parameters(), None)
+    return torch.device("cpu") if param is None else param.device
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """Number of values the model learns (all it holds with ``trainable_only=False``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+@contextlib.contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in eval mode for the block, then back in the mode it was in.
+
+    Dropout is off and batch norm uses its running statistics inside the block;
+    the previous mode comes back even when the block raises.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 class Classifier(nn.Module):
     """A model whose layers live in one ``nn.Sequential`` called ``net``, as in the book.
 
@@ -79,17 +111,12 @@ class Classifier(nn.Module):
         out = sys.stdout if file is None else file
         names = [layer.__class__.__name__ for layer in self.net]
         width = max(map(len, names), default=0)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                X = torch.randn(*input_shape)
-                for name, layer in zip(names, self.net, strict=True):
-                    X = layer(X)
-                    print(f"{name:<{width}} output shape: {X.shape}", file=out)
-        finally:
-            self.train(was_training)
+        with evaluating(self), torch.no_grad():
+            X = torch.randn(*input_shape)
+            for name, layer in zip(names, self.net, strict=True):
+                X = layer(X)
+                print(f"{name:<{width}} output shape: {X.shape}", file=out)
 
     def num_parameters(self, trainable_only: bool = True) -> int:
         """How many numbers the model learns (or holds, with ``trainable_only=False``)."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+        return count_parameters(self, trainable_only)

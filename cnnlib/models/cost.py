@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cnnlib.models.base import count_parameters, evaluating, model_device
+
 # Transposed convolutions are left out on purpose: their MACs scale with the input,
 # not the output, and no model of chapters 7-8 uses them.
 _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -67,11 +69,6 @@ class CostRow:
     flops: int
 
 
-def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of values the model learns (all it holds with ``trainable_only=False``)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
 def _macs(layer: nn.Module, output: torch.Tensor) -> int:
     """MACs of a conv or linear layer that produced ``output``.
 
@@ -85,12 +82,6 @@ def _macs(layer: nn.Module, output: torch.Tensor) -> int:
     if isinstance(layer, nn.Linear):
         return output.numel() * layer.in_features
     raise TypeError(f"no MAC formula for {type(layer).__name__}")
-
-
-def _device(model: nn.Module) -> torch.device:
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")
 
 
 def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCost]:
@@ -129,15 +120,12 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
         for module in model.modules()
         if isinstance(module, (*_CONVS, nn.Linear))
     ]
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
-            model(torch.zeros(*input_shape, device=_device(model)))
+        with evaluating(model), torch.no_grad():
+            model(torch.zeros(*input_shape, device=model_device(model)))
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
     return costs
 
 

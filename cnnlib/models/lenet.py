@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cnnlib.fastpool import FastAvgPool2d
 from cnnlib.models.base import Classifier, init_cnn
+from cnnlib.models.fastpool import FastAvgPool2d
 
 IMAGE_SIZE = 28
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "weights" / "lenet_fashion_mnist.pt"
@@ -55,7 +55,7 @@ class LeNet(_LeNetBase):
             # Padding 2 keeps 28x28, so the 5x5 kernels see the image's border.
             nn.Conv2d(in_channels, 6, kernel_size=5, padding=2),
             nn.Sigmoid(),
-            # nn.AvgPool2d's arithmetic with a faster CPU path (cnnlib/fastpool.py)
+            # nn.AvgPool2d's arithmetic with a faster CPU path (cnnlib/models/fastpool.py)
             FastAvgPool2d(kernel_size=2, stride=2),
             nn.Conv2d(6, 16, kernel_size=5),
             nn.Sigmoid(),
@@ -125,7 +125,7 @@ def pretrained_lenet(path: str | Path | None = None) -> LeNet:
     Raises:
         FileNotFoundError: when the weights file is missing.
     """
-    from cnnlib.checkpoint import load_weights
+    from cnnlib.training.checkpoint import load_weights
 
     model = LeNet()
     load_weights(model, WEIGHTS_PATH if path is None else path)

@@ -12,6 +12,7 @@ import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from torch import nn
 
+from cnnlib.models.base import evaluating
 from cnnlib.viz import style
 from cnnlib.viz.common import NotebookFigure
 
@@ -100,17 +101,12 @@ def stage_shapes(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[i
             f"{type(model).__name__} has no nn.Sequential `net`; show_architecture draws "
             "cnnlib Classifier models (whose layers live in model.net)"
         )
-    was_training = model.training
-    model.eval()
     shapes = []
-    try:
-        with torch.no_grad():
-            X = torch.zeros(input_shape)
-            for stage in net:
-                X = stage(X)
-                shapes.append(tuple(X.shape))
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.no_grad():
+        X = torch.zeros(input_shape)
+        for stage in net:
+            X = stage(X)
+            shapes.append(tuple(X.shape))
     return shapes
 
 

@@ -29,7 +29,6 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Affine2D, Transform
 
-from cnnlib.ops import as_pair
 from cnnlib.viz import style
 from cnnlib.viz.bitmap_text import LINE_PITCH, BitmapText
 from cnnlib.viz.common import NotebookFigure
@@ -59,24 +58,6 @@ ROW_GAP = 0.6
 FILL = 0.85
 #: Average width of a character, in ems: DejaVu Sans' digits are 0.64 em, letters narrower.
 CHAR_EMS = 0.62
-
-
-def pair(value: int | Sequence[int], name: str, minimum: int = 0) -> tuple[int, int]:
-    """Read an int or an ``(height, width)`` pair the way ``nn.Conv2d`` does.
-
-    Args:
-        value: one int for both directions, or a pair.
-        name: the argument's name, for the error message.
-        minimum: the smallest value allowed.
-
-    Raises:
-        TypeError: if ``value`` is not an int or a pair of ints.
-        ValueError: if a value is below ``minimum``.
-    """
-    values = as_pair(tuple(value) if isinstance(value, list) else value, name)
-    if min(values) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return values
 
 
 def as_matrix(X: torch.Tensor | np.ndarray | Sequence, name: str = "X") -> np.ndarray:

@@ -18,7 +18,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from cnnlib.ops import corr2d_vectorized
+from cnnlib.ops import as_pair, corr2d_vectorized
 from cnnlib.viz import style
 from cnnlib.viz.cell_grid import (
     FILLED_COLOR,
@@ -32,7 +32,6 @@ from cnnlib.viz.cell_grid import (
     fill,
     format_value,
     header_block,
-    pair,
     value_labels,
 )
 
@@ -134,8 +133,8 @@ def conv_step(
         TypeError: if X or K is not a floating-point tensor.
         ValueError: if the shapes do not fit or ``step`` is out of range.
     """
-    padding = pair(padding, "padding", 0)
-    stride = pair(stride, "stride", 1)
+    padding = as_pair(padding, "padding", 0)
+    stride = as_pair(stride, "stride", 1)
     X_padded, Y = strided_corr2d(X, K, padding, stride)
     out_h, out_w = Y.shape
     if not 0 <= step < out_h * out_w:

@@ -1,6 +1,6 @@
 """Pictures of what a classifier computes for one image: feature maps, kernels, probabilities.
 
-:class:`ProbeFigure` (and :func:`show_probe`) draws a :class:`~cnnlib.viz.activations.Probe`:
+:class:`ProbeFigure` (and :func:`show_probe`) draws a :class:`~cnnlib.explain.activations.Probe`:
 the input, the class probabilities as bars, and one row per layer, with
 convolution and pooling outputs as mosaics of their maps and flat (dense)
 outputs as bar strips. :func:`show_conv_kernels` draws every convolution's
@@ -27,8 +27,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from cnnlib.data import LABELS
+from cnnlib.explain.activations import Activation, Probe, probe, sequential_net, stage_indices
 from cnnlib.viz import style
-from cnnlib.viz.activations import Activation, Probe, probe, sequential_net, stage_indices
 from cnnlib.viz.bitmap_text import BitmapText
 from cnnlib.viz.common import NotebookFigure
 from cnnlib.viz.images import DIVERGING_CMAP, hide_axes, symmetric_limits
@@ -318,9 +318,9 @@ def show_probe(
     """Draw one probe: input, class probabilities, one row per layer (see :class:`ProbeFigure`).
 
     Args:
-        probe_: what :func:`cnnlib.viz.activations.probe` returned.
+        probe_: what :func:`cnnlib.explain.activations.probe` returned.
         layers: positions in ``model.net`` to draw; default every layer
-            (:func:`cnnlib.viz.activations.stage_indices` gives a shorter list).
+            (:func:`cnnlib.explain.activations.stage_indices` gives a shorter list).
         class_names: one name per class, for the probability bars.
         width: figure width in inches.
         title: text over the input (default: :func:`probe_title`).

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from cnnlib.ops import SlidingWindow, size_formula
 from cnnlib.viz.cell_grid import (
     INPUT_COLOR,
     OUTPUT_COLOR,
@@ -27,7 +28,6 @@ from cnnlib.viz.cell_grid import (
     tint,
     title_room,
 )
-from cnnlib.viz.sliding import SlidingWindow, size_formula
 
 #: The four settings of the notes' 7.3 (on an 8x8 input), as ``nn.Conv2d`` keywords.
 NOTES_SETTINGS: tuple[dict, ...] = (

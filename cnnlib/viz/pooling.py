@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from cnnlib.ops import pool2d
+from cnnlib.ops import SlidingWindow, pool2d
 from cnnlib.viz.cell_grid import (
     CHOSEN_COLOR,
     FILLED_COLOR,
@@ -36,7 +36,6 @@ from cnnlib.viz.cell_grid import (
     title_room,
     value_labels,
 )
-from cnnlib.viz.sliding import SlidingWindow
 
 #: The notes' three 7.5 settings for ``torch.arange(16.)`` as a 4x4 input.
 NOTES_POOL_SETTINGS: tuple[dict, ...] = (

@@ -14,7 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from cnnlib.history import History
+from cnnlib.training.history import History
 from cnnlib.viz import style
 from cnnlib.viz.common import figure_to_png, new_figure
 
@@ -149,7 +149,7 @@ def plot_confusion_matrix(
     """Show a confusion matrix ``(C, C)`` (rows: true class, columns: predicted).
 
     Args:
-        cm: counts, e.g. from ``cnnlib.train.confusion_matrix``.
+        cm: counts, e.g. from ``cnnlib.training.trainer.confusion_matrix``.
         labels: ``C`` class names.
         normalize: colour and annotate each row as fractions of that class.
         title: optional figure title.
@@ -216,7 +216,7 @@ def show_most_confident_mistakes(
     Args:
         X: images ``(N, H, W)`` or ``(N, 1, H, W)``, uint8 or float in ``[0, 1]``.
         y: ``(N,)`` true labels.
-        probs: ``(N, C)`` predicted probabilities (e.g. from ``cnnlib.train.predict``).
+        probs: ``(N, C)`` predicted probabilities (e.g. from ``cnnlib.training.trainer.predict``).
         labels: class names indexed by label.
         k: how many mistakes to show.
         ncols: grid width.

@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from cnnlib import data
-from cnnlib.viz.activations import (
+from cnnlib.explain.activations import (
     Probe,
     class_probabilities,
     probe,

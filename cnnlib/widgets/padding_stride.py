@@ -10,8 +10,8 @@ import html
 
 from matplotlib.figure import Figure
 
+from cnnlib.ops import SlidingWindow
 from cnnlib.viz.padding_stride import formulas, padding_stride_figure
-from cnnlib.viz.sliding import SlidingWindow
 from cnnlib.widgets import page
 from cnnlib.widgets.guarded import (
     GuardedExplorer,
@@ -55,7 +55,7 @@ class PaddingStrideExplorer(GuardedExplorer):
 
     Attributes:
         input_size, kernel_size, padding, stride, dilation, row, col: the controls.
-        geometry: the :class:`~cnnlib.viz.sliding.SlidingWindow` behind the picture.
+        geometry: the :class:`~cnnlib.ops.SlidingWindow` behind the picture.
         output_shape: ``(height, width)`` of the output.
         window: padded-input ``(rows, cols)`` the chosen output cell reads.
         formula: the height formula with the numbers filled in (the width's is equal).

@@ -12,8 +12,8 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from cnnlib.ops import size_formula
 from cnnlib.viz.pooling import Pooling, pool, pooling_figure
-from cnnlib.viz.sliding import size_formula
 from cnnlib.widgets import page
 from cnnlib.widgets.guarded import (
     GuardedExplorer,

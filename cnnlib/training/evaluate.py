@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnnlib.device import autocast, model_device, to_device
+from cnnlib.models.base import evaluating, model_device
+from cnnlib.training.device import autocast, to_device
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -39,22 +40,17 @@ def evaluate(
         ValueError: when ``batches`` yields no examples.
     """
     device = model_device(model) if device is None else torch.device(device)
-    was_training = model.training
-    model.eval()
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     count = 0
-    try:
-        with torch.no_grad():
-            for X, y in batches:
-                X, y = to_device(X, y, device, channels_last)
-                with autocast(device, precision):
-                    y_hat = model(X)
-                loss_sum += F.cross_entropy(y_hat.float(), y, reduction="sum")
-                correct += (y_hat.argmax(dim=1) == y).sum()
-                count += y.shape[0]
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.no_grad():
+        for X, y in batches:
+            X, y = to_device(X, y, device, channels_last)
+            with autocast(device, precision):
+                y_hat = model(X)
+            loss_sum += F.cross_entropy(y_hat.float(), y, reduction="sum")
+            correct += (y_hat.argmax(dim=1) == y).sum()
+            count += y.shape[0]
     if count == 0:
         raise ValueError("evaluate got no examples: the batches iterable was empty")
     return loss_sum.item() / count, correct.item() / count
@@ -70,17 +66,12 @@ def predict(
         scores), ``y`` int64 ``(N,)``, in the order ``batches`` yields them.
     """
     device = model_device(model) if device is None else torch.device(device)
-    was_training = model.training
-    model.eval()
     probs, labels = [], []
-    try:
-        with torch.no_grad():
-            for X, y in batches:
-                X = X.to(device)
-                probs.append(F.softmax(model(X).float(), dim=1).cpu())
-                labels.append(y.cpu())
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.no_grad():
+        for X, y in batches:
+            X = X.to(device)
+            probs.append(F.softmax(model(X).float(), dim=1).cpu())
+            labels.append(y.cpu())
     return torch.cat(probs), torch.cat(labels)
 
 

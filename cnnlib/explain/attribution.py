@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cnnlib.models.base import evaluating, model_device
+
 __all__ = ["GradCAMResult", "default_target_layer", "grad_cam", "resolve_layer", "saliency"]
 
 
@@ -66,11 +68,6 @@ class GradCAMResult:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return torch.device("cpu") if param is None else param.device
-
-
 def _check_images(X: object, caller: str) -> torch.Tensor:
     """Reject anything that is not a float batch ``(N, C, H, W)``."""
     if not isinstance(X, torch.Tensor):
@@ -93,13 +90,8 @@ def _check_images(X: object, caller: str) -> torch.Tensor:
 @contextlib.contextmanager
 def _eval_mode(model: nn.Module) -> Iterator[None]:
     """Eval mode with autograd on for the block, even inside an outer ``torch.no_grad()``."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            yield
-    finally:
-        model.train(was_training)
+    with evaluating(model), torch.enable_grad():
+        yield
 
 
 def _class_indices(class_idx: object, logits: torch.Tensor) -> torch.Tensor:
@@ -258,13 +250,10 @@ def default_target_layer(model: nn.Module, example: torch.Tensor | tuple[int, ..
         child.register_forward_hook(recorder(f"{prefix}{name}"))
         for name, child in container.named_children()
     ]
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
-            model(X.to(_device(model)))
+        with evaluating(model), torch.no_grad():
+            model(X.to(model_device(model)))
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     for name, size in reversed(shapes):
@@ -318,7 +307,7 @@ def grad_cam(
     if target_layer is None:
         target_layer = default_target_layer(model, X)
     layer, layer_name = resolve_layer(model, target_layer)
-    X = X.detach().to(_device(model))
+    X = X.detach().to(model_device(model))
     captured: list[torch.Tensor] = []
 
     def capture(module: nn.Module, inputs: object, output: object) -> torch.Tensor:
@@ -391,7 +380,7 @@ def saliency(
         ``(N, H, W)`` in [0, 1], on the CPU.
     """
     X = _check_images(X, "saliency")
-    X = X.detach().to(_device(model)).requires_grad_(True)
+    X = X.detach().to(model_device(model)).requires_grad_(True)
     with _eval_mode(model):
         logits = model(X)  # (N, num_classes)
         idx = _class_indices(class_idx, logits)

@@ -13,14 +13,14 @@ reader can follow it; what it adds around that loop is what a notebook needs:
 * a NaN/inf loss (training or validation) or Ctrl-C ends training with a message and keeps
   the history;
 * ``split_batch=k`` on a CPU trains each batch as k slices on k threads, the
-  same step computed faster for small models (see :mod:`cnnlib.parallel`).
+  same step computed faster for small models (see :mod:`cnnlib.training.parallel`).
 
 ``data`` is anything with ``train_batches(shuffle, generator)`` and
 ``val_batches()`` yielding ``(X, y)`` with ``X`` float ``(B, C, H, W)`` and
 ``y`` int64 ``(B,)`` -- ``cnnlib.data.FashionMNIST`` is one.
 
-``evaluate``, ``predict`` and ``confusion_matrix`` live in :mod:`cnnlib.evaluate`
-and are re-exported here, so ``from cnnlib.train import evaluate`` works.
+``evaluate``, ``predict`` and ``confusion_matrix`` live in :mod:`cnnlib.training.evaluate`
+and are re-exported here, so ``from cnnlib.training.trainer import evaluate`` works.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from cnnlib.checkpoint import load_weights, save_checkpoint
-from cnnlib.device import DEVICES, autocast, resolve_device, to_device
-from cnnlib.evaluate import confusion_matrix, evaluate, predict
-from cnnlib.history import History
-from cnnlib.parallel import SlicedStep, check_slice_count, check_splittable
+from cnnlib.training.checkpoint import load_weights, save_checkpoint
+from cnnlib.training.device import DEVICES, autocast, resolve_device, to_device
+from cnnlib.training.evaluate import confusion_matrix, evaluate, predict
+from cnnlib.training.history import History
+from cnnlib.training.parallel import SlicedStep, check_slice_count, check_splittable
 
 __all__ = [
     "TrainConfig",

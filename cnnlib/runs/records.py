@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-from cnnlib.atomic import atomic_write_json
+from cnnlib._atomic import atomic_write_json
+from cnnlib.models.base import count_parameters, model_device
 
 RUNS_DIR_ENV = "CNNLIB_RUNS_DIR"
 
@@ -62,8 +63,8 @@ def save_run_record(
 
     Args:
         name: the model's registry name, e.g. ``"resnet18"``.
-        budget: the :class:`cnnlib.budget.Budget` the run used.
-        history: the :class:`cnnlib.history.History` that ``Trainer.fit`` returned.
+        budget: the :class:`cnnlib.runs.budget.Budget` the run used.
+        history: the :class:`cnnlib.training.history.History` that ``Trainer.fit`` returned.
         model: the trained model (its parameter count is recorded).
         device: where it trained (default: where its parameters are).
         runs_dir: where to write; default ``$CNNLIB_RUNS_DIR``. When neither is set
@@ -79,13 +80,13 @@ def save_run_record(
     if len(history) == 0:
         raise ValueError(f"history of {name!r} has no epochs: nothing to record")
     if device is None:
-        device = next(model.parameters()).device
+        device = model_device(model)
     epochs = history.to_dict()
     record = {
         "model": name,
         "budget": budget.budget,
         "settings": dataclasses.asdict(budget),
-        "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "parameters": count_parameters(model),
         "final": history.final(),
         "best": history.best("val_acc"),
         "train_seconds": float(sum(history.seconds)),

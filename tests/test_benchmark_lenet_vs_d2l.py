@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cnnlib.data.idx import IdxSpec, to_tensor, verify
-from cnnlib.records import hardware_info
+from cnnlib.runs.records import hardware_info
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,8 +1,8 @@
 """The convolution explainers' numbers and figures, checked against PyTorch.
 
-Every number a picture shows comes from cnnlib.viz.{sliding, conv_steps, pooling,
-channels, receptive}; these tests compare those numbers with torch.nn.functional
-and real nn layers, and check that each renderer returns a figure.
+Every number a picture shows comes from cnnlib.ops.SlidingWindow and
+cnnlib.viz.{conv_steps, pooling, channels, receptive}; these tests compare those
+numbers with torch.nn.functional and real nn layers, and check that each renderer returns a figure.
 """
 
 import itertools
@@ -16,9 +16,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
-from cnnlib.ops import LayerSpec, conv_output_shape, input_region
+from cnnlib.ops import (
+    LayerSpec,
+    SlidingWindow,
+    as_pair,
+    conv_output_shape,
+    input_region,
+    size_formula,
+)
 from cnnlib.viz.bitmap_text import BitmapText
-from cnnlib.viz.cell_grid import CellCanvas, format_value, pair
+from cnnlib.viz.cell_grid import CellCanvas, format_value
 from cnnlib.viz.channels import (
     channel_breakdown,
     channel_breakdown_figure,
@@ -40,7 +47,6 @@ from cnnlib.viz.receptive import (
     receptive_field_gallery,
     trace_unit,
 )
-from cnnlib.viz.sliding import SlidingWindow, size_formula
 
 # (input_size, kernel_size, padding, stride, dilation), some tiling and some not.
 GEOMETRIES = [
@@ -62,12 +68,12 @@ def _rand(*shape: int) -> torch.Tensor:
 
 
 def test_pair_reads_ints_and_pairs_and_names_bad_values():
-    assert pair(3, "kernel_size") == (3, 3)
-    assert pair((2, 5), "kernel_size") == (2, 5)
+    assert as_pair(3, "kernel_size") == (3, 3)
+    assert as_pair((2, 5), "kernel_size") == (2, 5)
     with pytest.raises(TypeError, match="kernel_size"):
-        pair((1, 2, 3), "kernel_size")
-    with pytest.raises(ValueError, match="stride must be >= 1, got 0"):
-        pair(0, "stride", 1)
+        as_pair((1, 2, 3), "kernel_size")
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        as_pair(0, "stride", 1)
 
 
 def test_format_value():
@@ -118,10 +124,10 @@ def test_bitmap_text_draws_ink_where_it_is_anchored():
 @pytest.mark.parametrize("n, k, p, s, d", GEOMETRIES)
 def test_sliding_window_matches_conv2d(n, k, p, s, d):
     geometry = SlidingWindow.create(n, k, p, s, d)
-    assert geometry.output_size == conv_output_shape(pair(n, "n"), k, p, s, d)
-    X = _rand(1, 1, *pair(n, "n"))
-    K = _rand(1, 1, *pair(k, "k"))
-    Y = F.conv2d(X, K, padding=pair(p, "p"), stride=s, dilation=d)[0, 0]
+    assert geometry.output_size == conv_output_shape(as_pair(n, "n"), k, p, s, d)
+    X = _rand(1, 1, *as_pair(n, "n"))
+    K = _rand(1, 1, *as_pair(k, "k"))
+    Y = F.conv2d(X, K, padding=as_pair(p, "p"), stride=s, dilation=d)[0, 0]
     assert tuple(Y.shape) == geometry.output_size
     ph, pw = geometry.padding
     X_padded = F.pad(X[0, 0], (pw, pw, ph, ph))

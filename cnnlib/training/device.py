@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 
 import torch
-from torch import nn
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -54,7 +53,4 @@ def to_device(
     return X, y
 
 
-def model_device(model: nn.Module) -> torch.device:
-    """Where ``model``'s parameters are (the CPU for a model without any)."""
-    param = next(model.parameters(), None)
-    return torch.device("cpu") if param is None else param.device
+

@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from cnnlib.device import autocast
+from cnnlib.training.device import autocast
 
 __all__ = ["SlicedStep", "check_slice_count", "check_splittable", "threads_per_slice"]
 

@@ -13,7 +13,7 @@ variable ``CNNLIB_BUDGET`` chooses which:
 Each budget also holds its *floor*: the validation accuracy a run must reach, next to
 the note that says what the tuned settings reach. ``Budget.train`` is the whole
 training cell: it loads the data, trains, records the run (only under ``make
-notebooks``, see :mod:`cnnlib.records`) and checks the floor.
+notebooks``, see :mod:`cnnlib.runs.records`) and checks the floor.
 
 Example::
 
@@ -44,10 +44,10 @@ import torch
 from torch import nn
 
 from cnnlib.data import FashionMNIST
-from cnnlib.history import History
 from cnnlib.models import get_model
-from cnnlib.records import save_run_record
-from cnnlib.train import DataModule, TrainConfig, Trainer
+from cnnlib.runs.records import save_run_record
+from cnnlib.training.history import History
+from cnnlib.training.trainer import DataModule, TrainConfig, Trainer
 
 BUDGETS = ("quick", "full")
 ENV_VAR = "CNNLIB_BUDGET"
@@ -158,7 +158,7 @@ class Budget:
             where = f"; recorded in {record}" if record is not None else ""
             raise RunFailed(
                 f"{reached} after {len(history)} epochs is below the floor "
-                f"{_floor(self.floor)} of the '{self.budget}' budget (cnnlib/budget.py){where}"
+                f"{_floor(self.floor)} of the '{self.budget}' budget (cnnlib/runs/budget.py){where}"
                 f"\n{history!r}"
             )
         check = "(no floor)" if self.floor is None else f"≥ floor {_floor(self.floor)}"

@@ -15,14 +15,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from cnnlib import setup
-from cnnlib.checkpoint import (
+from cnnlib.training.checkpoint import (
     CheckpointMismatchError,
     load_weights,
     read_checkpoint,
     save_weights,
 )
-from cnnlib.history import FIELDS, History
-from cnnlib.train import (
+from cnnlib.training.history import FIELDS, History
+from cnnlib.training.trainer import (
     TrainConfig,
     Trainer,
     confusion_matrix,

@@ -30,7 +30,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlib.atomic import atomic_open
+from cnnlib._atomic import atomic_open
+from cnnlib.models.base import count_parameters
 
 FORMAT = "cnnlib-checkpoint-v1"
 
@@ -57,13 +58,13 @@ def describe_architecture(model: nn.Module) -> dict[str, Any]:
     layers = [type(layer).__name__ for layer in net] if isinstance(net, nn.Sequential) else []
     return {
         "class": f"{cls.__module__}.{cls.__qualname__}",
-        "num_parameters": int(sum(p.numel() for p in model.parameters())),
+        "num_parameters": count_parameters(model, trainable_only=False),
         "layers": layers,
     }
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save(obj, path)`` through :func:`cnnlib.atomic.atomic_open`.
+    """``torch.save(obj, path)`` through :func:`cnnlib._atomic.atomic_open`.
 
     Returns:
         The path written.
