@@ -12,7 +12,12 @@
 The names a notebook needs are importable from here: ``from cnnlib.training import Trainer``.
 """
 
+from cnnlib.training.checkpoint import read_checkpoint
+from cnnlib.training.evaluate import confusion_matrix, evaluate, predict
 from cnnlib.training.history import History
 from cnnlib.training.trainer import TrainConfig, Trainer
 
-__all__ = ["History", "TrainConfig", "Trainer"]
+__all__ = [
+    "History", "TrainConfig", "Trainer", "confusion_matrix", "evaluate", "predict",
+    "read_checkpoint",
+]

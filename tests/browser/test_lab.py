@@ -106,15 +106,18 @@ def test_py_opens_as_notebook_and_explorer_redraws(page, lab_url, artifacts):
 def test_fresh_section_shows_its_saved_outputs_without_widget_errors(stem, page, lab_url,
                                                                      artifacts):
     """Before Run All: no "model not found", no raw ``VBox(children=...)``, no frozen bar."""
-    page.goto(f"{lab_url}/lab/tree/{stem}.py")
-    page.wait_for_selector(".jp-Notebook .jp-OutputArea-output", timeout=60_000)
+    # ?reset: a fresh workspace, so only this section is open (as for a reader who just cloned).
+    page.goto(f"{lab_url}/lab/tree/{stem}.py?reset")
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    notebook.locator(".jp-OutputArea-output").first.wait_for(timeout=120_000)
     page.wait_for_timeout(2_000)  # let every saved output render
-    text = page.locator(".jp-Notebook").inner_text()
+    # text_content, not inner_text: it includes cells that Lab has not painted yet.
+    text = notebook.text_content()
     problems = [p for p in ("Error displaying widget", "model not found", "VBox(children=",
                             "0%|") if p in text]
     page.screenshot(path=str(artifacts / f"lab_fresh_{stem}.png"))
     assert not problems, f"{stem} before Run All shows {problems}"
     # The saved outputs are there: figures, and each explorer's page form with its picture.
-    assert page.locator(".jp-OutputArea-output img").count() >= 1
+    assert notebook.locator(".jp-OutputArea-output img").count() >= 1
     if stem == "7_3_padding_stride":
-        assert page.locator(".jp-OutputArea-output .cnn-explorer img").count() == 2
+        assert notebook.locator(".jp-OutputArea-output .cnn-explorer img").count() == 2
