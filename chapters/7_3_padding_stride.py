@@ -25,13 +25,22 @@
 
 # %% tags=["remove-cell"]
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
+# Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
+# dependencies, and pip may add what is missing but never another version of those four.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
+    import tempfile
+    from importlib.metadata import version
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps",
                     "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
+        keep.writelines(f"{name}=={version(name)}\n"
+                        for name in ("torch", "torchvision", "numpy", "matplotlib"))
+    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets"], check=True)
 
 # %%
 # %matplotlib inline
@@ -41,10 +50,9 @@ from IPython.display import HTML
 from torch import nn
 
 from cnnlib import setup
-from cnnlib.ops import conv_output_shape
+from cnnlib.ops import conv_output_shape, size_formula
 from cnnlib.viz.conv_steps import conv_step_animation, to_page_html
 from cnnlib.viz.padding_stride import NOTES_SETTINGS, padding_stride_gallery
-from cnnlib.viz.sliding import size_formula
 from cnnlib.widgets.conv_steps import ConvStepExplorer
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 
@@ -195,7 +203,8 @@ explorer.dilation.value = 1
 # take the notes' 3 × 3 input and 2 × 2 kernel from 7.2, pad by one and use stride 2.
 # Each step multiplies the window with the kernel cell by cell and adds up the products
 # into one output cell. Press ▶ to play, or drag the step slider; padding and stride
-# can be changed too. Stepping redraws from Python, so it needs a running kernel.
+# can be changed too. On the website, the steps for padding 0–1 and stride 1–2 were
+# drawn beforehand by the same Python code; in a running notebook every setting is live.
 
 # %% tags=["nbval-ignore-output"]
 X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
@@ -214,11 +223,11 @@ for step in range(Y.numel()):
 print(Y)
 
 # %% [markdown]
-# For the website, where nothing can be stepped, the same four steps as an animation
-# (use the buttons under it):
+# The same four steps as an animation, with matplotlib's own player (use the buttons
+# under it):
 
 # %% tags=["nbval-ignore-output"]
-animation_html = to_page_html(conv_step_animation(X, K, padding=1, stride=2, dpi=60))
+animation_html = to_page_html(conv_step_animation(X, K, padding=1, stride=2))
 HTML(animation_html)
 
 # %%

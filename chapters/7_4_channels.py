@@ -24,13 +24,22 @@
 
 # %% tags=["remove-cell"]
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
+# Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
+# dependencies, and pip may add what is missing but never another version of those four.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
+    import tempfile
+    from importlib.metadata import version
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps",
                     "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
+        keep.writelines(f"{name}=={version(name)}\n"
+                        for name in ("torch", "torchvision", "numpy", "matplotlib"))
+    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets"], check=True)
 
 # %%
 # %matplotlib inline

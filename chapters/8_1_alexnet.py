@@ -26,30 +26,34 @@
 
 # %% tags=["remove-cell"]
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
+# Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
+# dependencies, and pip may add what is missing but never another version of those four.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
+    import tempfile
+    from importlib.metadata import version
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps",
                     "cnnlib @ git+https://github.com/cnn-companion/cnn-companion"], check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
+        keep.writelines(f"{name}=={version(name)}\n"
+                        for name in ("torch", "torchvision", "numpy", "matplotlib"))
+    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets"], check=True)
 
 # %%
-import time
-
 import numpy as np
 import torch
 from torch import nn
 
 from cnnlib import setup
-from cnnlib.budget import get_budget
-from cnnlib.data import FashionMNIST
 from cnnlib.models.alexnet import AlexNet
 from cnnlib.models.cost import count_flops, count_parameters, layer_costs
 from cnnlib.models.lenet import lenet
 from cnnlib.models.registry import get_model
-from cnnlib.records import save_run_record
-from cnnlib.train import Trainer
+from cnnlib.runs import get_budget
 from cnnlib.viz.architecture import show_architecture
 from cnnlib.viz.common import new_figure
 from cnnlib.viz.feature_maps import tile
@@ -107,7 +111,7 @@ print(f"ReLU derivative for x > 0:  {relu_grad[x.detach() > 0].unique().tolist()
 # active path, so the early layers of a deep network still receive a usable signal.
 
 # %%
-fig = new_figure(8, 2.6)
+fig = new_figure(6.5, 2.8)
 ax_f, ax_g = fig.subplots(1, 2)
 xs = x.detach().numpy()
 ax_f.plot(xs, torch.sigmoid(x).detach().numpy(), label="sigmoid")
@@ -120,7 +124,7 @@ ax_g.set_title("its derivative (from autograd)")
 for ax in (ax_f, ax_g):
     ax.set_xlabel("x")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend()
 fig
 
 # %% [markdown]
@@ -218,7 +222,7 @@ print(f"convolutions: {conv_params / alex_params:.1%} of the parameters, "
 # networks (section 8.3 onwards) cut hardest.
 
 # %%
-fig = new_figure(9, 2.8)
+fig = new_figure(6.5, 3.4)
 ax_p, ax_f = fig.subplots(1, 2, sharey=True)
 positions = np.arange(len(layer_names))
 ax_p.barh(positions, [c.params / 1e6 for c in alex_costs],
@@ -231,8 +235,8 @@ ax_p.set_xlabel("parameters (millions)")
 ax_f.set_xlabel("FLOPs per 224×224 image (millions)")
 for ax in (ax_p, ax_f):
     ax.grid(axis="x", alpha=0.3)
-fig.suptitle("AlexNet: convolutions (blue) do the arithmetic, dense layers (green) hold "
-             "the parameters", fontsize=10)
+fig.suptitle("AlexNet: convolutions (blue) do the arithmetic,\ndense layers (green) hold "
+             "the parameters")
 fig
 
 # %% [markdown]
@@ -280,35 +284,16 @@ print(f"{count_parameters(quick_model):,} parameters, "
       f"{count_flops(quick_model, (1, 1, side, side)):,} FLOPs per image")
 
 # %% [markdown]
-# The `Trainer` shows a progress bar and a live loss/accuracy plot, and returns the
-# history of the run.
+# `budget.train` loads the data, trains with the budget's settings (the `Trainer` shows a
+# progress bar and a live loss/accuracy plot) and checks the run against the budget's
+# floor: the quick run must reach at least 85% validation accuracy; the full budget must
+# beat the book's 0.832 after 10 epochs.
 
 # %% tags=["nbval-ignore-output"]
-data = FashionMNIST(**budget.data_kwargs())
-trainer = Trainer(budget.train_config())
-cpu_start = time.process_time()
-history = trainer.fit(quick_model, data)
-cpu_seconds = time.process_time() - cpu_start
-record = save_run_record("alexnet", budget, history, quick_model)  # only under `make notebooks`
+history = budget.train(quick_model).history
 
 # %% tags=["nbval-ignore-output"]
 history
-
-# %% [markdown]
-# The quick run must reach at least 85% validation accuracy; the full budget must beat the
-# book's 0.832 after 10 epochs.
-
-# %%
-floor = 0.85 if budget.budget == "quick" else 0.832
-assert history.stopped is None, history.stopped
-assert history.final()["val_acc"] >= floor, history
-print(f"validation accuracy is at least {floor:.3f}")
-
-# %% tags=["nbval-ignore-output"]
-final = history.final()
-print(f"val acc {final['val_acc']:.4f} after {len(history)} epochs: "
-      f"{sum(history.seconds):.0f} s ({cpu_seconds:.0f} s of CPU time), "
-      f"{final['images_per_s']:,.0f} training images/s")
 
 # %% [markdown]
 # ## Learning curves
@@ -334,7 +319,7 @@ plot_history(history)
 # %%
 trained = quick_model.net[0].weight.detach().float().cpu()[:, 0]  # (24, 11, 11)
 change = trained - initial_kernels.float()[:, 0]  # (24, 11, 11)
-fig = new_figure(9, 3.9)
+fig = new_figure(6.5, 3.2)
 axes = fig.subplots(2, 1)
 for ax, maps, title in ((axes[0], trained, "after training"),
                         (axes[1], change, "change during training")):
@@ -342,7 +327,7 @@ for ax, maps, title in ((axes[0], trained, "after training"),
     ax.imshow(tile(maps.numpy(), ncols=12), cmap=DIVERGING_CMAP, vmin=-1, vmax=1,
               interpolation="nearest")
     hide_axes(ax)
-    ax.set_title(f"the quick AlexNet's 24 first-layer kernels (11×11): {title}", fontsize=10)
+    ax.set_title(f"the quick AlexNet's 24 first-layer kernels (11×11): {title}")
 fig
 
 # %% [markdown]
