@@ -3,7 +3,7 @@
 #
 # d2l pins old versions of everything (torch 2.0, numpy 1.23, ...), so it is installed
 # with --no-deps next to the main venv's modern torch, and only the few packages it
-# imports that the main venv lacks are added beside it (see /work/shared/NOTEBOOKS.md).
+# imports that the main venv lacks are added beside it (pandas and scipy).
 # The benchmark runs the d2l side in a subprocess with PYTHONPATH=benchmarks/.d2l-site;
 # cnnlib itself never sees d2l.
 #
