@@ -279,9 +279,7 @@ print(budget.model_kwargs())
 quick_model = get_model("alexnet", **budget.model_kwargs())
 initial_kernels = quick_model.net[0].weight.detach().clone()  # (24, 1, 11, 11), for later
 side = budget.resize
-quick_model.layer_summary((1, 1, side, side))
-print(f"{count_parameters(quick_model):,} parameters, "
-      f"{count_flops(quick_model, (1, 1, side, side)):,} FLOPs per image")
+quick_model.layer_summary((1, 1, side, side), costs=True)
 
 # %% [markdown]
 # `budget.train` loads the data, trains with the budget's settings (the `Trainer` shows a

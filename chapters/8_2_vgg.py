@@ -288,9 +288,7 @@ print(budget.model_kwargs())
 # %%
 quick_model = get_model("vgg11", **budget.model_kwargs())
 side = budget.resize
-quick_model.layer_summary((1, 1, side, side))
-print(f"{count_parameters(quick_model):,} parameters, "
-      f"{count_flops(quick_model, (1, 1, side, side)):,} FLOPs per image")
+quick_model.layer_summary((1, 1, side, side), costs=True)
 
 # %% [markdown]
 # As in section 8.1, `budget.train` loads the data, trains, and checks the budget's floor:

@@ -176,3 +176,18 @@ def test_cost_table_rows_and_markdown():
 def test_bad_input_shape_is_rejected_with_the_shape():
     with pytest.raises(ValueError, match=r"\(1, 0, 4, 4\)"):
         count_macs(nn.Conv2d(1, 1, 1), (1, 0, 4, 4))
+
+
+def test_layer_summary_ends_with_the_costs_when_asked():
+    import io
+
+    from cnnlib.models.lenet import lenet
+
+    model = lenet()
+    plain, with_costs = io.StringIO(), io.StringIO()
+    model.layer_summary((1, 1, 28, 28), file=plain)
+    model.layer_summary((1, 1, 28, 28), file=with_costs, costs=True)
+    lines = with_costs.getvalue().splitlines()
+    assert lines[:-1] == plain.getvalue().splitlines()
+    assert lines[-1] == (f"{count_parameters(model):,} parameters, "
+                         f"{count_flops(model, (1, 1, 28, 28)):,} FLOPs per 28×28 image")

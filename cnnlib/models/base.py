@@ -99,7 +99,9 @@ class Classifier(nn.Module):
         """Map images ``(N, C, H, W)`` to class scores ``(N, num_classes)``."""
         return self.net(X)
 
-    def layer_summary(self, input_shape: tuple[int, ...], file: TextIO | None = None) -> None:
+    def layer_summary(
+        self, input_shape: tuple[int, ...], file: TextIO | None = None, costs: bool = False
+    ) -> None:
         """Print each top-level layer's output shape for a random input of ``input_shape``.
 
         The lines read like the book's (``Conv2d output shape: torch.Size([...])``), with
@@ -107,6 +109,12 @@ class Classifier(nn.Module):
         line up in one column whatever the names' lengths (a tab jumps to the next multiple
         of 8 characters, and ``BatchNorm2d`` or ``Sequential`` pass one).
         Runs in eval mode without gradients, then restores the previous mode.
+
+        Args:
+            input_shape: ``(N, C, H, W)``, e.g. ``(1, 1, 28, 28)``.
+            file: where to print (standard output by default).
+            costs: end with the totals, e.g. ``61,706 parameters, 845,080 FLOPs per 28×28
+                image`` (see :mod:`cnnlib.models.cost`).
         """
         out = sys.stdout if file is None else file
         names = [layer.__class__.__name__ for layer in self.net]
@@ -116,6 +124,12 @@ class Classifier(nn.Module):
             for name, layer in zip(names, self.net, strict=True):
                 X = layer(X)
                 print(f"{name:<{width}} output shape: {X.shape}", file=out)
+        if costs:
+            from cnnlib.models.cost import count_flops  # cost.py builds on this module
+
+            height, width = input_shape[-2:]
+            print(f"{count_parameters(self):,} parameters, "
+                  f"{count_flops(self, input_shape):,} FLOPs per {height}×{width} image", file=out)
 
     def num_parameters(self, trainable_only: bool = True) -> int:
         """How many numbers the model learns (or holds, with ``trainable_only=False``)."""
