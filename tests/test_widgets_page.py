@@ -50,6 +50,12 @@ def apply(explorer, controls, key: str) -> None:
             getattr(explorer, control.name).value = control.values[int(i)]
 
 
+def _tensors(explorer) -> dict:
+    """Every tensor the explorer holds, copied: its state beyond the controls."""
+    return {name: value.clone() for name, value in vars(explorer).items()
+            if isinstance(value, torch.Tensor)}
+
+
 class Swept:
     """An explorer, what it showed before its page form was made, and the form."""
 
@@ -59,6 +65,7 @@ class Swept:
             [w.value for w in page._value_widgets(self.explorer.controls)],
             self.explorer.status.value,
             self.explorer.image.value,
+            _tensors(self.explorer),
         )
         self.form = page.page_html(self.explorer)
         self.data = payload(self.form)
@@ -101,8 +108,13 @@ def test_every_state_is_what_a_fresh_explorer_shows(name, swept):
 @pytest.mark.parametrize("name", MAKERS)
 def test_the_sweep_leaves_the_explorer_as_it_was(name, swept):
     result = swept(name)
-    values, status, image = result.before
+    values, status, image, tensors = result.before
     assert [w.value for w in page._value_widgets(result.explorer.controls)] == values
+    after = _tensors(result.explorer)
+    assert after.keys() == tensors.keys()
+    for name, value in tensors.items():  # e.g. the channels explorer's per-channel biases
+        torch.testing.assert_close(after[name], value, rtol=0, atol=0, equal_nan=True,
+                                   msg=f"{name} changed")
     assert result.explorer.status.value == status
     assert np.array_equal(pixels(result.explorer.image.value), pixels(image))
 

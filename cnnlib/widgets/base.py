@@ -59,6 +59,17 @@ class Explorer:
     def _on_change(self, change: dict) -> None:
         self.refresh()
 
+    def hidden_state(self) -> object:
+        """State the controls do not show (e.g. every channel's bias).
+
+        The page-form sweep moves the controls through many settings; this and
+        :meth:`restore_hidden_state` let it put the explorer back exactly as it was.
+        """
+        return None
+
+    def restore_hidden_state(self, state: object) -> None:
+        """Put back what :meth:`hidden_state` returned."""
+
     def page_controls(self) -> list:
         """The controls and values of the website's form (see :mod:`cnnlib.widgets.page`).
 

@@ -91,6 +91,16 @@ class ChannelsExplorer(GuardedExplorer):
         self._shown_channel = 0  # whose bias the bias slider currently holds
         super().__init__([self.out_channel, self.bias_value], dpi=dpi)
 
+    def hidden_state(self) -> object:
+        # The bias slider shows one channel's bias; the others are kept here.
+        return self.bias.clone(), self._shown_channel
+
+    def restore_hidden_state(self, state: object) -> None:
+        bias, shown = state
+        self.bias.copy_(bias)
+        self._shown_channel = shown
+        self.refresh()
+
     def page_controls(self) -> list:
         # Every output channel; a few biases, including each channel's own.
         biases = sorted({-10.0, -5.0, 0.0, 5.0, 10.0} | {float(b) for b in self.bias})

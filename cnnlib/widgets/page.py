@@ -175,6 +175,7 @@ def sweep(explorer: Any, controls: Sequence[PageControl], max_states: int = MAX_
         )
     widgets_ = [getattr(explorer, control.name) for control in controls]
     saved = [(widget, widget.value) for widget in _value_widgets(explorer.controls)]
+    hidden = explorer.hidden_state()
     start = [_index(c, w.value) for c, w in zip(controls, widgets_, strict=True)]
     # A start value the page does not offer (a dropdown's "choose ..." entry): open on the first.
     start = [0 if i is None else i for i in start]
@@ -200,6 +201,7 @@ def sweep(explorer: Any, controls: Sequence[PageControl], max_states: int = MAX_
         for _ in range(2):
             for widget, value in saved:
                 widget.value = value
+        explorer.restore_hidden_state(hidden)
     # A state the explorer clamped to must itself be on the page.
     for key, (_, _, ended) in states.items():
         if ended not in states:
