@@ -17,6 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 ARTIFACTS = ROOT / "test-artifacts"
+# Resolves once MathJax 3 has typeset the page and everything queued after it (a typeset
+# formula can be wider than its source text); false when the page does not load MathJax.
+WAIT_FOR_MATHJAX = """async () => {
+  const mj = window.MathJax;
+  if (!mj || !mj.startup || !mj.startup.promise) return false;
+  let promise;
+  do { promise = mj.startup.promise; await promise; } while (promise !== mj.startup.promise);
+  return true;
+}"""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -45,6 +54,12 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def typeset():
+    """``typeset(page)``: wait until MathJax has typeset ``page``; False if it has no MathJax."""
+    return lambda page: page.evaluate(WAIT_FOR_MATHJAX)
 
 
 @pytest.fixture

@@ -37,15 +37,6 @@ PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
 
-# Resolves once MathJax 3 has typeset the page (a typeset formula can be wider than its
-# source text); false when the page does not load MathJax.
-WAIT_FOR_MATHJAX = """async () => {
-  const mj = window.MathJax;
-  if (!mj || !mj.startup || !mj.startup.promise) return false;
-  let promise;
-  do { promise = mj.startup.promise; await promise; } while (promise !== mj.startup.promise);
-  return true;
-}"""
 
 # The content column (the article less its padding) and the code font, in CSS px.
 MEASURE_PAGE = """() => {
@@ -142,14 +133,14 @@ def page(reader_browser):
     context.close()
 
 
-def _open(page, site_url: str, path: str) -> None:
+def _open(page, site_url: str, path: str, typeset) -> None:
     page.goto(f"{site_url}/{path}", wait_until="load")
-    page.evaluate(WAIT_FOR_MATHJAX)
+    typeset(page)
 
 
-def test_style_matches_the_site(page, site_url):
+def test_style_matches_the_site(page, site_url, typeset):
     """The two numbers cnnlib.viz.style is sized from, measured on a chapter page."""
-    _open(page, site_url, "chapters/7_2_conv_images.html")
+    _open(page, site_url, "chapters/7_2_conv_images.html", typeset)
     measured = page.evaluate(MEASURE_PAGE)
     assert measured == {"column": style.CONTENT_WIDTH_PX, "code": style.CODE_FONT_PX}, (
         "the theme's layout changed: update CONTENT_WIDTH_PX and CODE_FONT_PX in "
@@ -158,9 +149,9 @@ def test_style_matches_the_site(page, site_url):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_layout(page, site_url, path):
+def test_page_layout(page, site_url, path, typeset):
     assert (SITE / path).is_file(), f"{SITE} has no pages: run `make book` first"
-    _open(page, site_url, path)
+    _open(page, site_url, path, typeset)
     column = page.evaluate(MEASURE_PAGE)["column"]
     problems = []
     for src, natural, shown in page.evaluate(IMAGES):
@@ -170,7 +161,7 @@ def test_page_layout(page, site_url, path):
     problems += [f"1280 px: {p}" for p in page.evaluate(TABLES, column)]
 
     page.set_viewport_size(PHONE)
-    page.evaluate(WAIT_FOR_MATHJAX)
+    typeset(page)
     # clientWidth: the window less its scrollbar, what the page has to fit in.
     width, window = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")

@@ -60,15 +60,6 @@ def offline_page(page):
     return OfflinePage(page)
 
 
-# Resolves once MathJax 3 has typeset the page and everything queued after it; false when
-# the page does not load MathJax.
-WAIT_FOR_MATHJAX = """async () => {
-  const mj = window.MathJax;
-  if (!mj || !mj.startup || !mj.startup.promise) return false;
-  let promise;
-  do { promise = mj.startup.promise; await promise; } while (promise !== mj.startup.promise);
-  return true;
-}"""
 
 # src of every image in main that does not decode (lazy ones are made eager first).
 BROKEN_IMAGES = """() => Promise.all(Array.from(document.querySelectorAll('main img')).map(img => {
@@ -95,7 +86,7 @@ RAW_MATH = """() => {
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_works_offline(offline_page, site_url, path):
+def test_page_works_offline(offline_page, site_url, path, typeset):
     assert (SITE / path).is_file(), f"{SITE} has no pages: run `make book` first"
     page = offline_page.page
     page.goto(f"{site_url}/{path}", wait_until="load")
@@ -105,9 +96,9 @@ def test_page_works_offline(offline_page, site_url, path):
         path = "book/intro.html"
     source = (SITE / path).read_text(encoding="utf-8")
 
-    has_mathjax = page.evaluate(WAIT_FOR_MATHJAX)
+    has_mathjax = typeset(page)
     page.wait_for_load_state("networkidle")
-    page.evaluate(WAIT_FOR_MATHJAX)
+    typeset(page)
 
     problems = []
     if offline_page.external:
