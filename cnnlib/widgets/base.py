@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from cnnlib.viz.common import figure_to_png
+from cnnlib.viz.style import DPI
 
 
 class Explorer:
@@ -31,7 +32,7 @@ class Explorer:
     """
 
     def __init__(self, controls: Sequence[widgets.Widget], dpi: int | None = None) -> None:
-        self.dpi = dpi
+        self.dpi = DPI if dpi is None else dpi  # None: the one figure style's
         self.image = widgets.Image(format="png")
         self.status = widgets.HTML()
         self.figure: Figure | None = None
@@ -51,8 +52,7 @@ class Explorer:
         """Redraw now (controls call this on every change)."""
         start = time.perf_counter()
         self.figure = self.render()
-        self.image.value = (figure_to_png(self.figure) if self.dpi is None
-                            else figure_to_png(self.figure, dpi=self.dpi))
+        self.image.value = figure_to_png(self.figure, dpi=self.dpi)
         self.last_render_ms = (time.perf_counter() - start) * 1000
         self.renders += 1
 

@@ -240,8 +240,7 @@ class FeatureMapExplorer(Explorer):
         self.kernel_image = widgets.Image(format="png")
         if self.kernels:
             kernels = show_conv_kernels(self.model)
-            self.kernel_image.value = (figure_to_png(kernels) if dpi is None
-                                       else figure_to_png(kernels, dpi=dpi))
+            self.kernel_image.value = figure_to_png(kernels, dpi=self.dpi)
         self.widget.children = (
             *self.widget.children,
             widgets.HTML("<b>Learned kernels</b> (the same for every image)"),
