@@ -26,7 +26,6 @@ import datetime as dt
 import hashlib
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from cnnlib import setup
 from cnnlib._atomic import atomic_write_json
 from cnnlib.data import FashionMNIST
 from cnnlib.models.lenet import WEIGHTS_PATH, LeNet
-from cnnlib.runs.records import cpu_model
+from cnnlib.runs.records import cpu_model, git_commit
 from cnnlib.training.checkpoint import save_weights
 from cnnlib.training.trainer import TrainConfig, Trainer
 
@@ -63,15 +62,6 @@ def hardware(device: torch.device) -> dict[str, object]:
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
-
-
-def git_commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True, cwd=Path(__file__).resolve().parent)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return result.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:

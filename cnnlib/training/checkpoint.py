@@ -74,9 +74,18 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def save_weights(path: str | os.PathLike, model: nn.Module) -> Path:
-    """Write only ``model``'s weights (and its architecture description)."""
+def save_weights(path: str | os.PathLike, model: nn.Module, dtype: torch.dtype | None = None
+                 ) -> Path:
+    """Write only ``model``'s weights (and its architecture description).
+
+    Args:
+        dtype: store floating-point tensors in this type (e.g. ``torch.float16`` halves
+            the file); :func:`load_weights` converts them back to the model's type.
+            Integer buffers (batch norm's step count) are kept as they are.
+    """
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     return atomic_save(
         {"format": FORMAT, "model": state, "architecture": describe_architecture(model)}, path
     )
