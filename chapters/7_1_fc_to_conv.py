@@ -49,9 +49,11 @@ from torch import nn
 
 from cnnlib import setup
 from cnnlib.data import load_split, text_labels
+from cnnlib.explain.equivariance import conv_as_dense
 from cnnlib.ops import corr2d_vectorized
 from cnnlib.viz.images import show_feature_maps, show_images
 from cnnlib.viz.kernels import KERNEL_PRESETS
+from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer, ShiftExplorer
 
 seed = setup(0)
 
@@ -99,6 +101,30 @@ steps = {
 }
 for name, count in steps.items():
     print(f"{name:<40}{count:>20,}")
+
+# %% [markdown]
+# ### Try other sizes
+#
+# The counter below builds both layers for the settings you choose and counts their
+# parameters, the same way as above. The dense layer maps a `channels × side × side` image
+# to a hidden image with as many positions; the convolution does the same with one small
+# kernel per pair of channels. Move the image side: only one of the two bars moves.
+
+# %% tags=["nbval-ignore-output"]
+counter = ParameterCountExplorer(side=224, kernel=3, c_in=3, c_out=64)
+counter
+
+# %% [markdown]
+# The convolution's count is $c_\text{out} \cdot c_\text{in} \cdot k^2 + c_\text{out}$
+# and holds no image size; the dense layer's grows with the *fourth* power of the side.
+# The counter's numbers are PyTorch's, and the formula agrees with them:
+
+# %%
+n = counter.counts
+assert n.conv == n.c_out * n.c_in * n.kernel**2 + n.c_out
+assert n.dense == (n.c_in * n.side**2) * (n.c_out * n.side**2) + n.c_out * n.side**2
+print(f"{n.c_in}x{n.side}x{n.side} image, {n.kernel}x{n.kernel} kernel, {n.c_out} channels: "
+      f"dense {n.dense:,} vs conv {n.conv:,} parameters")
 
 # %% [markdown]
 # Twelve orders of magnitude disappear. The price is that the layer can no longer
@@ -164,6 +190,39 @@ assert strongest(Y_shifted) == (strongest(Y)[0] + dy, strongest(Y)[1] + dx)
 # position: the kernel has no idea where it is, so it reacts to a trouser edge the
 # same way wherever the edge appears. A dense layer has a separate weight for every
 # position and would have to learn that edge once per place.
+
+# %% [markdown]
+# ### Try it: shift, and compare with a dense layer
+#
+# The explorer repeats the experiment for any shift, any of ten test images (one of each
+# class) and a few 3 × 3 kernels, and adds a dense layer with the same output shape: 784
+# pixels in, 26 × 26 values out. Each row shows a layer's output for the original and
+# the shifted image, and, on the right, the shifted output minus the original output
+# *moved by the same shift* (grey where the two do not see the same pixels). For the
+# convolution that difference is white everywhere: its map moved with the image. For a
+# dense layer with PyTorch's random initial weights it is noise: a shifted input gives an
+# unrelated output.
+#
+# Then choose the *tied* dense layer. Its 676 × 784 matrix holds the convolution's nine
+# weights repeated along its diagonals and zeros everywhere else, and now the dense layer
+# shifts too. A convolution *is* a dense layer, one whose weights are tied this way.
+
+# %% tags=["nbval-ignore-output"]
+shifter = ShiftExplorer()
+shifter
+
+# %% [markdown]
+# The tied matrix reproduces the convolution exactly, on the explorer's image:
+
+# %%
+W_tied = conv_as_dense(KERNEL_PRESETS["vertical edge 3x3"], (28, 28))  # (676, 784)
+image = shifter.images[shifter.example.value]  # (28, 28)
+same = torch.allclose((W_tied @ image.flatten()).reshape(26, 26),
+                      corr2d_vectorized(image, KERNEL_PRESETS["vertical edge 3x3"]), atol=1e-6)
+print(f"tied matrix {tuple(W_tied.shape)}: {int((W_tied != 0).sum()):,} nonzero weights, "
+      f"{torch.unique(W_tied[W_tied != 0]).numel()} distinct values; equals the convolution: "
+      f"{same}")
+assert same
 
 # %% [markdown]
 # ## Each output sees only a small window

@@ -16,6 +16,7 @@ from cnnlib.widgets import page
 from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
 from cnnlib.widgets.channels import ChannelsExplorer
 from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
+from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer
 from cnnlib.widgets.kernel_explorer import KernelExplorer
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 from cnnlib.widgets.pooling import PoolingExplorer
@@ -30,6 +31,7 @@ MAKERS = {
     "pooling": lambda: PoolingExplorer(),
     "receptive_field": lambda: ReceptiveFieldExplorer(input_size=12),
     "kernel": lambda: KernelExplorer(num_fashion=0),
+    "parameter_count": lambda: ParameterCountExplorer(),
 }
 
 
