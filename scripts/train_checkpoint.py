@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import platform
 import sys
+from pathlib import Path
 
 import torch
 
@@ -34,7 +35,7 @@ from cnnlib import setup
 from cnnlib._atomic import atomic_write_json
 from cnnlib.models import pretrained
 from cnnlib.runs.budget import RunFailed, get_budget
-from cnnlib.runs.records import hardware_info, git_commit
+from cnnlib.runs.records import git_commit, hardware_info
 from cnnlib.training.checkpoint import save_weights
 from cnnlib.training.evaluate import evaluate
 
@@ -45,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", choices=CHOICES)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out-dir", type=Path, default=pretrained.WEIGHTS_DIR,
+                        help="folder to write the weights and record into")
     return parser.parse_args(argv)
 
 
@@ -58,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not writing weights: {err}", file=sys.stderr)
         return 1
 
-    out = pretrained.weights_path(args.model)
+    out = args.out_dir / pretrained.weights_path(args.model).name
     save_weights(out, run.model.cpu().eval(), dtype=torch.float16)
-    shipped = pretrained.pretrained(args.model)  # what readers will get: float16, loaded back
-    val_loss, val_acc = evaluate(shipped, run.data.val_dataloader(), device="cpu")
+    shipped = pretrained.pretrained(args.model, out)  # what readers get: float16, loaded back
+    val_loss, val_acc = evaluate(shipped, run.data.val_batches(), device="cpu")
     record = {
         "weights": out.name,
         "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),

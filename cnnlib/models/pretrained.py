@@ -40,7 +40,8 @@ SHIPPED = {
 
 def _check_name(name: str) -> None:
     if name not in SHIPPED:
-        raise ValueError(f"no shipped weights for {name!r}; there are weights for {sorted(SHIPPED)}")
+        raise ValueError(f"no shipped weights for {name!r}; there are weights for "
+                         f"{sorted(SHIPPED)}")
 
 
 def weights_path(name: str) -> Path:
@@ -88,11 +89,12 @@ def image_side(name: str) -> int:
     return get_budget(name, "quick").side
 
 
-def pretrained(name: str) -> nn.Module:
+def pretrained(name: str, path: str | Path | None = None) -> nn.Module:
     """The network ``name`` with its shipped Fashion-MNIST weights, float32, in eval mode.
 
     Args:
         name: one of :data:`SHIPPED` (``'alexnet'``, ``'resnet18'``, ...).
+        path: another weights file made for the same network; default: the shipped one.
 
     Raises:
         ValueError: for a name without shipped weights (the message lists them).
@@ -103,7 +105,7 @@ def pretrained(name: str) -> nn.Module:
     from cnnlib.training.checkpoint import load_weights
 
     model = build(name)
-    path = weights_path(name)
+    path = weights_path(name) if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights at {path}; make them with `{remake_command(name)}`")
     load_weights(model, path)  # load_state_dict copies float16 into the float32 parameters

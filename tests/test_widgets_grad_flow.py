@@ -1,0 +1,155 @@
+"""The gradient-flow explorer (8.6): gradient norms per block of a plain net and its residual twin.
+
+References are computed here with loss.backward() and .grad / retain_grad on the same
+models and batch; no trained weights or dataset are needed.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from test_viz_style import notebook_png_width, reader_view
+
+from cnnlib.explain.grad_flow import FlowNet, gradient_flow, twin_networks
+from cnnlib.viz.grad_flow import show_gradient_flow
+from cnnlib.widgets import page
+from cnnlib.widgets.grad_flow import GradientFlowExplorer
+
+
+def _batch(n: int = 16, side: int = 14):
+    generator = torch.Generator().manual_seed(0)
+    X = torch.rand(n, 1, side, side, generator=generator)
+    y = torch.randint(0, 10, (n,), generator=generator)
+    return X, y
+
+
+def _backward_norms(model: FlowNet, X, y):
+    """Norms by .backward(): each block's conv weight .grad and each block output's .grad."""
+    model.zero_grad()
+    H = model.stem(X)
+    outputs = []
+    for block in model.blocks:
+        H = H + block(H) if model.residual else block(H)
+        H.retain_grad()
+        outputs.append(H)
+    loss = F.cross_entropy(model.head(H), y)
+    loss.backward()
+    weights = torch.stack([b.conv.weight.grad.norm() for b in model.blocks])
+    model.zero_grad()
+    return weights, torch.stack([h.grad.norm() for h in outputs]), loss.item()
+
+
+@pytest.mark.parametrize(("batch_norm", "init"), [(False, "default"), (True, "kaiming")])
+def test_gradient_norms_match_backward(batch_norm, init):
+    X, y = _batch()
+    for model in twin_networks(6, batch_norm, init, seed=3):
+        got = gradient_flow(model, X, y)
+        weights, outputs, loss = _backward_norms(model, X, y)
+        torch.testing.assert_close(got.weight_norms, weights)
+        torch.testing.assert_close(got.output_norms, outputs)
+        assert got.loss == pytest.approx(loss, rel=1e-6)
+        assert (got.weight_norms > 0).all()  # not a 0 == 0 comparison
+        assert all(p.grad is None for p in model.parameters())  # autograd.grad leaves .grad
+        if batch_norm:  # the running statistics are put back after the training-mode pass
+            before = {k: v.clone() for k, v in model.state_dict().items()}
+            gradient_flow(model, X, y)
+            for k, v in model.state_dict().items():
+                assert torch.equal(v, before[k]), k
+
+
+def test_twins_have_identical_parameters_and_differ_only_in_the_shortcut():
+    plain, residual = twin_networks(5, batch_norm=True, init="kaiming", seed=7)
+    assert not plain.residual and residual.residual
+    plain_state, residual_state = plain.state_dict(), residual.state_dict()
+    assert plain_state.keys() == residual_state.keys()
+    for name, value in plain_state.items():
+        assert torch.equal(value, residual_state[name]), name
+    other, _ = twin_networks(5, batch_norm=True, init="kaiming", seed=8)
+    assert not torch.equal(other.blocks[0].conv.weight, plain.blocks[0].conv.weight)
+    state = torch.get_rng_state()
+    twin_networks(3)
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG is left alone
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_zero_blocks_make_the_residual_net_the_stem_only_net(batch_norm):
+    X, _ = _batch()
+    _, residual = twin_networks(8, batch_norm, "kaiming", seed=1)
+    with torch.no_grad():
+        for block in residual.blocks:
+            block.conv.weight.zero_()
+            block.conv.bias.zero_()
+    stem_only = torch.nn.Sequential(residual.stem, residual.head)
+    torch.testing.assert_close(residual(X), stem_only(X))
+    plain = FlowNet(8, residual=False, batch_norm=batch_norm)
+    plain.load_state_dict(residual.state_dict())
+    assert not torch.allclose(plain(X), stem_only(X))  # without shortcuts the signal is lost
+
+
+def test_explorer_numbers_are_gradient_flow_of_its_twins():
+    X, y = _batch()
+    explorer = GradientFlowExplorer(X, y, depth=8, batch_norm=False, init="default", seed=2)
+    explorer.depth.value = 4
+    explorer.batch_norm.value = True
+    plain, residual = twin_networks(4, True, "default", seed=2)
+    for net, flow, twin in ((explorer.plain_net, explorer.plain, plain),
+                            (explorer.residual_net, explorer.residual, residual)):
+        for a, b in zip(net.state_dict().values(), twin.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+        weights, outputs, _ = _backward_norms(twin, X, y)
+        torch.testing.assert_close(flow.weight_norms, weights)
+        torch.testing.assert_close(flow.output_norms, outputs)
+    ratio = float(explorer.plain.weight_norms[0] / explorer.plain.weight_norms[-1])
+    assert f"{ratio:.3g}" in explorer.status.value
+    assert explorer.plain.weight_norms.numel() == 4
+
+
+def test_renderer_is_readable_and_marks_exact_zeros():
+    X, y = _batch()
+    plain, residual = twin_networks(4, False, "kaiming")
+    flows = gradient_flow(plain, X, y), gradient_flow(residual, X, y)
+    flows[0].weight_norms[:2] = 0  # as a dead plain network gives
+    fig = show_gradient_flow(*flows)
+    assert reader_view(fig, notebook_png_width(fig)) == []
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "plain: exactly 0" in texts
+    with pytest.raises(ValueError, match="twins of one depth"):
+        show_gradient_flow(flows[0], gradient_flow(twin_networks(5)[1], X, y))
+
+
+def test_page_form_matches_fresh_explorers():
+    X, y = _batch(8)
+    explorer = GradientFlowExplorer(X, y, depth=8)
+    full = explorer.page_controls()
+    count = 1
+    for control in full:
+        count *= len(control.values)
+    assert count <= page.MAX_STATES
+    assert [c.name for c in full] == ["depth", "batch_norm", "init", "seed"]
+    # The sweep itself over the shallow depths (the deep ones only cost time here).
+    controls = [page.slider(explorer, "depth", (4, 8)), *full[1:3]]
+    states = page.sweep(explorer, controls)
+    assert len(states.states) == 2 * 2 * 2
+    for key in ("0,0,0", "1,1,1"):
+        fresh = GradientFlowExplorer(X, y, depth=8)
+        for control, i in zip(controls, key.split(","), strict=True):
+            getattr(fresh, control.name).value = control.values[int(i)]
+        image, status, _ = states.states[key]
+        assert states.images[image] == __import__("base64").b64encode(
+            page.compress_png(fresh.image.value)).decode("ascii")
+        assert status == fresh.status.value
+
+
+def test_bad_input_is_refused_with_a_clear_message():
+    X, y = _batch(4)
+    with pytest.raises(ValueError, match=r"y must be \(4,\)"):
+        GradientFlowExplorer(X, y[:3])
+    with pytest.raises(ValueError, match="float images"):
+        GradientFlowExplorer(X[:, 0], y)
+    with pytest.raises(ValueError, match="depth must be"):
+        GradientFlowExplorer(X, y, depth=0)
+    with pytest.raises(ValueError, match="init must be one of"):
+        GradientFlowExplorer(X, y, init="xavier")
+    with pytest.raises(ValueError, match="without X"):
+        GradientFlowExplorer(y=y)
+    with pytest.raises(TypeError, match="FlowNet"):
+        gradient_flow(torch.nn.Linear(2, 2), X, y)
