@@ -337,6 +337,49 @@ fig
 # does not affect the loss, and is never corrected. ImageNet's sharp, colourful photos
 # and many more epochs are what gave the paper's kernels their clean look.
 #
+# ## The same image through LeNet and AlexNet
+#
+# Kernels are only half the story: what matters is what they make of an image. The explorer
+# below feeds one test image to two trained networks, LeNet from section 7.6 at 28 × 28
+# pixels and the quick AlexNet at 67 × 67 (the shipped weights of both, made by the same
+# quick budgets as the training cells, so the picture does not depend on the run above).
+# The stage menu starts with the first-layer kernels of both, then walks through the
+# stages, lined up by name: `conv 1` is a convolution with its activation, `pool 1` the
+# pooling after it, and so on. Each column says what the stage computes and the shape of
+# its output, and the line under the picture gives the channel counts and each network's
+# prediction.
+#
+# Things to look for: LeNet's 6 first-layer maps keep the full 28 × 28 grid, while
+# AlexNet's stride-4 convolution turns the image into 24 maps of 15 × 15 straight away.
+# After `pool 2` LeNet is done with convolutions; AlexNet runs three more on a 3 × 3 grid,
+# where each map is hardly a picture any more but a short list of numbers per position.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlib.models.pretrained import pretrained
+from cnnlib.widgets.compare_stages import StageComparisonExplorer
+
+comparison = StageComparisonExplorer(lenet=pretrained("lenet"), alexnet=pretrained("alexnet"))
+comparison
+
+# %% [markdown]
+# The explorer's maps are nothing but the networks' own layers applied in turn. AlexNet's
+# `conv 1` stage, for instance, is its first convolution followed by ReLU, and its side
+# follows the output-size formula of section 7.3: (67 + 2 · 1 − 11) // 4 + 1 = 15.
+
+# %%
+from cnnlib.ops import conv_output_shape
+
+comparison.stage.value = "conv 1"
+alex = comparison.models["AlexNet"]
+X = comparison.X["AlexNet"][comparison.example.value][None]  # (1, 1, 67, 67)
+with torch.no_grad():
+    expected = torch.relu(alex.net[0](X))[0]  # (24, 15, 15)
+shown = comparison.columns[1].probe.activations[comparison.columns[1].stage.index].value
+assert torch.allclose(shown, expected, atol=1e-6)
+assert comparison.shapes["AlexNet"][1:] == (conv_output_shape(67, 11, padding=1, stride=4),) * 2
+print(comparison.shapes)
+
+# %% [markdown]
 # ## Summary
 #
 # * AlexNet kept LeNet's recipe (convolutions and pooling, then dense layers) and scaled it

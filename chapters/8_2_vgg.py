@@ -313,6 +313,47 @@ plot_history(history)
 # is higher. The curves meet in the last epoch, as the decaying learning rate lets the
 # network settle.
 #
+# ## Block by block: how far one unit sees
+#
+# Every block halves the grid, so one unit of a later block stands for a larger patch of
+# the image. The explorer below shows it on the trained quick VGG-11 (the shipped weights,
+# made by the same quick budget as the cell above, 32 × 32 inputs). Pick a test image, a
+# block and a unit of that block's output. On the left, the dashed box is the unit's whole
+# receptive field and the solid box the input pixels it actually reads; whatever part of
+# the field lies outside the image (grey) is zero padding. On the right are the block's
+# first eight feature maps with the chosen unit marked.
+#
+# A block-1 unit reads a 4 × 4 patch, and a block-3 unit already 30 × 30, nearly the
+# whole image. From block 4 on the field is larger than the image itself: the unit reads
+# every pixel, and most of its field is padding. At 32 pixels, the last blocks of VGG
+# mix information from everywhere; at the book's 224 pixels, the same field (150 × 150)
+# would still cover only part of the image.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlib.models.pretrained import pretrained
+from cnnlib.widgets.vgg_blocks import VGGBlockExplorer
+
+blocks = VGGBlockExplorer(model=pretrained("vgg11"))
+blocks
+
+# %% [markdown]
+# The receptive field the explorer draws is the arithmetic of section 7.5 applied to the
+# conv and pool layers of the first blocks. For the last block we can recompute it by hand:
+# each 3 × 3 convolution adds 2 steps of the current jump, each 2 × 2 pool adds 1 step and
+# doubles the jump.
+
+# %%
+blocks.block.value = 5
+size, jump = 1, 1
+for num_convs, _ in VGG11_ARCH:
+    size += num_convs * 2 * jump  # the block's 3x3 convolutions
+    size += jump  # its 2x2 pool
+    jump *= 2
+print(f"block 5 unit: field {blocks.field.size}, by hand {size}; jump {jump}")
+assert blocks.field.size == (size, size)
+assert blocks.region == ((0, 32), (0, 32))  # it reads the whole 32 x 32 image
+
+# %% [markdown]
 # ## Summary
 #
 # * A VGG block is a few 3 × 3 convolutions with padding 1, which keep the resolution, and

@@ -393,6 +393,69 @@ for label, count in zip(LABELS, predicted.tolist(), strict=True):
 assert (predicted > 0).all(), predicted
 
 # %% [markdown]
+# ## Inside the trained network
+#
+# The explorers below look inside the NiN shipped with `cnnlib` (the same quick-budget
+# recipe as above, trained once and saved, so that the website shows exactly what this
+# notebook computes). They take the ten example test images, one per class, resized to
+# the 112 pixels the network was trained on.
+#
+# ### A 1 × 1 convolution at one pixel
+#
+# Pick an image, one of NiN's eight 1 × 1 convolutions and a pixel of its map. The
+# picture marks that pixel in every input and output map, and the window of the image it
+# depends on. Below, the same computation as a dense layer: the channel vector `x` at
+# the pixel sits above the columns of the weight matrix `W` (the kernel, with its two
+# unit axes dropped), and `ReLU(W x + b)` sits beside its rows. Move the pixel: `x`
+# changes, `W` and `b` do not.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlib.models.pretrained import pretrained
+from cnnlib.widgets.nin_maps import NiNClassMapExplorer, NiNPixelExplorer
+
+pixel_explorer = NiNPixelExplorer(model=pretrained("nin"))
+pixel_explorer
+
+# %% [markdown]
+# What the explorer shows is the convolution's own output at that pixel, and also the
+# matrix product:
+
+# %%
+r = pixel_explorer.result
+conv = pixel_explorer.convs[r.layer]
+Y = torch.relu(nn.functional.conv2d(r.maps_in[None], conv.weight, conv.bias))[0]
+torch.testing.assert_close(r.out, Y[:, r.position[0], r.position[1]])
+torch.testing.assert_close(r.out, torch.relu(r.W @ r.x + r.b))
+print(f"kernel {tuple(conv.weight.shape)} -> W {tuple(r.W.shape)}; "
+      f"x {tuple(r.x.shape)} -> out {tuple(r.out.shape)} at pixel {r.position}")
+
+# %% [markdown]
+# ### The class maps before global average pooling
+#
+# The class block hands one map per class to the averaging. At 112 pixels those maps
+# are only 2 × 2, so each score is the mean of four numbers. NiN has no dense layer, so
+# it also runs on larger images: the explorer offers the same network on 224-pixel
+# images, where the maps are 5 × 5. That size lies outside its training, so its scores
+# there need not be as good; what it shows is that the averaging does not care how
+# large the maps are.
+
+# %% tags=["nbval-ignore-output"]
+class_explorer = NiNClassMapExplorer(model=pretrained("nin"))
+class_explorer
+
+# %% [markdown]
+# The means of the maps are exactly the network's output, its logits:
+
+# %%
+r = class_explorer.result
+X = class_explorer.images_by_size[class_explorer.size.value][class_explorer.example.value]
+with torch.no_grad():
+    logits = class_explorer.model(X[None])[0]
+torch.testing.assert_close(r.maps.mean(dim=(1, 2)), logits)
+print("class maps", tuple(r.maps.shape), "-> means", tuple(r.averages.shape),
+      "= logits", tuple(logits.shape))
+
+# %% [markdown]
 # ## Summary
 #
 # * A 1 × 1 convolution is a dense layer applied to every pixel's channel vector with

@@ -366,6 +366,41 @@ history = budget.train(model).history
 plot_history(history)
 
 # %% [markdown]
+# ## Inside a trained network: the branches of each block
+#
+# The section on parameters and arithmetic counted what each branch costs. The explorer
+# below shows what each branch *computes*, in the GoogLeNet shipped with `cnnlib`
+# (trained once with the quick budget above and saved, so that the website shows what
+# this notebook computes). Pick one of the ten example images and one of the nine
+# Inception blocks, named as in the paper: stage 3 holds `3a` and `3b`, stage 4 `4a` to
+# `4e`, stage 5 `5a` and `5b`. Each column is one branch, labelled with its kernels and
+# output channels, showing four of its output maps; at 64 pixels those maps are 8 × 8
+# in stage 3, 4 × 4 in stage 4 and 2 × 2 in stage 5. The bars compare each branch's
+# share of the block's output channels with its share of the FLOPs, as counted by
+# `cnnlib.models.cost`: the 3 × 3 branch always costs more than its share of channels,
+# the 1 × 1 and pooling branches less.
+
+# %% tags=["nbval-ignore-output"]
+from cnnlib.models.pretrained import pretrained
+from cnnlib.widgets.inception import InceptionExplorer
+
+inception_explorer = InceptionExplorer(model=pretrained("googlenet"))
+inception_explorer
+
+# %% [markdown]
+# The four branch outputs, stacked along the channel axis, are the block's output:
+
+# %%
+r = inception_explorer.result
+block = inception_explorer.model.get_submodule(f"net.{r.name}")
+with torch.no_grad():
+    torch.testing.assert_close(torch.cat(r.branches), block(r.input[None])[0])
+assert sum(r.flops) == count_flops(block, (1, *r.input.shape))
+for b in range(4):
+    print(f"b{b + 1} {r.kernels[b]:<15}{r.channels[b]:>4} channels {r.channel_shares[b]:>5.0%}"
+          f"   FLOPs {r.flop_shares[b]:>5.0%}")
+
+# %% [markdown]
 # ## Summary
 #
 # * An Inception block runs 1 × 1, 3 × 3 and 5 × 5 convolutions and a 3 × 3 max-pool

@@ -51,6 +51,7 @@ import torch
 from torch import nn
 
 from cnnlib import layers, setup
+from cnnlib.explain import bn_stats
 from cnnlib.models import get_model
 from cnnlib.models.cost import count_flops, count_parameters
 from cnnlib.runs import get_budget
@@ -460,6 +461,67 @@ for name, h in (("from scratch", history), ("concise", concise_history)):
           f"{sum(h.seconds):.0f} s, {final['images_per_s']:,.0f} images/s")
 
 # %% [markdown]
+# ## Inside the network while it trains
+#
+# What does batch norm change inside the network? To see it we need a run that was
+# recorded while it happened. `scripts/record_bn_snapshots.py` trained two networks
+# side by side for one epoch: BN-LeNet, and its *twin*, the same layers with the four
+# batch-norm layers taken out (sigmoids, average pooling, the same starting weights;
+# the LeNet of section 7.6 is not quite this twin, because it pads its first
+# convolution). Both used the settings batch norm makes possible: plain SGD with
+# learning rate 0.3 and momentum 0.9, batches of 128, the same batches in the same
+# order. At 15 moments, from before the first step to the end of the epoch, the script
+# fed the same 256 test images through each network and kept, for every layer, the mean,
+# the spread and a histogram of its values. The file ships with `cnnlib`, so the
+# explorer below opens instantly.
+#
+# Pick a step (▶ plays the run) and a layer. The two histograms show what goes *into*
+# that layer's sigmoids and what comes out, with and without batch norm (the dashed
+# line: the same layer's values before batch norm rescaled them); the right panel sums
+# up every layer at once, its inputs or outputs as the toggle says. Dotted lines mark
+# where the sigmoid saturates (outputs below 0.05 or above 0.95, inputs beyond ±2.94):
+# there its slope is under a fifth of its largest value, and little gradient gets
+# through.
+
+# %%
+from cnnlib.widgets.bn_stats import ActivationStatsExplorer
+
+# %% tags=["nbval-ignore-output"]
+stats_explorer = ActivationStatsExplorer()
+stats_explorer
+
+# %% [markdown]
+# Three things to look for. With batch norm every sigmoid input starts with mean 0 and
+# standard deviation 1, in every layer, whatever the weights; training then widens some
+# of them on purpose (the learned $\gamma$). Without it, the spread is whatever the
+# weights make it: the first convolution's values are squeezed into the sigmoid's
+# nearly linear middle. And at this learning rate the plain net's last hidden layer is
+# pushed into saturation within about a hundred steps; with its sigmoids stuck near 0 it
+# passes almost no gradient back, and the loss sits at $\ln 10 \approx 2.30$ (a guess
+# among 10 classes) for most of the epoch, only starting to fall at its end, while the
+# net with batch norm learns from the first step. (With the lower learning rates of
+# section 7.6 the plain net fares better; this large one is what batch norm buys.) The
+# recorded numbers say the same:
+
+# %%
+snaps = stats_explorer.snapshots
+bn_net, plain_net = snaps.nets["with_bn"], snaps.nets["without_bn"]
+bn_blocks, plain_blocks = bn_stats.blocks(bn_net), bn_stats.blocks(plain_net)
+inputs = [b.sigmoid_in for b in bn_blocks]
+print("step 0, with BN, std of each sigmoid input:",
+      [round(float(v), 3) for v in bn_net.std[0, inputs]])
+last, bn_last = plain_blocks[-1].sigmoid_out, bn_blocks[-1].sigmoid_out  # last hidden sigmoid
+worst = int(plain_net.saturated[:, last].argmax())
+print(f"step {snaps.steps[worst]}: {bn_blocks[-1].label}'s sigmoid outputs saturated: "
+      f"{float(plain_net.saturated[worst, last]):.0%} without BN, "
+      f"{float(bn_net.saturated[worst, bn_last]):.0%} with BN")
+print(f"probe loss after {snaps.steps[-1]} steps: {float(bn_net.probe_loss[-1]):.2f} with BN, "
+      f"{float(plain_net.probe_loss[-1]):.2f} without")
+assert torch.allclose(bn_net.std[0, inputs], torch.ones(4, dtype=torch.float64), atol=1e-3)
+assert plain_net.saturated[worst, last] > 0.9 > 0.1 > bn_net.saturated[worst, bn_last]
+assert bn_net.probe_loss[-1] < plain_net.probe_loss[-1]
+
+# %% [markdown]
 # ## What the first batch-norm layer learned
 #
 # The first batch-norm layer sits between the first convolution and a sigmoid. Its
@@ -513,6 +575,48 @@ assert not torch.allclose(first.gamma.detach(), torch.ones(6)), "gamma never mov
 assert torch.allclose(first.gamma, first_concise.weight, atol=0.1)  # both runs agree
 
 # %% [markdown]
+# ## Batch statistics and the batch size
+#
+# In training mode each batch is normalised with its *own* mean and variance, which are
+# only estimates of the data's, and noisy ones when the batch is small. The explorer
+# below takes the shipped BN-LeNet (trained under the quick budget, the same settings
+# as above) and sends 32 batches of test images through it for each batch size from 2
+# to 256, in training mode and in evaluation mode. For one channel of one batch-norm
+# layer it shows each batch's mean and variance of the layer's input next to the running
+# statistics stored during training, how far the batch means spread as the batch grows,
+# and the layer's output in both modes. The explorer works on a copy of the network and
+# puts the running statistics back after every batch, so looking changes nothing.
+
+# %%
+from cnnlib.models.pretrained import pretrained
+from cnnlib.widgets.bn_stats import BatchStatsExplorer
+
+# %% tags=["nbval-ignore-output"]
+batch_explorer = BatchStatsExplorer(model=pretrained("bn_lenet"))
+batch_explorer
+
+# %% [markdown]
+# The mean of $B$ random images varies from batch to batch about $1/\sqrt{B}$ as much as
+# single images do (the grey line): 128 times more images, about 11 times less spread.
+# In evaluation mode the batch means are still drawn, but nothing uses them. The output
+# panel shows the cost of tiny batches: after a dense layer with $B = 2$, each feature
+# is normalised over two numbers, which always become $-1$ and $+1$ before the scale
+# and shift, whatever the images were.
+
+# %%
+first_bn = batch_explorer.layer.options[0][1]  # BN 1, after the first convolution
+spreads = {b: float(batch_explorer.sweeps[(b, True)][first_bn].batch_mean[:, 0].std())
+           for b in batch_explorer.batch_size.options}
+for b, spread in spreads.items():
+    print(f"B = {b:>3}: batch means of channel 0 spread by {spread:.3f}, "
+          f"times sqrt(B) = {spread * b ** 0.5:.2f}")
+ratio = spreads[2] / spreads[256]
+print(f"spread at B = 2 / spread at B = 256 = {ratio:.1f} (sqrt(128) = {128 ** 0.5:.1f})")
+assert 128 ** 0.5 / 2 < ratio < 128 ** 0.5 * 2
+shipped = pretrained("bn_lenet").net[1]
+assert torch.equal(batch_explorer.model.net[1].running_mean, shipped.running_mean)
+
+# %% [markdown]
 # ## Summary
 #
 # * Batch norm standardises each channel with the minibatch's mean and variance, then
@@ -525,7 +629,11 @@ assert torch.allclose(first.gamma, first_concise.weight, atol=0.1)  # both runs 
 #   mode from `net.train()`/`net.eval()` and feeds the unbiased variance to the moving
 #   average, as PyTorch does.
 # * With batch norm, LeNet trains with plain SGD plus momentum at a larger learning rate
-#   and reaches about 0.89 in 5 epochs.
+#   and reaches about 0.89 in 5 epochs. At that learning rate the same network without
+#   batch norm saturates its last hidden layer and stays near chance for most of an epoch.
+# * Batch statistics are noisy: the batch means spread about $1/\sqrt{B}$ as much as single
+#   images do, which is why tiny batches train badly and why evaluation mode uses the
+#   running statistics instead.
 #
 # ## Exercises
 #

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from publish_notebook import WIDGET_VIEW, main, publish  # noqa: E402
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+MAX_FORM_BYTES = 1_500_000  # one explorer's page form, pictures included
 _EXPLORER_CALL = re.compile(r"^(\w+) = (\w+Explorer)\(", re.M)
 
 
@@ -84,3 +85,8 @@ def test_committed_notebooks_are_published(path):
             forms = [o for o in cell.outputs if f'data-explorer="{cls}"'
                      in o.get("data", {}).get("text/html", "")]
             assert forms, f"{path.name}: the {cls} cell has no page form"
+            # The website carries every form in its page: each stays under about 1.5 MB.
+            size = len(forms[0]["data"]["text/html"].encode())
+            assert size < MAX_FORM_BYTES, (
+                f"{path.name}: the {cls} page form is {size / 1e6:.2f} MB; offer fewer "
+                "settings in its page_controls() or draw a smaller picture")
