@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MASTERS = ROOT / "assignments"
 HEADING = re.compile(r"^### (q\d+) · (.+) \(≈(\d+) min\)\s*$")
 _DEF = re.compile(r"^def (test_\w+)\(")
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 class AssignmentError(ValueError):
@@ -46,6 +47,7 @@ class Question:
     minutes: int  # the time a student needs, from the heading
     tests: list[Test] = field(default_factory=list)
     solution_lines: list[str] = field(default_factory=list)
+    forbids: list[str] = field(default_factory=list)  # dotted names its answer may not call
 
 
 @dataclass
@@ -120,7 +122,14 @@ def read_master(path: Path) -> Master:
             config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
             if "name" not in config or "points" not in config:
                 raise AssignmentError(f"{path.name}: a question needs name: and points: {config}")
-            question = Question(str(config["name"]), float(config["points"]), "", 0)
+            forbids = config.get("forbids", [])
+            if not (isinstance(forbids, list) and all(
+                    isinstance(n, str) and _DOTTED.match(n) for n in forbids)):
+                raise AssignmentError(
+                    f"{path.name}: {config['name']}'s forbids: must be a list of dotted names "
+                    f"(torch.nn.functional.conv2d), got {forbids!r}")
+            question = Question(str(config["name"]), float(config["points"]), "", 0,
+                                forbids=list(forbids))
         elif marker == "END QUESTION":
             if question is None or not question.title:
                 raise AssignmentError(f"{path.name}: END QUESTION without a headed question")

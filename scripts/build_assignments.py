@@ -21,7 +21,9 @@ or failed build never leaves a half-written assignment behind.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -48,6 +50,7 @@ from assignment_masters import (  # noqa: E402
 )
 
 OUT = ROOT / "_build" / "assignments"
+SEED_FILE = "grading-seed.json"  # scripts/grade_assignments.py reads it; students never see it
 # The website's html_extra_path copies OUT/site/ into its root: OUT/site/assignments/<stem>.ipynb
 # is served as assignments/<stem>.ipynb, the download each chapter's Exercises section links.
 SITE = "site/assignments"
@@ -69,6 +72,39 @@ def _add_requirements(notebook, folder: Path) -> None:
     config = yaml.safe_load(body)
     config["requirements"] = "requirements.txt"
     cell.source = header + "\n" + yaml.safe_dump(config, sort_keys=False)
+
+
+def declare_forbids(notebook, master: Master) -> None:
+    """Take ``forbids:`` out of each question's config (otter does not know it) and say it
+    in the question's prompt instead, so the student reads what the grader enforces."""
+    by_name = {q.name: q for q in master.questions}
+    question = None
+    for cell in notebook.cells:
+        first = cell.source.split("\n", 1)[0].strip() if cell.cell_type == "raw" else ""
+        if first == "# BEGIN QUESTION":
+            config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+            question = by_name.get(str(config.get("name")))
+            config.pop("forbids", None)
+            cell.source = first + "\n" + yaml.safe_dump(config, sort_keys=False)
+        elif question is not None and cell.cell_type == "markdown":
+            if question.forbids:
+                names = ", ".join(f"`{name}`" for name in question.forbids)
+                cell.source += (f"\n\n*Not allowed in this answer:* {names}. The grader "
+                                "scores the question 0 if your code calls any of them.")
+            question = None
+
+
+def write_seed(folder: Path, previous: Path) -> None:
+    """The build's secret seed for hidden inputs: the same submission gets the same inputs
+    (and score) every time it is graded. A rebuild keeps the seed it finds at ``previous``
+    (fixing a typo must not change every grade); delete that file for new hidden inputs."""
+    try:
+        seed = json.loads(previous.read_text())["seed"]
+        assert isinstance(seed, int)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        seed = secrets.randbits(62)
+    (folder / SEED_FILE).write_text(json.dumps({"seed": seed}) + "\n")
+    (folder / SEED_FILE).chmod(0o600)
 
 
 def colab_cell_first(path: Path) -> None:
@@ -100,6 +136,7 @@ def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
         notebook = jupytext.read(master.path)
         notebook.metadata.pop("jupytext", None)  # otter copies metadata into both versions
         _add_requirements(notebook, source.parent)
+        declare_forbids(notebook, master)
         nbformat.write(notebook, source)
         dist = tmp / "dist"
         command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", str(source), str(dist)]
@@ -125,6 +162,7 @@ def build(master: Master, out: Path = OUT, run_tests: bool = True) -> Path:
         staged.mkdir()
         shutil.move(dist / "student", staged / "student")
         shutil.move(dist / "autograder", staged / "autograder")
+        write_seed(staged / "autograder", final / "autograder" / SEED_FILE)
         if final.exists():
             shutil.rmtree(final)
         staged.rename(final)

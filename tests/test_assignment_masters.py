@@ -1,23 +1,40 @@
-"""The assignment masters: conventions, and a wrong answer for every question.
+"""The assignment masters: conventions, full marks for the solution, and wrong answers caught.
 
-For each question of each master, tests/wrong_answers/<stem>.py holds a plausible wrong
-answer (an off-by-one size, padding on one side, the unbiased variance, a hard-coded
-tensor...). Run on top of the master's own solution, it must pass every public test, so
-the public checks alone cannot tell it apart, and fail at least one hidden test, so
-grading does. The solution itself must pass every test.
+For each question of each master, tests/wrong_answers/<stem>.py holds plausible wrong
+answers (an off-by-one size, padding on one side, the unbiased variance, a forbidden
+library call, a training run shorter than asked...). Run on top of the master's own
+solution, each must pass every public test, so the public checks alone cannot tell it
+apart, and be caught in every one of 20 gradings with different build seeds: a hidden test
+fails, or it calls a function the question forbids. The solution must pass every test
+under every one of those seeds and call nothing forbidden. Everything goes through the
+grading protocol in this process (tests/assignment_harness.py), as the sandboxed grader
+does it.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 import pytest
-from assignment_harness import run_test, solution_namespace, with_answer, wrong_answers
+from assignment_harness import caught, grade, solution_namespace, with_answer, wrong_answers
 from assignment_masters import find_masters, read_master
+
+from cnnlib.classroom.grading import grade_question
+from cnnlib.classroom.remote import Connection, LocalTransport
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTERS = [read_master(path) for path in find_masters()]
 IDS = [m.stem for m in MASTERS]
+# 20 build seeds, as 20 `make assignments` would draw them (fixed here, so failures repeat).
+SEEDS = [int.from_bytes(hashlib.sha256(f"build {i}".encode()).digest()[:8], "big") >> 2
+         for i in range(20)]
+
+
+@functools.cache
+def _namespace(stem: str) -> dict:
+    return solution_namespace(next(m for m in MASTERS if m.stem == stem))
 
 
 def test_every_section_has_an_assignment_named_like_its_chapter():
@@ -34,19 +51,37 @@ def test_at_least_36_questions_and_3_per_assignment():
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=IDS)
-def test_solution_passes_and_each_wrong_answer_is_caught_only_by_hidden_tests(master):
-    namespace = solution_namespace(master)
+def test_solution_scores_full_marks_under_every_seed(master):
+    namespace = _namespace(master.stem)
+    for seed in SEEDS[:3]:
+        results = grade(master, namespace, seed)
+        for name, result in results.items():
+            failures = [f"{t.name}: {t.failure}" for t in result.tests if not t.passed]
+            assert not failures, f"the solution fails {name} (seed {seed}): {failures}"
+            assert not result.forbidden, (
+                f"the solution calls what {name} forbids: {result.forbidden}")
+            assert result.score == result.points
+
+
+@pytest.mark.parametrize("master", MASTERS, ids=IDS)
+def test_each_wrong_answer_passes_public_tests_and_is_caught_in_20_gradings(master):
     wrong = wrong_answers(master)
     assert set(wrong) == {q.name for q in master.questions}, (
-        f"tests/wrong_answers/{master.stem}.py must give one wrong answer per question")
+        f"tests/wrong_answers/{master.stem}.py must give wrong answers for every question")
+    forbids = {q.name: q.forbids for q in master.questions if q.forbids}
     for q in master.questions:
-        for test in q.tests:
-            assert run_test(test, namespace) is None, f"the solution fails {test.name}"
-        changed = with_answer(namespace, wrong[q.name])
-        for test in q.tests:
-            if not test.hidden:
-                failure = run_test(test, changed)
-                assert failure is None, (
-                    f"{q.name}'s wrong answer should pass public {test.name}: {failure}")
-        caught = [t.name for t in q.tests if t.hidden and run_test(t, changed) is not None]
-        assert caught, f"{q.name}'s wrong answer passes every hidden test"
+        assert wrong[q.name], f"{q.name} has no wrong answer"
+        for k, code in enumerate(wrong[q.name]):
+            changed = with_answer(_namespace(master.stem), code)
+            conn = Connection(LocalTransport(changed, forbids))
+            public = type(q)(q.name, q.points, q.title, q.minutes,
+                             [t for t in q.tests if not t.hidden], forbids=[])
+            result = grade_question(public, conn, SEEDS[0])
+            failures = [f"{t.name}: {t.failure}" for t in result.tests if not t.passed]
+            assert not failures, (
+                f"{q.name} wrong answer {k} should pass the public tests: {failures}")
+            escaped = [seed for seed in SEEDS
+                       if not caught(grade(master, changed, seed, [q])[q.name])]
+            assert not escaped, (
+                f"{q.name} wrong answer {k} escapes grading with {len(escaped)} of {len(SEEDS)} "
+                f"build seeds (first {escaped[0]}):\n{code}")

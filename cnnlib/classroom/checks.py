@@ -6,15 +6,27 @@ expected and what was received, e.g.::
     corr2d_ps(X, K, padding=1, stride=2) has the wrong shape: expected (4, 5), got (5, 5)
     corr2d_ps(X, K, padding=1, stride=2)[2, 3] differs: expected 1.2500, got 0.7500 (|diff| 0.5)
 
-Hidden tests draw their inputs from :func:`fresh_generator`, whose seed comes from the
-operating system (a hard-coded answer cannot pass) and is printed in every failure
-message of :func:`check_tensor`, so a failure can be reproduced.
+Hidden tests draw their inputs from :func:`fresh_generator`. Under the grader its seed is
+derived from the assignment build's secret seed and the test's name (:func:`seeded`), so a
+submission gets the same inputs, and the same score, every time it is graded, and no
+student can know them in advance; outside the grader it comes from the operating system.
+The seed is printed in every failure message of :func:`check_tensor`, so a failure can be
+reproduced.
+
+Tests run in the grading process, and the student's functions, classes and models reach
+them as stand-ins for objects that live in the student's sandbox
+(:mod:`cnnlib.classroom.remote`): calling one, reading an attribute or a method's result
+hands back a copy of the data. Checks that need more than that go through the helpers
+here, which work the same on a local object and on a stand-in: :func:`is_instance`,
+:func:`call_with_gradients` and :func:`module_structure`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -23,19 +35,82 @@ from cnnlib.models.base import model_device
 
 __all__ = [
     "check_callable", "check_equal", "check_number", "check_shape", "check_tensor",
-    "check_test_accuracy", "check_trained_classifier", "fresh_generator",
+    "check_test_accuracy", "check_trained_classifier", "fresh_generator", "seeded",
+    "is_instance", "call_with_gradients", "module_structure",
 ]
+
+# (base seed, test name, generators drawn so far) while a grader runs one test; see seeded().
+_seeding: list | None = None
+
+
+@contextlib.contextmanager
+def seeded(base_seed: int, test_name: str) -> Iterator[None]:
+    """Make :func:`fresh_generator` deterministic for one test: the k-th generator the test
+    draws is seeded from ``(base_seed, test_name, k)``, so the same build grades the same
+    submission with the same inputs every time, and each test sees inputs of its own."""
+    global _seeding
+    previous, _seeding = _seeding, [int(base_seed), str(test_name), 0]
+    try:
+        yield
+    finally:
+        _seeding = previous
 
 
 def fresh_generator() -> torch.Generator:
-    """A CPU generator seeded from the operating system, with the seed kept on it.
+    """A CPU generator for a hidden test's inputs, with its seed kept on it.
 
-    ``torch.manual_seed`` in the student's notebook does not reach it, so hidden tests
-    see inputs nobody could have typed in; ``gen.initial_seed()`` says which they were.
+    Inside :func:`seeded` (the grader) the seed is derived from the build's secret seed and
+    the test; elsewhere it comes from the operating system. ``torch.manual_seed`` in the
+    student's notebook reaches neither, and ``gen.initial_seed()`` says which inputs they were.
     """
     gen = torch.Generator()
-    gen.manual_seed(secrets.randbits(62))
+    if _seeding is None:
+        gen.manual_seed(secrets.randbits(62))
+    else:
+        base, test, count = _seeding
+        _seeding[2] += 1
+        digest = hashlib.sha256(f"{base}:{test}:{count}".encode()).digest()
+        gen.manual_seed(int.from_bytes(digest[:8], "big") >> 2)
     return gen
+
+
+def _remote():
+    from cnnlib.classroom import remote
+
+    return remote
+
+
+def is_instance(value: Any, cls: type) -> bool:
+    """``isinstance(value, cls)``, also for a stand-in of the student's object (asked in the
+    sandbox by the class's qualified name, e.g. ``torch.nn.Conv2d``)."""
+    remote = _remote()
+    if isinstance(value, remote.Remote):
+        return value._remote_isinstance(f"{cls.__module__}.{cls.__qualname__}")
+    return isinstance(value, cls)
+
+
+def call_with_gradients(function: Any, *args: Any, grad_output: torch.Tensor,
+                        **kwargs: Any) -> tuple[Any, list[torch.Tensor | None]]:
+    """Call ``function(*args, **kwargs)``, back-propagate ``(output * grad_output).sum()``
+    and return ``(output, grads)``: one gradient per tensor argument that requires grad,
+    in the order they appear (positional, then keyword), ``None`` where none reached it.
+
+    Gradients cannot cross from the sandbox as a graph, so tests ask for them this way.
+    """
+    remote = _remote()
+    if isinstance(function, remote.Remote):
+        return function._remote_call_with_gradients(args, kwargs, grad_output)
+    return remote.local_call_with_gradients(function, args, kwargs, grad_output)
+
+
+def module_structure(net: Any) -> list[dict]:
+    """Every submodule of ``net`` in order: its name, its class (``torch.nn.Conv2d``) and, for
+    PyTorch's own layers, the settings that define it (channels, kernel, stride, padding,
+    features, ...). Lets a test compare an architecture with the one the prompt asked for."""
+    remote = _remote()
+    if isinstance(net, remote.Remote):
+        return net._remote_structure()
+    return remote.describe_structure(net)
 
 
 def check_callable(value: Any, name: str) -> Callable:
@@ -128,14 +203,13 @@ def check_trained_classifier(net: Any, name: str, num_classes: int = 10) -> None
     """Assert that ``net`` is a module in evaluation mode that scores 28x28 images."""
     from torch import nn
 
-    if not isinstance(net, nn.Module):
+    if not is_instance(net, nn.Module):
         raise AssertionError(f"{name} should be your trained nn.Module, got {type(net).__name__}")
     if net.training:
         raise AssertionError(f"{name} is still in training mode: call {name}.eval() after "
                              "training (batch norm and dropout behave differently in it)")
-    device = model_device(net)
     with torch.no_grad():
-        scores = net(torch.rand(5, 1, 28, 28, device=device))
+        scores = net(torch.rand(5, 1, 28, 28, device=_device(net)))
     check_shape(scores, (5, num_classes), f"{name}(X) for 5 images")
 
 
@@ -153,7 +227,7 @@ def check_test_accuracy(net: Any, name: str, floor: float, num_images: int = 200
     X = test.val_images[index].unsqueeze(1).float() / 255  # (num_images, 1, 28, 28)
     y = test.val_labels[index]
     net.eval()
-    device = model_device(net)
+    device = _device(net)
     with torch.no_grad():
         y_hat = torch.cat([net(x.to(device)).argmax(dim=1).cpu() for x in X.split(500)])
     accuracy = (y_hat == y).float().mean().item()
@@ -162,3 +236,8 @@ def check_test_accuracy(net: Any, name: str, floor: float, num_images: int = 200
             f"{name} classifies {accuracy:.3f} of {len(y)} random test images correctly; at "
             f"least {floor} is required (test images seed {gen.initial_seed()})"
         )
+
+
+def _device(net: Any) -> torch.device:
+    """Where to send a model's inputs: a stand-in's model lives on the sandbox's CPU."""
+    return torch.device("cpu") if isinstance(net, _remote().Remote) else model_device(net)
