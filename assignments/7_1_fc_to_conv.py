@@ -67,6 +67,8 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# forbids: [torch.nn.Linear, torch.nn.LazyLinear, torch.nn.Conv2d, torch.nn.LazyConv2d,
+#   cnnlib.explain.equivariance.layer_counts]
 
 # %% [markdown]
 # ### q1 · parameters of a dense layer and of a convolution (≈15 min)
@@ -103,6 +105,7 @@ def param_counts(height, width, in_channels, hidden_units, out_channels, kernel_
 
 # %%
 print(param_counts(1000, 1000, 3, 1000, 64, 5))
+# A check outside your function (param_counts itself must not build layers):
 print(sum(p.numel() for p in nn.Conv2d(3, 64, 5).parameters()))  # the convolution's count
 
 # %% [raw]
@@ -141,11 +144,16 @@ def test_q1_random_against_layers(param_counts):
     def draw(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # A square kernel given as an int, then rectangular ones given as (kh, kw) pairs.
-    for shape in ("int", "taller", "wider", "int"):
-        h, w, c_in, hidden = draw(5, 300), draw(5, 300), draw(1, 9), draw(1, 500)
-        c_out, k = draw(1, 65), draw(1, 8)
-        kernel_size = {"int": k, "taller": (k + draw(1, 4), k), "wider": (k, k + draw(1, 4))}[shape]
+    # Every kind of kernel_size in every grading: an int (1 x 1 included), a square pair,
+    # and pairs taller and wider than they are wide, with one and several input channels.
+    for shape, channels in (("int", "one"), ("int", "many"), ("one", "many"),
+                            ("square pair", "one"), ("taller", "one"), ("taller", "many"),
+                            ("wider", "one"), ("wider", "many")):
+        c_in = 1 if channels == "one" else draw(2, 9)
+        h, w, hidden = draw(5, 300), draw(5, 300), draw(1, 500)
+        c_out, k = draw(1, 65), draw(2, 8)
+        kernel_size = {"int": k, "one": 1, "square pair": (k, k), "taller": (k + draw(1, 4), k),
+                       "wider": (k, k + draw(1, 4))}[shape]
         dense = nn.Linear(h * w * c_in, hidden, device="meta")
         conv = nn.Conv2d(c_in, c_out, kernel_size, device="meta")
         check_equal(param_counts(h, w, c_in, hidden, c_out, kernel_size),
@@ -165,6 +173,7 @@ test_q1_random_against_layers(param_counts)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [cnnlib.explain.equivariance]
 
 # %% [markdown]
 # ### q2 · shifting an image, and the edge map with it (≈15 min)
@@ -257,9 +266,19 @@ def test_q2_random_images(shift_image):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for dy, dx in ((0, 0), (3, 4), (-2, 1), (1, -3), (-1, -4), (0, 2), (-3, 0), (5, 5)):
-        h, w = 6 + int(torch.randint(0, 5, (1,), generator=gen)), 6 + int(
-            torch.randint(0, 5, (1,), generator=gen))
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # Every sign of each shift, no shift, and shifts as large as allowed ("max" and "-max":
+    # one pixel short of the image), on images wider than tall and taller than wide.
+    shifts = [(0, 0), (3, 4), (-2, 1), (1, -3), (-1, -4), (0, 2), (-3, 0), (5, 5),
+              ("max", 0), (0, "-max"), ("-max", "max"), ("max", -1)]
+    for case, (dy, dx) in enumerate(shifts):
+        h = 8 + draw(0, 4)
+        w = h + 1 + draw(0, 3) if case % 2 == 0 else h - 1 - draw(0, 2)
+        dy = {"max": h - 1, "-max": 1 - h}.get(dy, dy)
+        dx = {"max": w - 1, "-max": 1 - w}.get(dx, dx)
         X = torch.randn(h, w, generator=gen) + 2.0  # no zeros: every lost pixel shows
         expected = torch.zeros(h, w)
         for i in range(h):
@@ -302,6 +321,7 @@ test_q2_equivariance_on_random_images(shift_image)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# forbids: [cnnlib.ops, cnnlib.viz.receptive]
 
 # %% [markdown]
 # ### q3 · the window one output of a stack reads (≈20 min)
@@ -371,11 +391,16 @@ def test_q3_random_stacks_by_autograd(input_window):
     def draw(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # Kernels of one to four layers; the first layer's is smaller than the others, so a
-    # window that assumes every layer repeats the first kernel is caught.
-    for depth in (1, 2, 3, 4, 2):
-        sizes = [(draw(1, 3), draw(1, 3))] + [(draw(3, 6), draw(3, 6)) for _ in range(depth - 1)]
-        i, j = draw(0, 6), draw(0, 6)
+    # Stacks of one to four layers. The first kernel (1 x 1 included) is smaller than the
+    # others, so a window that assumes every layer repeats the first kernel is caught; every
+    # stack grows the window by different amounts down and across, and i != j, so rows and
+    # columns mixed up are caught.
+    for depth, first in ((1, (1, 2)), (2, (2, 1)), (3, (1, 1)), (4, (2, 2)), (2, (1, 2))):
+        sizes = [first] + [(draw(3, 6), draw(3, 6)) for _ in range(depth - 1)]
+        if sum(kh for kh, _ in sizes) == sum(kw for _, kw in sizes):
+            sizes[-1] = (sizes[-1][0], sizes[-1][1] + 1)
+        i = draw(0, 6)
+        j = i + 1 + draw(0, 4) if depth % 2 or i == 0 else draw(0, i)  # j != i
         h = i + sum(kh - 1 for kh, _ in sizes) + 1 + draw(0, 4)
         w = j + sum(kw - 1 for _, kw in sizes) + 1 + draw(0, 4)
         X = torch.rand(1, 1, h, w, generator=gen, requires_grad=True)

@@ -67,6 +67,8 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d,
+#   torch.nn.functional.unfold, torch.nn.Unfold]
 
 # %% [markdown]
 # ### q1 · corr2d with padding and stride (≈20 min)
@@ -144,10 +146,24 @@ def test_q1_random_against_conv2d(corr2d_ps):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for padding, stride in ((0, 1), (1, 1), (2, 1), (1, 2), (0, 3), (2, 2)):
-        kh, kw = (int(v) for v in torch.randint(1, 5, (2,), generator=gen))
-        h, w = kh + int(torch.randint(0, 6, (1,), generator=gen)), kw + int(
-            torch.randint(0, 6, (1,), generator=gen))
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # Kernels square and not (taller, wider, even sizes, 1 x 1), padding 0 to 2, strides
+    # below, at and above the kernel, on inputs taller than wide and wider than tall (by at
+    # least the stride, so the two output sizes differ), and the edges: a kernel exactly as
+    # large as the input ("fit"), and one larger than the input that fits only thanks to the
+    # padding ("padded fit").
+    cases = [(3, 2, 0, 1, "tall"), (2, 3, 1, 1, "wide"), (1, 4, 2, 1, "tall"),
+             (3, 3, 1, 2, "wide"), (2, 1, 0, 3, "tall"), (4, 3, 2, 2, "wide"),
+             (1, 1, 1, 2, "tall"), (3, 2, 1, 3, "wide"), (2, 4, 0, 1, "fit"),
+             (4, 3, 1, 2, "padded fit")]
+    for kh, kw, padding, stride, shape in cases:
+        small = max(kh, kw) + draw(0, 3)
+        big = small + stride + draw(0, 3)
+        h, w = {"tall": (big, small), "wide": (small, big), "fit": (kh, kw),
+                "padded fit": (kh - 2 * padding, kw - 2 * padding + 1)}[shape]
         X, K = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         expected = F.conv2d(X[None, None], K[None, None], padding=padding, stride=stride)[0, 0]
         check_tensor(corr2d_ps(X, K, padding=padding, stride=stride), expected,
@@ -166,6 +182,7 @@ test_q1_random_against_conv2d(corr2d_ps)
 # # BEGIN QUESTION
 # name: q2
 # points: 2
+# forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d]
 
 # %% [markdown]
 # ### q2 · convolution is cross-correlation with a flipped kernel (≈10 min)
@@ -214,8 +231,12 @@ def test_q2_random_kernels(true_conv2d):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for kh, kw in ((2, 2), (3, 2), (1, 3), (3, 3)):
-        X, K = torch.randn(6, 7, generator=gen), torch.randn(kh, kw, generator=gen)
+    # Square kernels, kernels taller and wider than they are wide (one row and one column
+    # included), on a 6 x 7 input, and a kernel exactly as large as the input.
+    for (kh, kw), (h, w) in (((2, 2), (6, 7)), ((3, 2), (6, 7)), ((2, 3), (6, 7)),
+                             ((1, 3), (6, 7)), ((3, 1), (6, 7)), ((3, 3), (6, 7)),
+                             ((3, 4), (3, 4))):
+        X, K = torch.randn(h, w, generator=gen), torch.randn(kh, kw, generator=gen)
         flipped = K.flip(0).flip(1)
         expected = F.conv2d(X[None, None], flipped[None, None])[0, 0]
         check_tensor(true_conv2d(X, K), expected, f"true_conv2d(X, K {kh}x{kw})", gen=gen)
@@ -295,16 +316,29 @@ test_q3_edge_kernel(learn_kernel)
 # %%
 # HIDDEN
 def test_q3_random_kernel(learn_kernel):
+    import math
+
     import torch
 
     from cnnlib.classroom.checks import check_tensor, fresh_generator
     from cnnlib.ops import corr2d
 
     gen = fresh_generator()
-    X = torch.randn(8, 8, generator=gen)
-    K_true = torch.randn(2, 2, generator=gen)
-    K = learn_kernel(X, corr2d(X, K_true), (2, 2), steps=300, lr=0.01)
-    check_tensor(K, K_true, "learn_kernel on a random 2x2 kernel", atol=0.05, rtol=0, gen=gen)
+    # Square, wider and taller kernels. The inputs are large (3 x randn), so the section's
+    # lr 0.03 diverges: the test passes each run the step size that suits its data, lr =
+    # 1 / (largest curvature of the loss), and enough steps for the slowest direction.
+    for kh, kw in ((2, 2), (1, 3), (3, 2)):
+        X = 3 * torch.randn(6, 7, generator=gen)
+        K_true = torch.randn(kh, kw, generator=gen)
+        windows = X.unfold(0, kh, 1).unfold(1, kw, 1).reshape(-1, kh * kw)
+        curvatures = torch.linalg.eigvalsh(2 * windows.T @ windows)  # the loss's Hessian
+        lr = 1 / curvatures[-1].item()
+        slowest = (curvatures[0] / curvatures[-1]).item()  # error shrinks by 1 - this a step
+        steps = 30 + (math.ceil(math.log(1e-5) / math.log1p(-slowest)) if slowest < 1 else 0)
+        steps = min(steps, 1000)
+        K = learn_kernel(X, corr2d(X, K_true), (kh, kw), steps=steps, lr=lr)
+        check_tensor(K, K_true, f"learn_kernel on a random {kh}x{kw} kernel (steps={steps}, "
+                     f"lr={lr:.3g})", atol=0.05, rtol=0, gen=gen)
 
 test_q3_random_kernel(learn_kernel)
 

@@ -67,6 +67,7 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# forbids: [cnnlib.ops]
 
 # %% [markdown]
 # ### q1 · the output size, with dilation (≈15 min)
@@ -122,14 +123,33 @@ def test_q1_every_setting_against_conv2d(conv_output_size):
     from cnnlib.classroom.checks import check_equal, fresh_generator
 
     gen = fresh_generator()
+
+    def outputs(n, k, p, s, d):
+        X, K = torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1)
+        return F.conv2d(X, K, padding=(p, 0), stride=(s, 1), dilation=(d, 1)).shape[2]
+
+    # In every grading: strides that leave cells over, with dilation; even kernels with
+    # dilation; windows exactly as large as the padded input, a kernel larger than the input
+    # that fits thanks to the padding, a 1-tap kernel.
+    for n, k, p, s, d in ((10, 3, 0, 3, 2), (10, 3, 0, 2, 3), (7, 2, 0, 1, 2), (9, 4, 1, 2, 3),
+                          (11, 4, 2, 3, 2), (5, 3, 0, 1, 2), (3, 5, 1, 1, 1), (1, 3, 1, 2, 1),
+                          (12, 1, 2, 3, 1), (8, 2, 1, 2, 4)):
+        check_equal(conv_output_size(n, k, p, s, d), outputs(n, k, p, s, d),
+                    f"conv_output_size({n}, {k}, p={p}, s={s}, d={d})")
+    # Every dilation, stride and padding together, each dilation with kernels of 1 to 4 taps;
+    # every third input exactly as large as the (padded) window, the others larger.
+    case = 0
     for d in (1, 2, 3):
         for s in (1, 2, 3):
             for p in (0, 1, 2):
-                k = int(torch.randint(1, 5, (1,), generator=gen))
-                n = max(1, d * (k - 1) + 1 - 2 * p) + int(torch.randint(0, 9, (1,), generator=gen))
-                X, K = torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1)
-                expected = F.conv2d(X, K, padding=(p, 0), stride=(s, 1), dilation=(d, 1)).shape[2]
-                check_equal(conv_output_size(n, k, p, s, d), expected,
+                k = 1 + case % 4
+                tight = d * (k - 1) + 1 - 2 * p
+                if case % 3 == 0 and tight >= 1:
+                    n = tight
+                else:
+                    n = max(1, tight) + int(torch.randint(0, 9, (1,), generator=gen))
+                case += 1
+                check_equal(conv_output_size(n, k, p, s, d), outputs(n, k, p, s, d),
                             f"conv_output_size({n}, {k}, p={p}, s={s}, d={d}) "
                             f"(random sizes, seed {gen.initial_seed()})")
 
@@ -145,6 +165,7 @@ test_q1_every_setting_against_conv2d(conv_output_size)
 # # BEGIN QUESTION
 # name: q2
 # points: 2
+# forbids: [cnnlib.ops]
 
 # %% [markdown]
 # ### q2 · height and width settings (≈10 min)
@@ -216,17 +237,25 @@ def test_q2_random_pairs_against_conv2d(conv2d_output_shape):
     def draw(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # Square inputs with kernels of different height and width, then everything as pairs.
-    for case in range(6):
-        kh = draw(1, 4)
-        kernel = (kh, kh + 2) if case % 2 == 0 else (kh + 2, kh)
-        padding = (draw(0, 2), draw(0, 2)) if case >= 2 else 0
-        stride = (draw(1, 4), draw(1, 4)) if case >= 2 else 1
-        dilation = (draw(1, 3), draw(1, 3)) if case >= 4 else 1
-        n = draw(10, 20)
-        size = n if case < 2 else (n, draw(10, 20))
-        X = torch.zeros((1, 1) + ((n, n) if isinstance(size, int) else size))
-        K = torch.zeros((1, 1) + kernel)
+    # Every argument as an int in some calls and as a pair with two different entries in
+    # others, on its own among ints and all together; each pair's second entry changes the
+    # width, so a pair cut to its first entry, or read as (width, height), is caught.
+    for case in range(9):
+        n, k, extra = draw(12, 20), draw(2, 4), draw(2, 4)
+        size, kernel, padding, stride, dilation = [
+            (n, 3, 1, 2, 2),                                              # all ints
+            (n, (k, k + extra), 0, 1, 1),                                 # kernel pair
+            ((n, n + extra + 2), 3, 1, 1, 1),                             # input pair
+            (n, 3, (0, extra), 1, 1),                                     # padding pair
+            (n, 3, 0, (1, extra + 1), 1),                                 # stride pair
+            (n, 3, 0, 1, (1, extra)),                                     # dilation pair
+            (n, k, 1, 1, (extra, 1)),                                     # dilation, first larger
+            ((n, n + extra + 2), (3, 2), (1, 0), (2, 1), (1, extra)),     # all pairs
+            ((n + extra + 2, n), (2, k + 2), (0, 2), (1, extra), (3, 1)),
+        ][case]
+        hw = (size, size) if isinstance(size, int) else size
+        X = torch.zeros((1, 1) + hw)
+        K = torch.zeros((1, 1) + ((kernel, kernel) if isinstance(kernel, int) else kernel))
         Y = F.conv2d(X, K, padding=padding, stride=stride, dilation=dilation)
         expected = tuple(Y.shape[2:])
         check_equal(conv2d_output_shape(size, kernel, padding, stride, dilation), expected,
@@ -295,8 +324,12 @@ def test_q3_size_kept_by_conv2d(same_padding):
     from cnnlib.classroom.checks import check_equal, fresh_generator
 
     gen = fresh_generator()
-    for k in (1, 3, 5, 7):
+    # Every kernel of 1 to 7 taps with every dilation of 1 to 4 whose window spans an odd
+    # number of cells: odd kernels with any dilation, even kernels with even dilations.
+    for k in range(1, 8):
         for d in (1, 2, 3, 4):
+            if d * (k - 1) % 2:
+                continue
             n = int(torch.randint(1, 30, (1,), generator=gen))
             p = same_padding(k, d)
             check_equal(type(p), int, f"type(same_padding({k}, d={d}))")
@@ -317,6 +350,7 @@ test_q3_size_kept_by_conv2d(same_padding)
 # # BEGIN QUESTION
 # name: q4
 # points: 3
+# forbids: [cnnlib.ops]
 
 # %% [markdown]
 # ### q4 · rows the kernel never reads (≈20 min)
@@ -379,14 +413,24 @@ def test_q4_every_stride_by_autograd(unread_rows):
     from cnnlib.classroom.checks import check_equal, fresh_generator
 
     gen = fresh_generator()
+
+    def unread(n, k, p, s):
+        X = torch.ones(1, 1, n, 1, requires_grad=True)
+        F.conv2d(X, torch.ones(1, 1, k, 1), padding=(p, 0), stride=(s, 1)).sum().backward()
+        return int((X.grad[0, 0, :, 0] == 0).sum())  # rows no window touched
+
+    # In every grading: the last row read only by a window that reaches into the bottom
+    # padding; strides larger than the kernel with padding; padding wider than the kernel
+    # (windows made of padding only, gaps partly in the padding); a kernel as large as the
+    # input, and one larger that fits thanks to the padding.
+    for n, k, p, s in ((5, 3, 1, 2), (9, 3, 1, 4), (6, 1, 2, 3), (7, 2, 3, 2), (10, 2, 1, 5),
+                       (4, 4, 0, 1), (4, 5, 1, 2), (3, 1, 0, 2), (11, 3, 2, 4)):
+        check_equal(unread_rows(n, k, p, s), unread(n, k, p, s), f"unread_rows({n}, {k}, {p}, {s})")
     # Strides smaller than, equal to and larger than the kernel, with and without padding.
     for k, s in ((3, 1), (3, 2), (2, 2), (3, 3), (1, 2), (2, 3), (3, 5), (4, 3)):
-        for p in (0, 1):
+        for p in (0, 1, 2):
             n = 4 + int(torch.randint(0, 12, (1,), generator=gen))
-            X = torch.rand(1, 1, n, 1, generator=gen, requires_grad=True)
-            F.conv2d(X, torch.ones(1, 1, k, 1), padding=(p, 0), stride=(s, 1)).sum().backward()
-            expected = int((X.grad[0, 0, :, 0] == 0).sum())  # rows no window touched
-            check_equal(unread_rows(n, k, p, s), expected,
+            check_equal(unread_rows(n, k, p, s), unread(n, k, p, s),
                         f"unread_rows({n}, {k}, {p}, {s}) (random n, seed {gen.initial_seed()})")
 
 test_q4_every_stride_by_autograd(unread_rows)

@@ -69,6 +69,9 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d,
+#   torch.nn.functional.unfold, torch.nn.Unfold, cnnlib.ops.corr2d_multi_in,
+#   cnnlib.ops.corr2d_multi_in_out, cnnlib.ops.corr2d_multi_in_out_1x1]
 
 # %% [markdown]
 # ### q1 · many input and output channels, with a bias (≈15 min)
@@ -141,10 +144,21 @@ def test_q1_random_channels_against_conv2d(conv_multi):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for c_in, c_out, with_bias in ((1, 1, False), (3, 2, True), (1, 4, True), (4, 1, False),
-                                   (2, 3, True), (5, 5, False)):
-        kh, kw = (int(v) for v in torch.randint(1, 4, (2,), generator=gen))
-        X = torch.randn(c_in, kh + 3, kw + 4, generator=gen)
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # One and several input and output channels, with and without a bias; kernels square,
+    # taller, wider and 1 x 1 on inputs a little larger; and kernels as large as the input
+    # (one output cell per channel).
+    for c_in, c_out, with_bias, (kh, kw), fit in (
+            (1, 1, False, (2, 2), False), (3, 2, True, (3, 2), False),
+            (1, 4, True, (2, 3), False), (4, 1, False, (1, 3), False),
+            (2, 3, True, (1, 1), False), (5, 5, False, (3, 3), False),
+            (1, 1, True, (3, 1), False), (3, 1, True, (2, 3), True),
+            (2, 4, False, (3, 2), True)):
+        h, w = (kh, kw) if fit else (kh + draw(1, 5), kw + draw(1, 5))
+        X = torch.randn(c_in, h, w, generator=gen)
         K = torch.randn(c_out, c_in, kh, kw, generator=gen)
         b = torch.randn(c_out, generator=gen) if with_bias else None
         expected = F.conv2d(X[None], K, b)[0]
@@ -165,6 +179,7 @@ test_q1_random_channels_against_conv2d(conv_multi)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d, cnnlib.ops]
 
 # %% [markdown]
 # ### q2 · a batch through a 1 × 1 convolution, as one matrix product (≈15 min)
@@ -214,10 +229,10 @@ def test_q2_section_example(conv1x1_batch):
     from cnnlib.ops import corr2d_multi_in_out_1x1
 
     check_callable(conv1x1_batch, "conv1x1_batch")
-    # The section's example, as a batch of one image.
-    torch.manual_seed(0)
-    X = torch.normal(0, 1, (3, 3, 3))
-    K = torch.normal(0, 1, (2, 3, 1, 1))
+    # The section's example, as a batch of one image (torch.manual_seed(0)'s numbers).
+    gen = torch.Generator().manual_seed(0)
+    X = torch.normal(0, 1, (3, 3, 3), generator=gen)
+    K = torch.normal(0, 1, (2, 3, 1, 1), generator=gen)
     check_tensor(conv1x1_batch(X[None], K), corr2d_multi_in_out_1x1(X, K)[None],
                  "conv1x1_batch(X[None], K) for the section's X (3, 3, 3) and K (2, 3, 1, 1)")
 
@@ -232,8 +247,11 @@ def test_q2_random_batches_against_conv2d(conv1x1_batch):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
+    # Batches of one and several images; one and several input and output channels, more
+    # of either; square images, wider and taller ones, a single row and a single column.
     for n, c_in, c_out, h, w in ((2, 3, 2, 3, 3), (3, 1, 4, 2, 5), (5, 4, 4, 6, 1),
-                                 (4, 2, 3, 4, 7)):
+                                 (4, 2, 3, 4, 7), (1, 3, 1, 5, 2), (3, 2, 5, 1, 4),
+                                 (2, 1, 1, 3, 3)):
         X = torch.randn(n, c_in, h, w, generator=gen)
         K = torch.randn(c_out, c_in, 1, 1, generator=gen)
         check_tensor(conv1x1_batch(X, K), F.conv2d(X, K),
@@ -251,6 +269,7 @@ test_q2_random_batches_against_conv2d(conv1x1_batch)
 # # BEGIN QUESTION
 # name: q3
 # points: 2
+# forbids: [cnnlib.models.cost, torch.utils.flop_counter]
 
 # %% [markdown]
 # ### q3 · what a convolutional layer costs (≈10 min)
@@ -320,12 +339,21 @@ def test_q3_random_layers_against_pytorch(conv_cost):
     def draw(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    for kh, kw in ((3, 3), (5, 2), (1, 4), (2, 1)):
-        c_in, c_out, h, w = draw(1, 9), draw(1, 9), kh + draw(0, 12), kw + draw(0, 12)
-        layer = nn.Conv2d(c_in, c_out, (kh, kw))
+    # Kernels square, taller, wider and 1 x 1, with one and several input channels, on
+    # images taller and wider than they are wide, and a kernel as large as the image.
+    for (kh, kw), channels, shape in (
+            ((3, 3), "many", "tall"), ((5, 2), "one", "wide"), ((1, 4), "many", "tall"),
+            ((2, 1), "many", "wide"), ((1, 1), "one", "tall"), ((3, 2), "many", "fit"),
+            ((2, 5), "one", "wide")):
+        c_in = 1 if channels == "one" else draw(2, 9)
+        c_out = draw(1, 9)
+        small = max(kh, kw) + draw(0, 6)
+        big = small + draw(1, 7)
+        h, w = {"tall": (big, small), "wide": (small, big), "fit": (kh, kw)}[shape]
+        layer = nn.Conv2d(c_in, c_out, (kh, kw), device="meta")  # no weights drawn
         params = sum(p.numel() for p in layer.parameters())
         with FlopCounterMode(display=False) as counter:  # counts 2 flops per multiply-add
-            F.conv2d(torch.zeros(1, c_in, h, w), layer.weight.detach())
+            F.conv2d(torch.zeros(1, c_in, h, w), torch.zeros(c_out, c_in, kh, kw))
         mult_adds = counter.get_total_flops() // 2
         check_equal(conv_cost(c_in, c_out, (kh, kw), h, w), (params, mult_adds),
                     f"conv_cost({c_in}, {c_out}, {(kh, kw)}, {h}, {w}) "
@@ -392,8 +420,9 @@ def test_q4_layers_without_bias(merge_1x1):
 
     check_callable(merge_1x1, "merge_1x1")
     # Like the section's 1x1 kernels, with no bias (zeros).
-    torch.manual_seed(0)
-    K1, K2 = torch.normal(0, 1, (4, 3, 1, 1)), torch.normal(0, 1, (2, 4, 1, 1))
+    gen = torch.Generator().manual_seed(0)
+    K1 = torch.normal(0, 1, (4, 3, 1, 1), generator=gen)
+    K2 = torch.normal(0, 1, (2, 4, 1, 1), generator=gen)
     b1, b2 = torch.zeros(4), torch.zeros(2)
     result = merge_1x1(K1, b1, K2, b2)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -401,7 +430,7 @@ def test_q4_layers_without_bias(merge_1x1):
     K, b = result
     check_shape(K, (2, 3, 1, 1), "K of merge_1x1")
     check_shape(b, (2,), "b of merge_1x1")
-    X = torch.normal(0, 1, (1, 3, 3, 3))
+    X = torch.normal(0, 1, (1, 3, 3, 3), generator=gen)
     check_tensor(F.conv2d(X, K, b), F.conv2d(F.conv2d(X, K1, b1), K2, b2),
                  "F.conv2d(X, K, b) with (K, b) = merge_1x1(K1, 0, K2, 0)")
 
@@ -416,7 +445,9 @@ def test_q4_random_layers_with_biases(merge_1x1):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for c_in, c_mid, c_out in ((3, 4, 2), (1, 2, 5), (4, 1, 3), (3, 3, 3)):
+    # One and several channels in each of the three places, in every order of sizes.
+    for c_in, c_mid, c_out in ((3, 4, 2), (1, 2, 5), (4, 1, 3), (3, 3, 3), (2, 3, 1),
+                               (1, 1, 1)):
         K1 = torch.randn(c_mid, c_in, 1, 1, generator=gen)
         K2 = torch.randn(c_out, c_mid, 1, 1, generator=gen)
         b1, b2 = torch.randn(c_mid, generator=gen), torch.randn(c_out, generator=gen)

@@ -67,6 +67,10 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# forbids: [torch.nn.functional.max_pool2d, torch.max_pool2d,
+#   torch.nn.functional.max_pool2d_with_indices, torch.nn.functional.avg_pool2d,
+#   torch.nn.MaxPool2d, torch.nn.AvgPool2d, torch.nn.functional.unfold, torch.nn.Unfold,
+#   cnnlib.ops, cnnlib.viz.pooling]
 
 # %% [markdown]
 # ### q1 · pooling with padding and stride (≈20 min)
@@ -159,10 +163,20 @@ def test_q1_random_inputs_against_pytorch(pool2d):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
+
+    def draw(low, high):
+        return int(torch.randint(low, high, (1,), generator=gen))
+
+    # (pool_size, padding, stride): every argument as an int and as a pair with different
+    # entries; stride=None with square and non-square windows; strides below, at and above
+    # the window; padding of half the window; on inputs taller and wider than they are wide.
     settings = [(2, 0, None), (3, 1, 2), (3, 1, 1), ((2, 3), (1, 1), (1, 2)),
-                ((3, 2), (1, 0), (2, 1)), (4, 2, 3)]
-    for size, padding, stride in settings:
-        h, w = (int(v) for v in torch.randint(5, 10, (2,), generator=gen))
+                ((3, 2), (1, 0), (2, 1)), (4, 2, 3), ((2, 3), 0, None), ((3, 2), (1, 1), None),
+                (2, 1, 3), ((2, 4), (0, 2), 2), (3, (0, 1), (3, 1))]
+    for case, (size, padding, stride) in enumerate(settings):
+        small = 5 + draw(0, 3)
+        big = small + 2 + draw(0, 3)
+        h, w = (big, small) if case % 2 else (small, big)
         # Mixed signs, then all negative: a padding cell must never win a maximum.
         for X in (torch.randn(h, w, generator=gen), -torch.rand(h, w, generator=gen) - 0.5):
             for mode, reference in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
@@ -183,6 +197,7 @@ test_q1_random_inputs_against_pytorch(pool2d)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [cnnlib.ops, cnnlib.viz.receptive]
 
 # %% [markdown]
 # ### q2 · the receptive field of a conv/pool stack (≈15 min)
@@ -252,11 +267,16 @@ def test_q2_random_stacks_against_cnnlib(receptive_field):
     def draw(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # "s" is a strided layer, "c" a stride-1 one with kernel >= 2. Every stack has two
-    # strided layers before a widening one, so strides must multiply.
-    for pattern in ("ssc", "cscsc", "sssc", "cssc", "scscsc"):
-        stack = [(draw(1, 4), draw(2, 4)) if kind == "s" else (draw(2, 6), 1)
-                 for kind in pattern]
+    # No layer at all: the input's own field (1, 1).
+    check_equal(receptive_field([]), (1, 1), "receptive_field([])")
+    # "s" is a strided layer, "c" a stride-1 one with kernel >= 2, "1" a 1 x 1 layer. All
+    # stacks but the last (a single layer) have two strided layers before a widening one, so
+    # strides must multiply; the first starts with a stride larger than its kernel.
+    for pattern in ("ssc", "cscsc", "sssc", "cssc", "scscsc", "1s1sc", "c"):
+        stack = [(draw(1, 4), draw(2, 4)) if kind == "s" else (1, 1) if kind == "1"
+                 else (draw(2, 6), 1) for kind in pattern]
+        if pattern == "ssc":
+            stack[0] = (2, 3)  # a stride larger than the kernel
         info = reference([LayerSpec(f"layer{n}", k, stride=s) for n, (k, s) in enumerate(stack)])
         expected = (info[-1].size[0], info[-1].jump[0])
         check_equal(receptive_field(stack), expected,

@@ -82,6 +82,9 @@ def show_layers(net, input_shape=(1, 1, 28, 28)):
 # # BEGIN QUESTION
 # name: q1
 # points: 2
+# forbids: [torch.nn.Conv2d, torch.nn.functional.conv2d, torch.conv2d, torch.nn.MaxPool2d,
+#   torch.nn.AvgPool2d, torch.nn.functional.max_pool2d, torch.max_pool2d,
+#   torch.nn.functional.avg_pool2d, cnnlib.ops]
 
 # %% [markdown]
 # ### q1 · the size of the flattened features (≈15 min)
@@ -159,10 +162,11 @@ def test_q1_random_sizes_against_layers(flat_features):
             base = int(torch.randint(4, 14, (1,), generator=gen)) * 4
             n = base + residue  # at least 16, enough for both convolutions and poolings
             channels = int(torch.randint(1, 33, (1,), generator=gen))
-            encoder = nn.Sequential(
-                nn.Conv2d(1, 1, kernel_size=5, padding=padding), nn.AvgPool2d(2, stride=2),
-                nn.Conv2d(1, channels, kernel_size=5), nn.AvgPool2d(2, stride=2), nn.Flatten())
-            with torch.no_grad():
+            with torch.device("meta"):  # shapes only: no weights drawn, nothing computed
+                encoder = nn.Sequential(
+                    nn.Conv2d(1, 1, kernel_size=5, padding=padding), nn.AvgPool2d(2, stride=2),
+                    nn.Conv2d(1, channels, kernel_size=5), nn.AvgPool2d(2, stride=2),
+                    nn.Flatten())
                 expected = encoder(torch.zeros(1, 1, n, n)).shape[1]
             check_equal(flat_features(n, padding=padding, channels=channels), expected,
                         f"flat_features({n}, padding={padding}, channels={channels})")
@@ -246,24 +250,28 @@ def test_q2_layer_table(lenet_variant):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import check_callable, check_equal
+    from cnnlib.classroom.checks import check_callable, check_equal, is_instance, module_structure
 
     check_callable(lenet_variant, "lenet_variant")
     net = lenet_variant()
-    if not isinstance(net, nn.Sequential):
-        raise AssertionError(f"lenet_variant() should return an nn.Sequential, got "
-                             f"{type(net).__name__}")
+    if not is_instance(net, nn.Sequential):
+        got = (module_structure(net)[0]["type"] if is_instance(net, nn.Module)
+               else type(net).__name__)
+        raise AssertionError(f"lenet_variant() should return an nn.Sequential, got {got}")
+    # The class of each layer, e.g. "Conv2d" for torch.nn.Conv2d (rows named "0", "1", ...).
+    kinds = [row["type"].rsplit(".", 1)[-1] for row in module_structure(net)
+             if row["name"] and "." not in row["name"]]
     target = [("Conv2d", (1, 6, 28, 28)), ("ReLU", (1, 6, 28, 28)),
               ("MaxPool2d", (1, 6, 14, 14)), ("Conv2d", (1, 16, 10, 10)),
               ("ReLU", (1, 16, 10, 10)), ("MaxPool2d", (1, 16, 5, 5)), ("Flatten", (1, 400)),
               ("Linear", (1, 120)), ("ReLU", (1, 120)), ("Linear", (1, 84)),
               ("ReLU", (1, 84)), ("Linear", (1, 10))]
     check_equal(len(net), len(target), "number of layers of lenet_variant()")
-    X = torch.randn(1, 1, 28, 28)
+    X = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        for k, (layer, (name, shape)) in enumerate(zip(net, target, strict=True)):
+        for k, (layer, kind, (name, shape)) in enumerate(zip(net, kinds, target, strict=True)):
             X = layer(X)
-            check_equal((type(layer).__name__, tuple(X.shape)), (name, shape),
+            check_equal((kind, tuple(X.shape)), (name, shape),
                         f"row {k} of the layer table (layer type, output shape)")
 
 test_q2_layer_table(lenet_variant)
@@ -274,28 +282,33 @@ def test_q2_random_channels_against_reference(lenet_variant):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator
+    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator, module_structure
 
     gen = fresh_generator()
 
     def randint(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # The second convolution's channels below, at and above 16; the classes vary too.
+    def kinds(model):  # the class of every module, in order, e.g. "torch.nn.Conv2d"
+        return [row["type"] for row in module_structure(model)]
+
+    # The second convolution's channels below, at and above 16; the first convolution's
+    # channels never 6 and the classes never 10 (the defaults), batches of 2 to 4 images.
     for c2 in (randint(1, 16), 16, randint(17, 41)):
-        c1, num_classes = randint(1, 13), randint(2, 21)
-        reference = nn.Sequential(
-            nn.Conv2d(1, c1, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
-            nn.Conv2d(c1, c2, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
-            nn.Linear(c2 * 25, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, num_classes))
+        c1, num_classes = randint(1, 12), randint(2, 20)
+        c1, num_classes = c1 + (c1 >= 6), num_classes + (num_classes >= 10)
+        with torch.device("meta"):  # no weights drawn: they come from the student's network
+            reference = nn.Sequential(
+                nn.Conv2d(1, c1, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+                nn.Conv2d(c1, c2, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
+                nn.Linear(c2 * 25, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                nn.Linear(84, num_classes))
         what = f"lenet_variant(channels=({c1}, {c2}), num_classes={num_classes})"
         net = lenet_variant(channels=(c1, c2), num_classes=num_classes)
-        check_equal([type(layer).__name__ for layer in net],
-                    [type(layer).__name__ for layer in reference], f"the layers of {what}")
+        check_equal(kinds(net), kinds(reference), f"the layers of {what}")
         # Same weights in both: then every setting (kernel, padding, pooling) must agree.
-        reference.load_state_dict(net.state_dict())
-        X = torch.randn(randint(1, 5), 1, 28, 28, generator=gen)
+        reference.load_state_dict(net.state_dict(), assign=True)
+        X = torch.randn(randint(2, 5), 1, 28, 28, generator=gen)
         with torch.no_grad():
             check_tensor(net(X), reference(X), f"{what}(X)", gen=gen)
 
@@ -322,13 +335,17 @@ test_q2_random_channels_against_reference(lenet_variant)
 # * 3 epochs of Adam with learning rate 0.01 and a cosine decay
 #   (`optimizer="adam"`, `schedule="cosine"`);
 # * the section's `Trainer`, with `TrainConfig(..., live_plot=False, progress=False)`.
+#   Keep the settings in `config` and the run's record in `history`:
+#   `history = Trainer(config).fit(net, data)`.
 #
 # Then put `net` in evaluation mode. On one CPU core this takes about 10 s.
 #
-# **Graded on the result.** The hidden test classifies 2,000 images drawn at random from
-# Fashion-MNIST's test split and requires an accuracy of at least **0.78**. Our solution
-# reaches about 0.83 with this budget. Follow it closely: with a learning rate of 1e-5,
-# for instance, the same 3 epochs leave the network guessing (about 0.10).
+# **Graded on the result and on the budget.** A hidden test classifies 2,000 images drawn
+# at random from Fashion-MNIST's test split and requires an accuracy of at least **0.78**.
+# Our solution reaches about 0.83 with this budget. Follow it closely: with a learning rate
+# of 1e-5, for instance, the same 3 epochs leave the network guessing (about 0.10). Another
+# checks that `net` is `lenet_variant()` and that `config`, `history` and `data` show the
+# budget above.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -372,6 +389,50 @@ def test_q3_accuracy_on_fresh_test_images(net):
     check_test_accuracy(net, "net", floor=0.78)
 
 test_q3_accuracy_on_fresh_test_images(net)
+
+# %%
+# HIDDEN
+def test_q3_network_and_budget_as_asked(net, config, history, data):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_equal, check_number, module_structure
+
+    # The network: lenet_variant() with its default arguments, as the prompt of q2 describes
+    # it. Compared layer by layer: class, channels and features, kernel and stride (padding
+    # shows in the first dense layer's input size).
+    with torch.device("meta"):  # the layers only, no weights
+        reference = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2, stride=2), nn.Flatten(),
+            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+    def layers(model):
+        def pair(v):
+            return list(v) if isinstance(v, (list, tuple)) else [v, v]
+
+        return [(row["type"], row.get("in_channels"), row.get("out_channels"),
+                 row.get("in_features"), row.get("out_features"),
+                 pair(row.get("kernel_size")), pair(row.get("stride")))
+                for row in module_structure(model)]
+
+    check_equal(layers(net), layers(reference),
+                "the layers of net: (class, in/out channels, in/out features, kernel, stride)")
+    # The budget: read from the run itself.
+    if config is None or history is None:
+        raise AssertionError("name the training settings `config` and the run's record "
+                             "`history`: history = Trainer(config).fit(net, data)")
+    check_equal(len(history), 3, "epochs trained (len(history))")
+    if history.stopped is not None:
+        raise AssertionError(f"training ended early: history.stopped = {history.stopped!r}")
+    check_equal(config.epochs, 3, "config.epochs")
+    check_equal(config.optimizer, "adam", "config.optimizer")
+    check_number(config.lr, 0.01, "config.lr")
+    check_equal(config.schedule, "cosine", "config.schedule")
+    check_equal((data.num_train, data.num_val, data.batch_size), (10000, 1000, 64),
+                "(data.num_train, data.num_val, data.batch_size)")
+
+test_q3_network_and_budget_as_asked(net, config, history, data)
 
 # %% [raw]
 # # END TESTS

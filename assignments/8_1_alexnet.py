@@ -67,6 +67,9 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# forbids: [torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.functional.conv2d, torch.conv2d,
+#   torch.nn.functional.max_pool2d, torch.max_pool2d, cnnlib.models,
+#   cnnlib.ops.conv_output_shape, cnnlib.ops.layer_output_sizes]
 
 # %% [markdown]
 # ### q1 · an image's side length through AlexNet (≈15 min)
@@ -146,16 +149,17 @@ def test_q1_random_sizes_against_layers(alexnet_sides):
         nn.Conv2d(1, 1, kernel_size=5, padding=2), nn.MaxPool2d(3, stride=2),
         nn.Conv2d(1, 1, kernel_size=3, padding=1), nn.Conv2d(1, 1, kernel_size=3, padding=1),
         nn.Conv2d(1, 1, kernel_size=3, padding=1), nn.MaxPool2d(3, stride=2))
-    # Every residue mod 4 (conv1's stride) and mod 8, small and large inputs.
-    for residue in range(8):
-        base = 72 + 8 * int(torch.randint(0, 30, (1,), generator=gen))
-        for n in (base + residue, 65 + residue):
-            X, expected = torch.zeros(1, 1, n, n), []
-            with torch.no_grad():
-                for layer in stack:
-                    X = layer(X)
-                    expected.append(X.shape[-1])
-            check_equal(list(alexnet_sides(n)), expected, f"alexnet_sides({n})")
+    # The strides multiply to 4 * 2 * 2 * 2 = 32, so the floors repeat with period 32: every
+    # size of two full periods from the smallest allowed (65, where pool3 leaves 1 x 1),
+    # then a few larger random ones.
+    sizes = list(range(65, 129)) + [int(v) for v in torch.randint(129, 400, (4,), generator=gen)]
+    for n in sizes:
+        X, expected = torch.zeros(1, 1, n, n), []
+        with torch.no_grad():
+            for layer in stack:
+                X = layer(X)
+                expected.append(X.shape[-1])
+        check_equal(list(alexnet_sides(n)), expected, f"alexnet_sides({n})")
 
 test_q1_random_sizes_against_layers(alexnet_sides)
 
@@ -169,6 +173,8 @@ test_q1_random_sizes_against_layers(alexnet_sides)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [torch.nn.Conv2d, torch.nn.Linear, torch.nn.LazyConv2d, torch.nn.LazyLinear,
+#   cnnlib.models]
 
 # %% [markdown]
 # ### q2 · where the parameters sit (≈20 min)
@@ -247,20 +253,28 @@ def test_q2_random_alexnets_against_modules(alexnet_param_counts):
     def randint(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # One, two and three input channels; small and large images; narrow random widths.
+    # One, two and three input channels, each with the smallest image (65: pool3 leaves
+    # 1 x 1), a small and a large one; narrow random widths; never 10 classes (the
+    # section's), and fewer classes than hidden units, so neither can be taken for the other.
     for in_channels in (1, 2, 3):
-        for input_size in (randint(65, 100), randint(100, 260)):
+        for input_size in (65, randint(66, 130), randint(130, 260)):
             channels = tuple(randint(2, 24) for _ in range(5))
-            hidden, classes = randint(4, 64), randint(2, 30)
+            hidden, classes = randint(31, 64), randint(2, 29)
+            classes += classes >= 10  # 2..9 or 11..29
             model = AlexNet(classes, in_channels, input_size, channels, hidden)
             expected = tuple(
                 sum(p.numel() for m in model.modules() if isinstance(m, kind)
                     for p in m.parameters())
                 for kind in (nn.Conv2d, nn.Linear))
-            check_equal(tuple(alexnet_param_counts(input_size, channels, hidden, classes,
-                                                   in_channels)), expected,
-                        f"alexnet_param_counts({input_size}, {channels}, {hidden}, {classes}, "
-                        f"in_channels={in_channels})")
+            what = (f"alexnet_param_counts({input_size}, {channels}, {hidden}, {classes}, "
+                    f"in_channels={in_channels})")
+            if in_channels == 3:  # the same call by keyword
+                got = alexnet_param_counts(input_size=input_size, conv_channels=channels,
+                                           hidden_size=hidden, num_classes=classes,
+                                           in_channels=in_channels)
+            else:
+                got = alexnet_param_counts(input_size, channels, hidden, classes, in_channels)
+            check_equal(tuple(got), expected, what)
 
 test_q2_random_alexnets_against_modules(alexnet_param_counts)
 
@@ -274,6 +288,10 @@ test_q2_random_alexnets_against_modules(alexnet_param_counts)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# forbids: [torch.nn.functional.dropout, torch.dropout, torch.nn.Dropout,
+#   torch.nn.functional.dropout1d, torch.nn.functional.dropout2d,
+#   torch.nn.functional.dropout3d, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Dropout3d,
+#   torch.native_dropout]
 
 # %% [markdown]
 # ### q3 · dropout in training and in evaluation mode (≈15 min)
@@ -341,33 +359,68 @@ test_q3_modes(dropout)
 
 # %%
 # HIDDEN
-def test_q3_statistics_and_scaling(dropout):
+def test_q3_evaluation_mode_and_edge_probabilities(dropout):
     import torch
 
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for p in (0.1, 0.25, 0.5, 0.8):
-        X = torch.rand(200, 1000, generator=gen) + 0.5  # no zeros of its own
-        check_tensor(dropout(X, p, training=False), X, f"dropout(X, {p}, training=False)",
+    # Inputs of rank 1 to 4 (dropout acts element by element, whatever the shape).
+    for shape in ((7,), (3, 5), (2, 3, 4), (2, 3, 4, 5)):
+        X = torch.randn(shape, generator=gen)
+        for p in (0.0, 0.3, 0.5, 1.0):
+            check_tensor(dropout(X, p, training=False), X,
+                         f"dropout(X {shape}, {p}, training=False)", gen=gen)
+        check_tensor(dropout(X, 0.0, training=True), X, f"dropout(X {shape}, 0.0, training=True)",
                      gen=gen)
+        check_tensor(dropout(X, 1.0, training=True), torch.zeros(shape),
+                     f"dropout(X {shape}, 1.0, training=True)", gen=gen)
+
+test_q3_evaluation_mode_and_edge_probabilities(dropout)
+
+# %%
+# HIDDEN
+def test_q3_statistics_and_scaling(dropout):
+    import torch
+
+    from cnnlib.classroom.checks import check_shape, check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    # p on both sides of 0.5, on inputs of rank 1 to 4.
+    for p, shape in ((0.1, (200, 1000)), (0.25, (50, 4, 1000)), (0.5, (20, 10, 25, 40)),
+                     (0.8, (200_000,))):
+        X = torch.rand(shape, generator=gen) + 0.5  # no zeros of its own
         Y = dropout(X, p, training=True)
+        check_shape(Y, shape, f"dropout(X {shape}, {p}, training=True)")
         kept = Y != 0
         # Each survivor is scaled by 1 / (1 - p); the rest are exactly 0.
-        check_tensor(Y[kept], X[kept] / (1 - p), f"the kept elements of dropout(X, {p}, True)",
-                     gen=gen)
+        check_tensor(Y[kept], X[kept] / (1 - p),
+                     f"the kept elements of dropout(X {shape}, {p}, True)", gen=gen)
         # 200,000 draws: the dropped fraction is within 0.01 of p (at least 7 standard
         # deviations) unless the mask is wrong.
         dropped = 1 - kept.float().mean().item()
         if abs(dropped - p) > 0.01:
-            raise AssertionError(f"dropout(X, {p}, training=True) zeroed {dropped:.3f} of "
+            raise AssertionError(f"dropout(X {shape}, {p}, training=True) zeroed {dropped:.3f} of "
                                  f"200,000 elements; about {p} expected")
-        again = dropout(X, p, training=True) != 0
-        if torch.equal(again, kept):
-            raise AssertionError(f"two calls of dropout(X, {p}, training=True) dropped the "
-                                 "same elements: draw a new mask on every call")
 
 test_q3_statistics_and_scaling(dropout)
+
+# %%
+# HIDDEN
+def test_q3_a_new_mask_on_every_call(dropout):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    for p, shape in ((0.2, (100, 100)), (0.5, (10, 20, 50)), (0.7, (4, 5, 10, 50))):
+        X = torch.rand(shape, generator=gen) + 0.5
+        masks = [dropout(X, p, training=True) != 0 for _ in range(3)]
+        if torch.equal(masks[0], masks[1]) or torch.equal(masks[1], masks[2]):
+            raise AssertionError(f"two calls of dropout(X {shape}, {p}, training=True) dropped "
+                                 "the same elements: draw a new mask on every call")
+
+test_q3_a_new_mask_on_every_call(dropout)
 
 # %% [raw]
 # # END TESTS

@@ -67,6 +67,7 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# forbids: [cnnlib.models.vgg]
 
 # %% [markdown]
 # ### q1 · the VGG block (≈15 min)
@@ -111,18 +112,22 @@ vgg_block(2, 64, 128)
 def test_q1_vgg11_first_blocks(vgg_block):
     import torch
 
-    from cnnlib.classroom.checks import check_callable, check_equal, check_shape
+    from cnnlib.classroom.checks import check_callable, check_equal, check_shape, module_structure
+
+    def layer_types(block):  # the direct entries of the Sequential, e.g. "Conv2d"
+        return [row["type"].rsplit(".", 1)[-1] for row in module_structure(block)
+                if row["name"] and "." not in row["name"]]
 
     check_callable(vgg_block, "vgg_block")
     first, second = vgg_block(1, 1, 64), vgg_block(1, 64, 128)
-    check_equal([type(layer).__name__ for layer in first], ["Conv2d", "ReLU", "MaxPool2d"],
+    check_equal(layer_types(first), ["Conv2d", "ReLU", "MaxPool2d"],
                 "the layers of vgg_block(1, 1, 64)")
     with torch.no_grad():
         Y = first(torch.randn(2, 1, 32, 32))
         check_shape(Y, (2, 64, 16, 16), "vgg_block(1, 1, 64) on (2, 1, 32, 32)")
         check_shape(second(Y), (2, 128, 8, 8), "vgg_block(1, 64, 128) on its output")
-    check_equal([type(layer).__name__ for layer in vgg_block(3, 8, 8)],
-                ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"], "the layers of vgg_block(3, 8, 8)")
+    check_equal(layer_types(vgg_block(3, 8, 8)), ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"],
+                "the layers of vgg_block(3, 8, 8)")
 
 test_q1_vgg11_first_blocks(vgg_block)
 
@@ -131,26 +136,49 @@ test_q1_vgg11_first_blocks(vgg_block)
 def test_q1_random_blocks_against_cnnlib(vgg_block):
     import torch
 
-    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator
+    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator, module_structure
     from cnnlib.models.vgg import vgg_block as reference_block
 
+    def pair(v):
+        return list(v) if isinstance(v, (tuple, list)) else [v, v]
+
+    def layers(block):  # each direct entry: its type and the settings that shape the output
+        rows = []
+        for row in module_structure(block):
+            if not row["name"] or "." in row["name"]:
+                continue
+            kernel = pair(row.get("kernel_size", 1))
+            padding = row.get("padding", 0)
+            if padding == "same":
+                padding = [(k - 1) // 2 for k in kernel]
+            rows.append((row["type"].rsplit(".", 1)[-1], row.get("in_channels"),
+                         row.get("out_channels"), kernel, pair(row.get("stride", 1)),
+                         pair(padding), row.get("ceil_mode", False), row.get("bias")))
+        return rows
+
     gen = fresh_generator()
-    for num_convs in (1, 2, 3, 4):
-        c_in = int(torch.randint(1, 9, (1,), generator=gen))
-        c_out = int(torch.randint(9, 25, (1,), generator=gen))  # never equal to c_in
+    # One to four convolutions, in != out (so the later convolutions' inputs matter) and
+    # in == out; non-square inputs with odd and even sides (the pooling floors odd ones).
+    cases = ((1, 2, 5, (7, 10)), (2, 3, 11, (9, 6)), (3, 6, 6, (8, 5)), (4, 1, 4, (5, 5)))
+    for num_convs, c_in, c_out, (h, w) in cases:
+        shift = int(torch.randint(0, 3, (1,), generator=gen))
+        c_in, c_out = c_in + shift, c_out + shift  # in == out stays so, the others apart
         what = f"vgg_block({num_convs}, {c_in}, {c_out})"
         block, reference = vgg_block(num_convs, c_in, c_out), reference_block(num_convs, c_in,
                                                                              c_out)
-        check_equal([type(layer).__name__ for layer in block],
-                    [type(layer).__name__ for layer in reference], f"the layers of {what}")
-        check_equal([tuple(p.shape) for p in block.parameters()],
-                    [tuple(p.shape) for p in reference.parameters()],
-                    f"the parameter shapes of {what}")
-        reference.load_state_dict(block.state_dict())  # same weights: settings must agree
-        side = int(torch.randint(4, 12, (1,), generator=gen))  # odd and even sides
-        X = torch.randn(2, c_in, side, side, generator=gen)
+        ours, theirs = layers(block), layers(reference)
+        check_equal(len(ours), len(theirs), f"the number of layers of {what}")
+        for i, (got, expected) in enumerate(zip(ours, theirs, strict=False)):
+            check_equal(got, expected, f"layer {i} of {what} (type, in, out, kernel, stride, "
+                                       "padding, ceil_mode, bias)")
         with torch.no_grad():
-            check_tensor(block(X), reference(X), f"{what} on a {side}x{side} input", gen=gen)
+            for param in reference.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.3)
+        block.load_state_dict(reference.state_dict())  # same weights: the outputs must agree
+        X = torch.randn(2, c_in, h, w, generator=gen)
+        with torch.no_grad():
+            check_tensor(block(X), reference(X), f"{what} on a (2, {c_in}, {h}, {w}) input",
+                         gen=gen)
 
 test_q1_random_blocks_against_cnnlib(vgg_block)
 
@@ -164,6 +192,8 @@ test_q1_random_blocks_against_cnnlib(vgg_block)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [torch.nn.Conv2d, torch.nn.Linear, torch.nn.LazyConv2d, torch.nn.LazyLinear,
+#   cnnlib.models]
 
 # %% [markdown]
 # ### q2 · parameters of any VGG, from the formulas (≈20 min)
@@ -243,16 +273,24 @@ def test_q2_random_configurations_against_modules(vgg_param_count):
     def randint(low, high):
         return int(torch.randint(low, high, (1,), generator=gen))
 
-    # One to six blocks; input sizes that are and are not multiples of 2 ** blocks.
+    # One to six blocks, each network with a block of several convolutions whose input and
+    # output channels differ; one and several input channels; for each, an input size that
+    # is a multiple of 2 ** blocks and one that is not (the largest remainder).
     for num_blocks in range(1, 7):
-        arch = tuple((randint(1, 4), randint(1, 17)) for _ in range(num_blocks))
-        input_size = 2 ** num_blocks * randint(1, 4) + randint(0, 2 ** num_blocks)
-        in_channels, classes, hidden = randint(1, 4), randint(2, 20), randint(4, 48)
-        model = VGG(arch, in_channels, classes, input_size, hidden)
-        expected = sum(p.numel() for p in model.parameters())
-        check_equal(vgg_param_count(arch, in_channels, classes, input_size, hidden), expected,
-                    f"vgg_param_count({arch}, in_channels={in_channels}, num_classes={classes}, "
-                    f"input_size={input_size}, hidden_size={hidden})")
+        convs = [randint(1, 4) for _ in range(num_blocks)]
+        convs[randint(0, num_blocks)] = randint(2, 4)
+        channels = [randint(1, 17) for _ in range(num_blocks)]
+        arch = tuple(zip(convs, channels, strict=True))
+        in_channels = 1 if num_blocks % 2 else randint(2, 4)
+        classes, hidden = randint(2, 20), randint(4, 48)
+        for input_size in (2 ** num_blocks * randint(1, 4), 2 ** num_blocks * randint(1, 4)
+                           + 2 ** num_blocks - 1):
+            with torch.device("meta"):  # counts the parameters without allocating them
+                model = VGG(arch, in_channels, classes, input_size, hidden)
+            expected = sum(p.numel() for p in model.parameters())
+            check_equal(vgg_param_count(arch, in_channels, classes, input_size, hidden),
+                        expected, f"vgg_param_count({arch}, in_channels={in_channels}, "
+                        f"num_classes={classes}, input_size={input_size}, hidden_size={hidden})")
 
 test_q2_random_configurations_against_modules(vgg_param_count)
 
@@ -266,6 +304,7 @@ test_q2_random_configurations_against_modules(vgg_param_count)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# forbids: [cnnlib.ops.receptive_field, cnnlib.ops.input_region, cnnlib.viz.receptive]
 
 # %% [markdown]
 # ### q3 · how far a stack of small windows sees (≈20 min)
@@ -341,12 +380,20 @@ def test_q3_random_stacks_against_cnnlib(receptive_field_size):
 
     two_blocks = [(3, 1), (3, 1), (2, 2)] * 2
     check_equal(receptive_field_size(two_blocks), 16, "receptive_field_size of two VGG blocks")
+    stacks = [
+        [(randint(2, 12), randint(1, 5))],  # one layer: its stride does not matter
+        [(1, 2), (randint(2, 6), 1)],  # a 1 x 1 window with stride: only the jump changes
+        [(2, 3), (3, 1), (1, 1), (randint(2, 6), 2)],  # stride above the window, 1 x 1 inside
+    ]
     # Stacks of 2 to 7 pairs of layers; the first of each pair has stride 2 or 3 and the
-    # second a window wider than 1, so the jump always matters.
+    # second a window wider than 1, so the jump always matters, and grows past what one
+    # layer's stride gives.
     for depth in range(2, 8):
         layers = []
         for _ in range(depth):
             layers += [(randint(2, 8), randint(2, 4)), (randint(2, 6), randint(1, 3))]
+        stacks.append(layers)
+    for layers in stacks:
         specs = [LayerSpec(f"layer{i}", k, s) for i, (k, s) in enumerate(layers)]
         expected = receptive_field(specs)[-1].size[0]
         check_equal(receptive_field_size(layers), expected, f"receptive_field_size({layers})")

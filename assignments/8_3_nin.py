@@ -67,6 +67,7 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# forbids: [cnnlib.models.nin, torch.nn.LazyConv2d]
 
 # %% [markdown]
 # ### q1 · the NiN block (≈15 min)
@@ -114,19 +115,22 @@ nin_block(1, 96, kernel_size=11, strides=4, padding=0)
 def test_q1_layers(nin_block):
     from torch import nn
 
-    from cnnlib.classroom.checks import check_callable, check_equal
+    from cnnlib.classroom.checks import check_callable, check_equal, is_instance, module_structure
 
     check_callable(nin_block, "nin_block")
     block = nin_block(1, 96, kernel_size=11, strides=4, padding=0)
-    check_equal(type(block).__name__, "Sequential", "the type of nin_block(1, 96, 11, 4, 0)")
-    kinds = [type(layer).__name__ for layer in block]
-    check_equal(kinds, ["Conv2d", "ReLU"] * 3, "the layers of nin_block(1, 96, 11, 4, 0)")
-    convs = [layer for layer in block if isinstance(layer, nn.Conv2d)]
-    check_equal([(c.in_channels, c.out_channels) for c in convs], [(1, 96), (96, 96), (96, 96)],
+    if not is_instance(block, nn.Sequential):
+        raise AssertionError("nin_block(1, 96, 11, 4, 0) should return an nn.Sequential")
+    layers = [row for row in module_structure(block) if row["name"] and "." not in row["name"]]
+    check_equal([row["type"] for row in layers], ["torch.nn.Conv2d", "torch.nn.ReLU"] * 3,
+                "the layers of nin_block(1, 96, 11, 4, 0)")
+    convs = layers[::2]
+    check_equal([(c["in_channels"], c["out_channels"]) for c in convs],
+                [(1, 96), (96, 96), (96, 96)],
                 "(in_channels, out_channels) of the three convolutions")
-    check_equal([c.kernel_size for c in convs], [(11, 11), (1, 1), (1, 1)],
+    check_equal([tuple(c["kernel_size"]) for c in convs], [(11, 11), (1, 1), (1, 1)],
                 "kernel sizes of the three convolutions")
-    check_equal((convs[0].stride, convs[0].padding), ((4, 4), (0, 0)),
+    check_equal((tuple(convs[0]["stride"]), tuple(convs[0]["padding"])), ((4, 4), (0, 0)),
                 "(stride, padding) of the first convolution")
 
 test_q1_layers(nin_block)
@@ -148,11 +152,30 @@ test_q1_first_block_shape(nin_block)
 def test_q1_random_blocks_against_cnnlib(nin_block):
     import torch
 
-    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator, module_structure
     from cnnlib.models import nin as lib
 
+    def pair(v):
+        return list(v) if isinstance(v, (tuple, list)) else [v, v]
+
+    def layers(block):  # each direct entry: its type and the settings that shape the output
+        rows = []
+        for row in module_structure(block):
+            if not row["name"] or "." in row["name"]:
+                continue
+            kernel = pair(row.get("kernel_size", 1))
+            padding = row.get("padding", 0)
+            if padding == "same":
+                padding = [(k - 1) // 2 for k in kernel]
+            rows.append((row["type"].rsplit(".", 1)[-1], row.get("in_channels"),
+                         row.get("out_channels"), kernel, pair(row.get("stride", 1)),
+                         pair(padding), row.get("bias")))
+        return rows
+
     gen = fresh_generator()
-    # (in_channels, out_channels, kernel_size, strides, padding): every padding and stride.
+    # (in_channels, out_channels, kernel_size, strides, padding): strides 1, 2 and 3,
+    # paddings 0, 1 and 2, odd and even kernels, one and several input channels, more and
+    # fewer output channels than input ones.
     for c_in, c_out, k, s, p in ((3, 4, 3, 1, 1), (2, 5, 5, 2, 2), (4, 3, 1, 1, 0),
                                  (1, 6, 3, 3, 1), (5, 2, 4, 2, 1), (2, 3, 3, 1, 0)):
         ref = lib.nin_block(c_in, c_out, k, stride=s, padding=p)
@@ -161,12 +184,19 @@ def test_q1_random_blocks_against_cnnlib(nin_block):
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
         what = f"nin_block({c_in}, {c_out}, {k}, strides={s}, padding={p})"
         block = nin_block(c_in, c_out, k, s, p)
+        ours, theirs = layers(block), layers(ref)
+        check_equal(len(ours), len(theirs), f"the number of layers of {what}")
+        for i, (got, expected) in enumerate(zip(ours, theirs, strict=False)):
+            check_equal(got, expected, f"layer {i} of {what} (type, in, out, kernel, stride, "
+                                       "padding, bias)")
         try:
             block.load_state_dict(ref.state_dict())
         except Exception as error:
             raise AssertionError(
                 f"{what}: cannot load cnnlib's nin_block weights: {error}") from None
-        h, w = (int(v) for v in torch.randint(k + 1, k + 9, (2,), generator=gen))
+        # Non-square, one side odd and the other even.
+        h = k + 1 + int(torch.randint(0, 8, (1,), generator=gen))
+        w = h + 1 + 2 * int(torch.randint(0, 3, (1,), generator=gen))
         X = torch.randn(2, c_in, h, w, generator=gen)
         check_tensor(block(X), ref(X), f"{what} on a (2, {c_in}, {h}, {w}) input", gen=gen)
 
@@ -182,6 +212,7 @@ test_q1_random_blocks_against_cnnlib(nin_block)
 # # BEGIN QUESTION
 # name: q2
 # points: 2
+# forbids: [torch.nn.Conv2d, torch.nn.LazyConv2d, cnnlib.models]
 
 # %% [markdown]
 # ### q2 · parameters of a NiN block (≈10 min)
@@ -234,8 +265,10 @@ def test_q2_random_blocks(nin_block_params):
     from cnnlib.models.cost import count_parameters
 
     gen = fresh_generator()
-    for k in (1, 3, 5, 11):
+    # 1 x 1, odd and even kernels; one input channel (the public case) and many.
+    for k, one_channel in ((1, False), (3, False), (4, False), (5, True), (11, False)):
         c_in, c_out = (int(v) for v in torch.randint(2, 400, (2,), generator=gen))
+        c_in = 1 if one_channel else c_in
         expected = count_parameters(lib.nin_block(c_in, c_out, k, stride=1, padding=0))
         check_equal(nin_block_params(c_in, c_out, k), expected,
                     f"nin_block_params({c_in}, {c_out}, {k}) (seed {gen.initial_seed()})")
@@ -294,7 +327,7 @@ def test_q3_channel_sum(dense_to_conv1x1):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import check_callable, check_equal, check_tensor
+    from cnnlib.classroom.checks import check_callable, check_equal, check_tensor, is_instance
 
     check_callable(dense_to_conv1x1, "dense_to_conv1x1")
     dense = nn.Linear(3, 1)  # adds up the three channels
@@ -302,8 +335,9 @@ def test_q3_channel_sum(dense_to_conv1x1):
         dense.weight.fill_(1.0)
         dense.bias.zero_()
     conv = dense_to_conv1x1(dense)
-    check_equal(type(conv).__name__, "Conv2d", "the type of dense_to_conv1x1(nn.Linear(3, 1))")
-    check_equal(conv.kernel_size, (1, 1), "the kernel size of the convolution")
+    if not is_instance(conv, nn.Conv2d):
+        raise AssertionError("dense_to_conv1x1(nn.Linear(3, 1)) should return an nn.Conv2d")
+    check_equal(tuple(conv.kernel_size), (1, 1), "the kernel size of the convolution")
     X = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
     check_tensor(conv(X), X.sum(dim=1, keepdim=True),
                  "the convolution made from a dense layer that sums 3 channels, on X")
@@ -327,19 +361,27 @@ def test_q3_random_dense_layers(dense_to_conv1x1):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator, is_instance
 
     gen = fresh_generator()
-    for c_in, c_out in ((3, 2), (2, 3), (4, 4), (1, 5), (5, 1)):
+    # More, fewer and as many outputs as inputs, one input or output channel; non-square
+    # maps, a single pixel, random weights and biases.
+    for (c_in, c_out), (h, w) in (((3, 2), (3, 4)), ((2, 3), (5, 2)), ((4, 4), (1, 1)),
+                                  ((1, 5), (4, 3)), ((5, 1), (2, 7))):
         dense = nn.Linear(c_in, c_out)
         with torch.no_grad():
             dense.weight.copy_(torch.randn(c_out, c_in, generator=gen))
             dense.bias.copy_(torch.randn(c_out, generator=gen))
-        X = torch.randn(2, c_in, 3, 4, generator=gen)
-        expected = dense(X.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-        check_tensor(dense_to_conv1x1(dense)(X), expected,
-                     f"dense_to_conv1x1(nn.Linear({c_in}, {c_out})) on a (2, {c_in}, 3, 4) input",
-                     gen=gen)
+        what = f"dense_to_conv1x1(nn.Linear({c_in}, {c_out}))"
+        conv = dense_to_conv1x1(dense)
+        if not is_instance(conv, nn.Conv2d):
+            raise AssertionError(f"{what} should return an nn.Conv2d")
+        check_equal(tuple(conv.kernel_size), (1, 1), f"the kernel size of {what}")
+        X = torch.randn(2, c_in, h, w, generator=gen)
+        with torch.no_grad():
+            expected = dense(X.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+            check_tensor(conv(X), expected, f"{what} on a (2, {c_in}, {h}, {w}) input",
+                         gen=gen)
 
 test_q3_random_dense_layers(dense_to_conv1x1)
 
@@ -353,6 +395,9 @@ test_q3_random_dense_layers(dense_to_conv1x1)
 # # BEGIN QUESTION
 # name: q4
 # points: 2
+# forbids: [torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.functional.conv2d, torch.conv2d,
+#   torch.nn.functional.max_pool2d, torch.max_pool2d, cnnlib.models,
+#   cnnlib.ops.conv_output_shape, cnnlib.ops.layer_output_sizes]
 
 # %% [markdown]
 # ### q4 · how large a map does global average pooling average? (≈10 min)

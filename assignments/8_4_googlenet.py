@@ -68,6 +68,7 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# forbids: [cnnlib.models.googlenet, torch.nn.LazyConv2d]
 
 # %% [markdown]
 # ### q1 · the Inception block (≈20 min)
@@ -167,8 +168,12 @@ def test_q1_random_blocks_against_cnnlib(Inception):
     from cnnlib.models import googlenet as lib
 
     gen = fresh_generator()
-    for c_in, c1, c2, c3, c4 in ((3, 2, (3, 4), (2, 3), 2), (5, 1, (2, 2), (4, 5), 3),
-                                 (2, 4, (1, 3), (1, 2), 1), (6, 3, (4, 2), (3, 4), 5)):
+    # Reductions narrower and wider than their branch's output, one input channel and
+    # several; tall, wide, square and one-pixel-high maps with odd and even sides.
+    for (c_in, c1, c2, c3, c4), (h, w) in (
+            ((3, 2, (3, 4), (2, 3), 2), (5, 8)), ((5, 1, (2, 2), (4, 5), 3), (9, 4)),
+            ((2, 4, (1, 3), (1, 2), 1), (1, 6)), ((6, 3, (4, 2), (3, 4), 5), (7, 7)),
+            ((1, 2, (2, 3), (3, 1), 2), (6, 3))):
         ref = lib.Inception(c_in, c1, c2, c3, c4)
         with torch.no_grad():
             for param in ref.parameters():
@@ -180,7 +185,6 @@ def test_q1_random_blocks_against_cnnlib(Inception):
         except Exception as error:
             raise AssertionError(
                 f"{what}: cannot load cnnlib's Inception weights: {error}") from None
-        h, w = (int(v) for v in torch.randint(3, 10, (2,), generator=gen))
         X = torch.randn(2, c_in, h, w, generator=gen)
         check_tensor(block(X), ref(X), f"{what} on a (2, {c_in}, {h}, {w}) input", gen=gen)
 
@@ -196,6 +200,7 @@ test_q1_random_blocks_against_cnnlib(Inception)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [torch.nn.Conv2d, torch.nn.LazyConv2d, cnnlib.models]
 
 # %% [markdown]
 # ### q2 · each branch's parameters and FLOPs (≈20 min)
@@ -281,7 +286,7 @@ def test_q2_random_blocks_against_layer_costs(inception_costs):
     from cnnlib.models.cost import layer_costs
 
     gen = fresh_generator()
-    for h, w in ((5, 9), (8, 3), (6, 6)):  # tall, wide and square maps
+    for h, w in ((5, 9), (8, 3), (6, 6), (1, 7)):  # tall, wide, square, one pixel high
         c_in, c1, c2a, c2b, c3a, c3b, c4 = (
             int(v) for v in torch.randint(1, 40, (7,), generator=gen))
         args = (c_in, c1, (c2a, c2b), (c3a, c3b), c4)
@@ -306,6 +311,9 @@ test_q2_random_blocks_against_layer_costs(inception_costs)
 # # BEGIN QUESTION
 # name: q3
 # points: 2
+# forbids: [torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.functional.conv2d, torch.conv2d,
+#   torch.nn.functional.max_pool2d, torch.max_pool2d, cnnlib.models,
+#   cnnlib.ops.conv_output_shape, cnnlib.ops.layer_output_sizes]
 
 # %% [markdown]
 # ### q3 · height and width through GoogLeNet's stages (≈10 min)
@@ -372,8 +380,9 @@ def test_q3_every_size_against_the_network(stage_sides):
 
     gen = fresh_generator()
     net = lib.googlenet(width_divisor=8).eval()
-    # Two full periods of 32 (every remainder of n / 32), and a few larger sizes.
-    sizes = list(range(33, 97)) + [int(v) for v in torch.randint(97, 200, (3,), generator=gen)]
+    # Every size up to three full periods of 32 (every remainder of n / 32, the smallest
+    # images included), and a few larger sizes.
+    sizes = list(range(1, 97)) + [int(v) for v in torch.randint(97, 200, (3,), generator=gen)]
     with torch.no_grad():
         for n in sizes:
             X, sides = torch.zeros(1, 1, n, n), []

@@ -69,6 +69,9 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# forbids: [torch.nn.functional.batch_norm, torch.batch_norm, torch.native_batch_norm,
+#   torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.LazyBatchNorm1d,
+#   torch.nn.LazyBatchNorm2d, torch.nn.LazyBatchNorm3d, cnnlib.layers]
 
 # %% [markdown]
 # ### q1 · batch norm's forward pass, both modes (≈25 min)
@@ -190,14 +193,17 @@ def test_q1_against_torch_batchnorm_both_modes(batch_norm):
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    # Small batches (where biased and unbiased variances differ most) and large ones,
-    # every rank, two momentums; three training steps, then evaluation.
-    for shape, momentum in (((4, 3), 0.1), ((2, 5), 0.3), ((6, 4, 7), 0.1), ((3, 2, 4), 0.5),
-                            ((3, 2, 4, 5), 0.1), ((8, 3, 2, 2), 0.25)):
+    # Every rank from (N, C) to (N, C, D, H, W); small batches (where biased and unbiased
+    # variances differ most), batches of one (N = 1: the n values per channel are all
+    # positions), one channel, larger batches; several momentums and eps. Three training
+    # steps, then evaluation.
+    for shape, momentum in (((4, 3), 0.1), ((2, 5), 0.3), ((6, 4, 7), 0.1), ((1, 3, 6), 0.5),
+                            ((3, 2, 4, 5), 0.1), ((8, 3, 2, 2), 0.25), ((1, 1, 3, 4), 0.1),
+                            ((2, 3, 2, 3, 2), 0.2)):
         C = shape[1]
         eps = float(torch.rand(1, generator=gen)) * 1e-3 + 1e-5
-        ref = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(C, eps=eps,
-                                                                       momentum=momentum)
+        kind = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}
+        ref = kind[len(shape)](C, eps=eps, momentum=momentum)
         gamma = torch.rand(C, generator=gen) + 0.5
         beta = torch.randn(C, generator=gen)
         mean = torch.randn(C, generator=gen)
@@ -234,27 +240,31 @@ def test_q1_gradients_against_torch(batch_norm):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.classroom.checks import call_with_gradients, check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for shape in ((5, 3), (4, 2, 6), (3, 4, 3, 3)):
+    # Gradients flow through the batch statistics too: every rank, one channel, one image.
+    for shape in ((5, 3), (4, 2, 6), (3, 4, 3, 3), (1, 1, 4, 3), (2, 2, 3, 2, 2)):
         C = shape[1]
-        ref = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(C)
+        kind = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}
+        ref = kind[len(shape)](C)
         gamma = (torch.rand(C, generator=gen) + 0.5).requires_grad_()
         beta = torch.randn(C, generator=gen).requires_grad_()
         with torch.no_grad():
             ref.weight.copy_(gamma)
             ref.bias.copy_(beta)
-        X = torch.randn(shape, generator=gen)
+        X = torch.randn(shape, generator=gen).requires_grad_()
         weights = torch.randn(shape, generator=gen)  # a loss that weights every output
-        X1, X2 = X.clone().requires_grad_(), X.clone().requires_grad_()
-        Y, _, _ = batch_norm(X1, gamma, beta, torch.zeros(C), torch.ones(C), 1e-5, 0.1, True)
-        (Y * weights).sum().backward()
+        # The gradients of (Y * weights).sum() for Y, the first of the three results, with
+        # respect to X, gamma and beta (the arguments that require grad, in order).
+        _, grads = call_with_gradients(batch_norm, X, gamma, beta, torch.zeros(C),
+                                       torch.ones(C), 1e-5, 0.1, True, grad_output=weights)
+        X2 = X.detach().clone().requires_grad_()
         (ref(X2) * weights).sum().backward()
         what = f"gradient of a loss of batch_norm(X {tuple(shape)}, training=True)"
-        check_tensor(X1.grad, X2.grad, what + " with respect to X", gen=gen)
-        check_tensor(gamma.grad, ref.weight.grad, what + " with respect to gamma", gen=gen)
-        check_tensor(beta.grad, ref.bias.grad, what + " with respect to beta", gen=gen)
+        check_tensor(grads[0], X2.grad, what + " with respect to X", gen=gen)
+        check_tensor(grads[1], ref.weight.grad, what + " with respect to gamma", gen=gen)
+        check_tensor(grads[2], ref.bias.grad, what + " with respect to beta", gen=gen)
 
 test_q1_gradients_against_torch(batch_norm)
 
@@ -268,6 +278,9 @@ test_q1_gradients_against_torch(batch_norm)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [torch.nn.functional.batch_norm, torch.batch_norm, torch.native_batch_norm,
+#   torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.LazyBatchNorm1d,
+#   torch.nn.LazyBatchNorm2d, torch.nn.LazyBatchNorm3d, cnnlib.layers]
 
 # %% [markdown]
 # ### q2 · the layer: the mode comes from `net.eval()` (≈15 min)
@@ -358,45 +371,78 @@ test_q2_parameters_buffers_and_modes(BatchNorm)
 
 # %%
 # HIDDEN
-def test_q2_against_torch_with_grad_mode_switched(BatchNorm):
+def test_q2_training_mode_with_gradients_on_and_off(BatchNorm):
     import torch
     from torch import nn
 
     from cnnlib.classroom.checks import check_tensor, fresh_generator
 
     gen = fresh_generator()
-    for shape in ((6, 4), (4, 3, 5, 5)):
+    # (N, C), (N, C, L) and (N, C, H, W) inputs; a momentum and an eps other than the
+    # defaults, passed by keyword.
+    for shape, momentum, eps in (((6, 4), 0.3, 1e-3), ((5, 3, 7), 0.05, 0.1),
+                                 ((4, 3, 5, 5), 0.5, 0.02)):
         C = shape[1]
-        momentum = float(torch.rand(1, generator=gen)) * 0.4 + 0.05
-        ours = BatchNorm(C, momentum=momentum)
-        ref = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(C, momentum=momentum)
+        ours = BatchNorm(C, eps=eps, momentum=momentum)
+        ref = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(C, eps=eps,
+                                                                       momentum=momentum)
         gamma, beta = torch.rand(C, generator=gen) + 0.5, torch.randn(C, generator=gen)
+        ours.load_state_dict({"gamma": gamma, "beta": beta}, strict=False)
         with torch.no_grad():
-            ours.gamma.copy_(gamma)
-            ours.beta.copy_(beta)
             ref.weight.copy_(gamma)
             ref.bias.copy_(beta)
-        # Training mode, with gradients on and then off: batch statistics either way.
+        # Training mode, with gradients on and then off: batch statistics either way, and
+        # the moving statistics follow.
         for step, grad in enumerate((True, False, True, False)):
             X = torch.randn(shape, generator=gen) * (step + 1) + step
             with torch.set_grad_enabled(grad):
                 Y, expected = ours(X), ref(X)
-            what = f"BatchNorm({C}) in train mode, step {step}, gradients {'on' if grad else 'off'}"
+            what = (f"BatchNorm({C}, eps={eps}, momentum={momentum}) on X {shape} in train "
+                    f"mode, step {step}, gradients {'on' if grad else 'off'}")
             check_tensor(Y, expected, what, gen=gen)
             check_tensor(ours.moving_mean, ref.running_mean, what + ": moving_mean", gen=gen)
             check_tensor(ours.moving_var, ref.running_var, what + ": moving_var", gen=gen)
-        # Evaluation mode, with gradients off and then on (as for a saliency map).
+
+test_q2_training_mode_with_gradients_on_and_off(BatchNorm)
+
+# %%
+# HIDDEN
+def test_q2_evaluation_mode_with_gradients_off_and_on(BatchNorm):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    # The moving statistics normalise, and stay as they are, whether gradients are off (as
+    # in evaluate) or on (as for a saliency map); every rank, eps other than the default.
+    for shape, eps in (((6, 4), 1e-3), ((5, 3, 7), 0.1), ((4, 3, 5, 5), 0.02)):
+        C = shape[1]
+        ours = BatchNorm(C, eps=eps, momentum=0.2)
+        ref = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(C, eps=eps, momentum=0.2)
+        state = {"gamma": torch.rand(C, generator=gen) + 0.5, "beta": torch.randn(C, generator=gen),
+                 "moving_mean": torch.randn(C, generator=gen),
+                 "moving_var": torch.rand(C, generator=gen) + 0.5}
+        ours.load_state_dict(state, strict=False)
+        with torch.no_grad():
+            ref.weight.copy_(state["gamma"])
+            ref.bias.copy_(state["beta"])
+            ref.running_mean.copy_(state["moving_mean"])
+            ref.running_var.copy_(state["moving_var"])
         ours.eval()
         ref.eval()
         for grad in (False, True):
             X = torch.randn(shape, generator=gen) * 2 + 1
             with torch.set_grad_enabled(grad):
                 Y, expected = ours(X), ref(X)
-            what = f"BatchNorm({C}) in eval mode, gradients {'on' if grad else 'off'}"
+            what = (f"BatchNorm({C}, eps={eps}) on X {shape} in eval mode, gradients "
+                    f"{'on' if grad else 'off'}")
             check_tensor(Y, expected, what, gen=gen)
-            check_tensor(ours.moving_mean, ref.running_mean, what + ": moving_mean", gen=gen)
+            check_tensor(ours.moving_mean, state["moving_mean"], what + ": moving_mean",
+                         gen=gen)
+            check_tensor(ours.moving_var, state["moving_var"], what + ": moving_var", gen=gen)
 
-test_q2_against_torch_with_grad_mode_switched(BatchNorm)
+test_q2_evaluation_mode_with_gradients_off_and_on(BatchNorm)
 
 # %% [raw]
 # # END TESTS
@@ -413,21 +459,25 @@ test_q2_against_torch_with_grad_mode_switched(BatchNorm)
 # ### q3 · BN-LeNet learns where plain LeNet does not (≈20 min)
 #
 # Build `bn_net`, the section's BN-LeNet, with your `BatchNorm` layer (or PyTorch's
-# `nn.BatchNorm2d`/`nn.BatchNorm1d`, if yours is not done): a 5 × 5 convolution to 6
-# channels *without* padding, batch norm, sigmoid, 2 × 2 average pooling with stride 2; a
-# 5 × 5 convolution to 16 channels, batch norm, sigmoid, the same pooling; `Flatten`; dense
-# layers of 120 and 84 units, each followed by batch norm and a sigmoid; the output layer
-# of 10 units. Then train it with exactly this budget:
+# `nn.BatchNorm2d`/`nn.BatchNorm1d`, if yours is not done), as an `nn.Sequential` of these
+# layers in this order: a 5 × 5 convolution to 6 channels *without* padding, batch norm,
+# sigmoid, 2 × 2 average pooling with stride 2; a 5 × 5 convolution to 16 channels, batch
+# norm, sigmoid, the same pooling; `Flatten`; dense layers of 120 and 84 units, each
+# followed by batch norm and a sigmoid; the output layer of 10 units. Then train it with
+# exactly this budget:
 #
-# * `FashionMNIST(batch_size=128, train_subset=10000, val_subset=500)` (given below);
+# * `FashionMNIST(batch_size=128, train_subset=10000, val_subset=500)` (given below, as
+#   `data`);
 # * 3 epochs of SGD with learning rate 0.3, momentum 0.9 and a cosine decay
 #   (`momentum=0.9, schedule="cosine"`);
-# * the section's `Trainer`, with `TrainConfig(..., live_plot=False, progress=False)`.
+# * the section's `Trainer`, with `config = TrainConfig(..., live_plot=False,
+#   progress=False)`; keep what `fit` returns as `history`.
 #
 # Put `bn_net` in evaluation mode afterwards. On one CPU core this takes about 10 s.
 #
-# **Graded on the result.** The hidden test classifies 2,000 images drawn at random from
-# Fashion-MNIST's test split and requires an accuracy of at least **0.74**. Our BN-LeNet
+# **Graded on the result and on the run.** The hidden tests check `bn_net`'s layers, read
+# the budget from `config`, `history` and `data`, and classify 2,000 images drawn at random
+# from Fashion-MNIST's test split, requiring an accuracy of at least **0.74**. Our BN-LeNet
 # reaches about 0.81. The plain LeNet of section 7.6, trained with the very same budget,
 # stays at 0.10: at this learning rate its sigmoids saturate and it predicts one class.
 
@@ -466,6 +516,82 @@ def test_q3_trained_net_shape_and_mode(bn_net):
     check_trained_classifier(bn_net, "bn_net")
 
 test_q3_trained_net_shape_and_mode(bn_net)
+
+# %%
+# HIDDEN
+def test_q3_layers_are_bn_lenet(bn_net):
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_equal, module_structure
+
+    def pair(v):
+        return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+    def layers(net):
+        """The leaves in order, as (kind, settings...); Flatten is left out, and any batch norm
+        (PyTorch's or your own class) reads as ("BatchNorm", channels)."""
+        rows = module_structure(net)
+        names = [row["name"] for row in rows]
+        out = []
+        for row in rows:
+            name, kind = row["name"], row["type"]
+            if any(other != name and (not name or other.startswith(name + "."))
+                   for other in names):
+                continue  # a container, not a layer
+            short = kind.rsplit(".", 1)[-1]
+            torch_own = kind.startswith("torch.nn.")
+            if "norm" in short.lower() or (not torch_own and "num_features" in row):
+                shapes = list((row.get("parameters") or {}).values())
+                out.append(("BatchNorm", row.get("num_features",
+                                                 shapes[0][0] if shapes else None)))
+            elif not torch_own:
+                out.append((kind,))
+            elif short == "Conv2d":
+                out.append((short, row["in_channels"], row["out_channels"],
+                            pair(row["kernel_size"]), pair(row["stride"]),
+                            pair(row["padding"])))
+            elif short in ("AvgPool2d", "MaxPool2d"):
+                out.append((short, pair(row["kernel_size"]), pair(row["stride"]),
+                            pair(row["padding"])))
+            elif short == "Linear":
+                out.append((short, row["in_features"], row["out_features"]))
+            elif short != "Flatten":
+                out.append((short,))
+        return out
+
+    reference = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
+        nn.Linear(16 * 4 * 4, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
+        nn.Linear(84, 10))
+    ours, expected = layers(bn_net), layers(reference)
+    for i, (got, want) in enumerate(zip(ours, expected, strict=False)):
+        check_equal(got, want, f"layer {i + 1} of bn_net (Flatten aside)")
+    check_equal(len(ours), len(expected), "the number of layers of bn_net (Flatten aside)")
+
+test_q3_layers_are_bn_lenet(bn_net)
+
+# %%
+# HIDDEN
+def test_q3_trained_with_the_budget(history, config, data):
+    from cnnlib.classroom.checks import check_equal
+
+    if history is None or config is None:
+        raise AssertionError("keep the run's TrainConfig as `config` and what Trainer(config)."
+                             "fit(bn_net, data) returns as `history`")
+    check_equal(len(history), 3, "the number of epochs bn_net was trained (len(history))")
+    if history.stopped is not None:
+        raise AssertionError(f"training stopped early: {history.stopped}")
+    for setting, value in (("epochs", 3), ("optimizer", "sgd"), ("lr", 0.3), ("momentum", 0.9),
+                           ("schedule", "cosine"), ("weight_decay", 0.0)):
+        check_equal(getattr(config, setting), value, f"config.{setting}")
+    for setting, value in (("batch_size", 128), ("num_train", 10000), ("num_val", 500)):
+        check_equal(getattr(data, setting), value, f"data.{setting}")
+
+test_q3_trained_with_the_budget(history, config, data)
 
 # %%
 # HIDDEN

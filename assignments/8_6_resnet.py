@@ -67,6 +67,7 @@ setup(0)
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# forbids: [cnnlib.models.resnet, torch.nn.LazyConv2d, torch.nn.LazyBatchNorm2d]
 
 # %% [markdown]
 # ### q1 · the residual block and its 1 × 1 shortcut (≈20 min)
@@ -161,29 +162,37 @@ test_q1_same_shape_block_matches_cnnlib(Residual)
 
 # %%
 # HIDDEN
-def test_q1_random_blocks_against_cnnlib(Residual):
+def test_q1_identity_shortcut_against_cnnlib(Residual):
     import torch
 
     from cnnlib.classroom.checks import check_tensor, fresh_generator
     from cnnlib.models import resnet as lib
 
     gen = fresh_generator()
-    # (in_channels, num_channels, use_1x1conv, strides): with and without projection,
-    # projection at the same shape, more channels, stride 2 and 3, odd sizes.
-    for c_in, c, use_1x1conv, s in ((3, 3, False, 1), (4, 4, True, 1), (2, 5, True, 1),
-                                    (4, 4, True, 2), (3, 6, True, 2), (2, 3, True, 3)):
+    # (in_channels, num_channels, use_1x1conv, strides, (H, W)), in_channels None meaning
+    # "left out": the shortcut is X itself; square and non-square maps, odd and even sides,
+    # training and evaluation mode.
+    cases = ((None, 3, False, 1, (5, 8)), (3, 3, False, 1, (8, 5)), (None, 5, False, 1, (7, 7)))
+    for c_in, c, use_1x1conv, s, (h, w) in cases:
         ref = lib.Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
         with torch.no_grad():
             for param in ref.parameters():
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
-        what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}, in_channels={c_in})"
-        block = Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
+        if c_in is None:
+            what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s})"
+            block = Residual(c, use_1x1conv=use_1x1conv, strides=s)
+        else:
+            what = (f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}, "
+                    f"in_channels={c_in})")
+            block = Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
         try:
             block.load_state_dict(ref.state_dict())
         except Exception as error:
             raise AssertionError(
                 f"{what}: cannot load cnnlib's Residual weights: {error}") from None
-        h, w = (int(v) for v in torch.randint(4, 10, (2,), generator=gen))
+        if block.conv3 is not None:
+            raise AssertionError(f"{what}.conv3 should be None without the projection")
+        c_in = c if c_in is None else c_in
         for mode in ("training", "evaluation"):
             block.train(mode == "training")
             ref.train(mode == "training")
@@ -191,7 +200,49 @@ def test_q1_random_blocks_against_cnnlib(Residual):
             check_tensor(block(X), ref(X), f"{what} on a (3, {c_in}, {h}, {w}) input, {mode} "
                          "mode", gen=gen)
 
-test_q1_random_blocks_against_cnnlib(Residual)
+test_q1_identity_shortcut_against_cnnlib(Residual)
+
+# %%
+# HIDDEN
+def test_q1_projection_shortcut_against_cnnlib(Residual):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.models import resnet as lib
+
+    gen = fresh_generator()
+    # (in_channels, num_channels, use_1x1conv, strides, (H, W)), in_channels None meaning
+    # "left out": the 1x1 projection at the same shape (in_channels given and left out),
+    # to more channels, with stride 1, 2 and 3 on sides they do not divide, non-square maps,
+    # training and evaluation mode.
+    cases = ((None, 4, True, 1, (6, 7)), (4, 4, True, 1, (4, 4)), (2, 5, True, 1, (7, 4)),
+             (4, 4, True, 2, (9, 6)), (3, 6, True, 2, (5, 5)), (2, 3, True, 3, (8, 7)))
+    for c_in, c, use_1x1conv, s, (h, w) in cases:
+        ref = lib.Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
+        with torch.no_grad():
+            for param in ref.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        if c_in is None:
+            what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s})"
+            block = Residual(c, use_1x1conv=use_1x1conv, strides=s)
+        else:
+            what = (f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}, "
+                    f"in_channels={c_in})")
+            block = Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
+        try:
+            block.load_state_dict(ref.state_dict())
+        except Exception as error:
+            raise AssertionError(
+                f"{what}: cannot load cnnlib's Residual weights: {error}") from None
+        c_in = c if c_in is None else c_in
+        for mode in ("training", "evaluation"):
+            block.train(mode == "training")
+            ref.train(mode == "training")
+            X = torch.randn(3, c_in, h, w, generator=gen)
+            check_tensor(block(X), ref(X), f"{what} on a (3, {c_in}, {h}, {w}) input, {mode} "
+                         "mode", gen=gen)
+
+test_q1_projection_shortcut_against_cnnlib(Residual)
 
 # %% [raw]
 # # END TESTS
@@ -203,6 +254,7 @@ test_q1_random_blocks_against_cnnlib(Residual)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# forbids: [cnnlib.models.resnet, torch.nn.LazyConv2d, torch.nn.LazyBatchNorm2d]
 
 # %% [markdown]
 # ### q2 · the ResNeXt block with a real number of groups (≈20 min)
@@ -312,11 +364,13 @@ def test_q2_grouped_blocks_against_cnnlib(ResNeXtBlock):
     from cnnlib.models import resnet as lib
 
     gen = fresh_generator()
-    # (in_channels, num_channels, groups, bot_mul, use_1x1conv, strides): 2 groups up to
-    # depthwise (one channel per group), with and without the projection.
-    for c_in, c, g, bot_mul, use_1x1conv, s in (
-            (8, 8, 2, 1, False, 1), (8, 16, 4, 0.5, True, 2), (6, 12, 3, 1, True, 1),
-            (4, 8, 8, 1, True, 2), (12, 12, 6, 0.5, False, 1)):
+    # (in_channels, num_channels, groups, bot_mul, use_1x1conv, strides, (H, W)): 2 groups
+    # up to depthwise (one channel per group), with and without the projection, stride 1
+    # and 2 (on odd and even sides), non-square maps.
+    for c_in, c, g, bot_mul, use_1x1conv, s, (h, w) in (
+            (8, 8, 2, 1, False, 1, (5, 7)), (8, 16, 4, 0.5, True, 2, (7, 6)),
+            (6, 12, 3, 1, True, 1, (4, 6)), (4, 8, 8, 1, True, 2, (8, 5)),
+            (12, 12, 6, 0.5, False, 1, (6, 6)), (6, 6, 3, 1, True, 1, (5, 4))):
         ref = lib.ResNeXtBlock(c_in, c, g, bot_mul, use_1x1conv=use_1x1conv, strides=s)
         with torch.no_grad():
             for param in ref.parameters():
@@ -331,7 +385,8 @@ def test_q2_grouped_blocks_against_cnnlib(ResNeXtBlock):
             block.load_state_dict(ref.state_dict())
         except Exception as error:
             raise AssertionError(f"{what}: cannot load cnnlib's weights: {error}") from None
-        h, w = (int(v) for v in torch.randint(4, 9, (2,), generator=gen))
+        if not use_1x1conv and (block.conv4 is not None or block.bn4 is not None):
+            raise AssertionError(f"{what}: conv4 and bn4 should be None without the projection")
         for mode in ("training", "evaluation"):
             block.train(mode == "training")
             ref.train(mode == "training")
@@ -351,6 +406,8 @@ test_q2_grouped_blocks_against_cnnlib(ResNeXtBlock)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# forbids: [torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.Linear, torch.nn.LazyConv2d,
+#   torch.nn.LazyBatchNorm2d, torch.nn.LazyLinear, cnnlib.models]
 
 # %% [markdown]
 # ### q3 · the parameters of a ResNet, from the formulas (≈20 min)
@@ -433,10 +490,18 @@ def test_q3_random_resnets(resnet_params):
 
     resnet34 = ((3, 64), (4, 128), (6, 256), (3, 512))
     cases = [(resnet34, 1, 10, 64)]
-    for stages in (1, 2, 3, 4):  # channel counts that do not simply double
-        channels = [random_int(4, 40) for _ in range(stages)]
-        arch = tuple((random_int(1, 4), c) for c in channels)
-        cases.append((arch, random_int(1, 4), random_int(2, 20), channels[0]))
+    # One to four stages, with one and several blocks in the first and in later stages;
+    # channel counts that never double from one stage to the next; one and several input
+    # channels; never the section's 10 classes.
+    for residuals, c_in in (((2,), 3), ((1, 3), 1), ((3, 1, 2), 2), ((1, 2, 1, 3), 1)):
+        channels = [random_int(4, 40)]
+        for _ in residuals[1:]:
+            c = random_int(4, 40)
+            channels.append(c + 1 if c == 2 * channels[-1] else c)
+        arch = tuple(zip(residuals, channels, strict=True))
+        classes = random_int(2, 20)
+        classes += classes >= 10  # 2..9 or 11..20
+        cases.append((arch, c_in, classes, channels[0]))
     for arch, c_in, classes, stem in cases:
         with torch.device("meta"):  # counts the parameters without allocating them
             expected = count_parameters(lib.ResNet(arch, c_in, classes, stem_channels=stem))

@@ -150,11 +150,13 @@ class ForbiddenMonitor:
                              if "__init__" in k.__dict__), None)
                 if isinstance(init, types.FunctionType) and init not in _SHARED_INITS:
                     classes.setdefault(init.__code__, []).append((target, name))
-                builtin_ids[id(target)] = name
+                builtin_ids.setdefault(id(target), name)
+            # Two names of one object (torch.nn.functional.conv2d is torch.conv2d): the
+            # question's first spelling is the one reported.
             elif isinstance(target, types.FunctionType):
-                codes[target.__code__] = name
+                codes.setdefault(target.__code__, name)
             elif target is not None:
-                builtin_ids[id(target)] = name
+                builtin_ids.setdefault(id(target), name)
         return codes, classes, builtin_ids, prefixes
 
     def start(self, question: str | None) -> None:
@@ -505,6 +507,11 @@ def set_limits(limits: dict) -> None:
         which = getattr(resource, f"RLIMIT_{name.upper()}", None)
         if which is not None and isinstance(value, int) and value >= 0:
             resource.setrlimit(which, (value, value))
+    # A write past the file-size limit then fails with EFBIG (a cell error that names the
+    # limit) instead of killing the whole process.
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def main(argv: list[str]) -> int:

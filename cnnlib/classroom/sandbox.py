@@ -19,6 +19,7 @@ grader's deadline). When a limit ends the sandbox, :attr:`Sandbox.ended` names i
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -132,12 +133,13 @@ def readable_paths(data_dir: Path | None) -> list[Path]:
     return unique
 
 
-def _sandbox_uid() -> int:
-    """An unused uid for this sandbox (root only): one per grading process and thread, so
-    that the process limit of one submission is not shared with another."""
-    import threading
+_UIDS = itertools.count()
 
-    return 200_000 + (os.getpid() % 20_000) * 16 + threading.get_ident() % 16
+
+def _sandbox_uid() -> int:
+    """An unused uid for this sandbox (root only), a new one for each sandbox of this grader,
+    so that one submission's processes never count against another's process limit."""
+    return 200_000 + (os.getpid() % 4096) * 256 + next(_UIDS) % 256
 
 
 class Sandbox:
@@ -273,10 +275,9 @@ class Sandbox:
             return
         try:
             family = psutil.Process(self.process.pid).children(recursive=True)
-            rss = sum(p.memory_info().rss for p in family)
         except psutil.Error:
             return
-        if rss > self.limits.memory_mb << 20:
+        if sum(_proportional_memory(p) for p in family) > self.limits.memory_mb << 20:
             self._kill("memory")
 
     def _why_it_ended(self) -> str:
@@ -344,6 +345,22 @@ class Sandbox:
                 except OSError:
                     pass
             self._fds = None
+
+
+def _proportional_memory(process: psutil.Process) -> int:
+    """Resident memory with shared pages split among their sharers (PSS): forked children
+    share the parent's pages, and summing their RSS would count those many times."""
+    try:
+        with open(f"/proc/{process.pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return process.memory_info().rss
+    except psutil.Error:
+        return 0
 
 
 def _exists(pid: int) -> bool:
