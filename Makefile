@@ -4,7 +4,7 @@
 #   make lab        set up, then start JupyterLab on the repository
 #   make notebooks  re-execute every chapters/*.py into its .ipynb (outputs + explorers' page forms)
 #   make assignments  build student and autograder notebooks of every assignments/*.py
-#   make grade ASSIGNMENT=7_2 SUBMISSIONS=folder [GRADES=file.csv]  grade a folder locally
+#   make grade ASSIGNMENT=7_2 SUBMISSIONS=folder [GRADES=file.csv]  grade a folder, each in a sandbox
 # Set-up is idempotent: a stamp file records that .venv matches requirements.lock,
 # another that node_modules matches package-lock.json (the website's JavaScript).
 
@@ -34,7 +34,7 @@ export PATH := $(BIN):$(PATH)
 export PIP_FIND_LINKS :=
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup venv data browser-deps web-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade test-floor
+.PHONY: help setup venv data browser-deps sandbox-deps web-deps lint unit pairs nbval book site-check test lab notebooks results lock clean benchmark assignments assignments-site grade test-floor
 
 help:
 	@sed -n '2,9p' Makefile
@@ -106,13 +106,24 @@ browser-deps:
 	  echo "browser: chromium is missing; install it with: sudo apt-get install chromium" >&2; exit 1; \
 	fi
 
+# bubblewrap isolates each graded submission (make grade, and the grading tests).
+sandbox-deps:
+	@if command -v bwrap >/dev/null; then \
+	  echo "sandbox: $$(command -v bwrap)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "sandbox: installing Debian's bubblewrap"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else \
+	  echo "sandbox: bubblewrap is missing; install it with: sudo apt-get install bubblewrap" >&2; exit 1; \
+	fi
+
 lint: venv
 	ruff check .
 
 # Two pytest workers on two cores, one torch thread each: torch's default of one
 # thread per core in each worker oversubscribes the CPU and slows everything down.
 # loadgroup: tests marked xdist_group share a worker (and so their module fixture).
-unit: setup
+unit: setup sandbox-deps
 	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadgroup -q
 
 # The floor pyproject.toml promises (torch>=2.4, torchvision>=0.19), kept true: the unit
@@ -152,7 +163,7 @@ book: setup web-deps assignments-site
 site-check: setup browser-deps
 	pytest tests/browser -m browser -q
 
-test: setup browser-deps lint unit pairs nbval book site-check
+test: setup browser-deps sandbox-deps lint unit pairs nbval book site-check
 
 # Classroom: otter assign turns each master into _build/assignments/<stem>/{student,autograder}/
 # and checks that its solution scores full marks. `make assignments A=7_2` builds one.
@@ -160,17 +171,27 @@ A ?=
 assignments: setup
 	python scripts/build_assignments.py $(A)
 
-# Grade every file in SUBMISSIONS with the autograder `make assignments` built: no Docker,
-# one submission per core at a time, TIMEOUT seconds each (default 300).
+# Grade every file in SUBMISSIONS against the assignment `make assignments` built: each
+# submission runs in a bubblewrap sandbox (no network, its own processes, read-only system),
+# one per core at a time, under these limits; the tests and the scores stay outside it.
+# UNISOLATED=1 grades without a sandbox, for machines where none can start (trusted code only).
 ASSIGNMENT ?=
 SUBMISSIONS ?=
 GRADES ?=
 TIMEOUT ?= 300
-grade: setup
+MEMORY_MB ?= 4096
+PROCESSES ?= 64
+DISK_MB ?= 512
+FILE_SIZE_MB ?= 64
+CPU_S ?= 600
+UNISOLATED ?=
+grade: setup $(if $(UNISOLATED),,sandbox-deps)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { \
-	  echo "usage: make grade ASSIGNMENT=7_2 SUBMISSIONS=path/to/folder [GRADES=grades.csv] [TIMEOUT=300]" >&2; exit 2; }
+	  echo "usage: make grade ASSIGNMENT=7_2 SUBMISSIONS=path/to/folder [GRADES=grades.csv] [TIMEOUT=300] [MEMORY_MB=4096] [PROCESSES=64] [DISK_MB=512] [FILE_SIZE_MB=64] [CPU_S=600] [UNISOLATED=1]" >&2; exit 2; }
 	python scripts/grade_assignments.py "$(ASSIGNMENT)" "$(SUBMISSIONS)" --timeout $(TIMEOUT) \
-	  $(if $(GRADES),--grades "$(GRADES)")
+	  --memory-mb $(MEMORY_MB) --processes $(PROCESSES) --disk-mb $(DISK_MB) \
+	  --file-size-mb $(FILE_SIZE_MB) --cpu-s $(CPU_S) \
+	  $(if $(GRADES),--grades "$(GRADES)") $(if $(UNISOLATED),--unisolated)
 
 lab: setup
 	jupyter lab --notebook-dir=$(CURDIR) $$([ "$$(id -u)" = 0 ] && echo --allow-root)

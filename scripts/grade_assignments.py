@@ -236,7 +236,8 @@ class _Run:
         return self.sandbox.request(message)
 
     def start(self) -> None:
-        """Run the cells; after a limit, run again only the cells before the one it hit."""
+        """Run the cells; after a limit, run them again without the cell that reached it
+        (the notebook's other answers still count)."""
         cells = list(self.cells)
         while True:
             box = Sandbox(self.settings.limits, self.settings.data_dir, self.settings.unisolated)
@@ -251,6 +252,9 @@ class _Run:
                         box.cell = message["cell"]
                     elif event == "error":
                         errors.append(_cell_error(message))
+                        limit = _limit_note(errors[-1], self.settings.limits)
+                        if limit is not None:  # run again without that cell
+                            raise SandboxEnded(limit)
                     elif event == "ready":
                         for note in message.get("notes", [])[:40]:
                             self.conn.notes.setdefault(str(note)[:300])
@@ -263,6 +267,7 @@ class _Run:
                 return
             except SandboxEnded as ended:
                 self.limits_hit.append(str(ended))
+                box.kill()  # it may be mid-cell: no goodbye
                 box.close()
                 self.sandbox = None
                 stopped = box.cell
@@ -270,7 +275,7 @@ class _Run:
                     self.errors = errors
                     return
                 self.restarts += 1
-                cells = [c if i < stopped else "" for i, c in enumerate(cells, start=1)]
+                cells = [c if i != stopped else "" for i, c in enumerate(cells, start=1)]
                 self.cells = cells  # a later restart must not run the offending cell again
 
     def after_test(self, outcome, test_name: str) -> None:

@@ -46,6 +46,13 @@ def test_build_then_grade_solution_full_marks_and_blank_student_zero(master, tmp
     answer_cells = [c for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
     assert sum("..." in c.source for c in answer_cells) >= len(master.questions)
     assert (built / SITE / student_path.name).read_bytes() == student_path.read_bytes()
+    # The grading seed stays with the autograder; each forbidden call is named in the prompt.
+    assert (folder / "autograder" / "grading-seed.json").exists()
+    assert not list((folder / "student").rglob("grading-seed.json"))
+    prompts = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+    for q in master.questions:
+        for name in q.forbids:
+            assert f"`{name}`" in prompts, (q.name, name)
     # On Colab, Run All must install cnnlib and otter before anything imports them.
     code = [c.source for c in student.cells if c.cell_type == "code"]
     assert "google.colab" in code[0] and "import otter" in code[1], code[:2]
@@ -63,7 +70,8 @@ def test_build_then_grade_solution_full_marks_and_blank_student_zero(master, tmp
     assert "raised" not in by_name["untouched.ipynb"].reason, by_name["untouched.ipynb"].reason
     with grades.open() as f:
         table = list(csv.reader(f))
-    assert table[0] == ["submission", *(q.name for q in master.questions), "total", "reason"]
+    assert table[0] == ["submission", *(q.name for q in master.questions), "total", "reason",
+                        "review"]
     assert len(table) == 1 + 2
 
 

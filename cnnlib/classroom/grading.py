@@ -90,9 +90,10 @@ def run_test(test: CellTest, conn: Connection, seed: int) -> str | None:
 
 
 def grade_question(question: GradedQuestion, conn: Connection, seed: int,
-                   after_test=None) -> QuestionResult:
+                   after_test=None, first_failure_only: bool = False) -> QuestionResult:
     """Run every test of one question against the connection; ``after_test(result)`` may
-    restart a sandbox that a test ended."""
+    restart a sandbox that a test ended. ``first_failure_only`` stops at the first failing
+    test (the test suite asks only whether a wrong answer is caught)."""
     result = QuestionResult(question.name, question.points)
     conn.question = question.name
     try:
@@ -101,6 +102,8 @@ def grade_question(question: GradedQuestion, conn: Connection, seed: int,
             result.tests.append(outcome)
             if after_test is not None:
                 after_test(outcome)
+            if first_failure_only and not outcome.passed:
+                break
     finally:
         conn.question = None
     result.forbidden = sorted(conn.forbidden.get(question.name, ()))

@@ -459,7 +459,8 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
-def run_cells(cells: list[str], send, namespace: dict, audit: AuditNotes) -> None:
+def run_cells(cells: list[str], send, namespace: dict, audit: AuditNotes,
+              reserve: list | None = None) -> None:
     """Run each code cell as a notebook would, telling the grader where it is."""
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -475,6 +476,8 @@ def run_cells(cells: list[str], send, namespace: dict, audit: AuditNotes) -> Non
             compiled = compile(code, f"{CELL_PREFIX}{index}>", "exec")
             exec(compiled, namespace)  # noqa: S102 - this process exists to run it
         except BaseException as error:  # SystemExit and KeyboardInterrupt stop a cell too
+            if isinstance(error, MemoryError) and reserve:
+                reserve.clear()
             send({"event": "error", "cell": index, "type": type(error).__name__,
                   "message": _message(error)})
         finally:
@@ -517,10 +520,18 @@ def set_limits(limits: dict) -> None:
 def main(argv: list[str]) -> int:
     fd_in, fd_out = int(argv[0]), int(argv[1])
     lock = threading.Lock()
+    reserve = [bytearray(16 << 20)]  # freed to report a MemoryError that used up the rest
 
     def send(message: dict) -> None:
         with lock:
-            protocol.send(fd_out, message)
+            try:
+                protocol.send(fd_out, message)
+            except protocol.ProtocolError:
+                raise
+            except BaseException:
+                # Half a message would garble every later one: end instead, and the
+                # grader sees the sandbox end.
+                os._exit(70)
 
     start = protocol.receive(fd_in)
     if isinstance(start.get("user"), int):
@@ -541,7 +552,7 @@ def main(argv: list[str]) -> int:
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     audit.on = True
     try:
-        run_cells(cells, send, namespace, audit)
+        run_cells(cells, send, namespace, audit, reserve)
     except Exception:
         send({"event": "fatal", "message": traceback.format_exc()[-2000:]})
         return 2

@@ -136,10 +136,16 @@ def readable_paths(data_dir: Path | None) -> list[Path]:
 _UIDS = itertools.count()
 
 
+def sandbox_uids() -> range:
+    """The uids this grading process gives its sandboxes when it runs as root."""
+    start = 200_000 + (os.getpid() % 4096) * 256
+    return range(start, start + 256)
+
+
 def _sandbox_uid() -> int:
     """An unused uid for this sandbox (root only), a new one for each sandbox of this grader,
     so that one submission's processes never count against another's process limit."""
-    return 200_000 + (os.getpid() % 4096) * 256 + next(_UIDS) % 256
+    return sandbox_uids()[next(_UIDS) % 256]
 
 
 class Sandbox:
@@ -245,7 +251,7 @@ class Sandbox:
         if self._fds is None or self.ended:
             raise SandboxEnded(self.ended or "the sandbox is not running")
         while True:
-            self._watch_memory()
+            self._watch()
             step = min(self.deadline, time.monotonic() + 0.5)
             try:
                 return protocol.receive(self._fds[1], step)
@@ -270,7 +276,10 @@ class Sandbox:
                 return reply
 
     # -- limits and ending
-    def _watch_memory(self) -> None:
+    def _watch(self) -> None:
+        """End the sandbox when its processes together pass the memory limit, or when they
+        reach the process limit: a fork bomb is stopped at once rather than left spinning
+        until its time limit, taking the cores that other submissions are graded on."""
         if self.process is None:
             return
         try:
@@ -279,6 +288,14 @@ class Sandbox:
             return
         if sum(_proportional_memory(p) for p in family) > self.limits.memory_mb << 20:
             self._kill("memory")
+        threads = 0
+        for proc in family:
+            try:
+                threads += proc.num_threads()
+            except psutil.Error:
+                pass
+        if threads >= self.limits.processes:
+            self._kill("processes")
 
     def _why_it_ended(self) -> str:
         if self._killed_for:
