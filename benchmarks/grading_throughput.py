@@ -93,6 +93,16 @@ def grade_with_otter(zip_path: Path, submissions: Path, workers: int, threads: i
         return dict(pool.map(one, files))
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", default="7_2")
@@ -124,16 +134,21 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{way}: {times[way][-1]:.1f} s", flush=True)
     per_minute = {way: args.class_size / statistics.median(t) * 60 for way, t in times.items()}
     agree = sum(scores["sandbox"].get(n) == s for n, s in scores["otter run"].items())
+    # Where the two differ, and why it can: otter does not check forbidden calls, and its
+    # hidden tests are the same functions run inside the student's kernel.
+    differ = {n: {"otter run": s, "sandbox": scores["sandbox"].get(n)}
+              for n, s in scores["otter run"].items() if scores["sandbox"].get(n) != s}
     record = {
         "what": f"grading a class of {args.class_size} submissions of assignment "
                 f"{master.stem}, {args.workers} at a time",
-        "machine": {"cpu": platform.processor() or platform.machine(),
+        "machine": {"cpu": _cpu_model(),
                     "cores": os.cpu_count(), "load_average": os.getloadavg()},
         "seconds": {way: [round(t, 1) for t in ts] for way, ts in times.items()},
         "submissions_per_minute": {way: round(v, 1) for way, v in per_minute.items()},
         "sandbox_vs_otter_run": round(per_minute["sandbox"] / per_minute["otter run"], 3),
         "sandbox_vs_unisolated": round(per_minute["sandbox"] / per_minute["unisolated"], 3),
         "scores_agreeing_with_otter_run": f"{agree} of {len(scores['otter run'])}",
+        "scores_that_differ": differ,
         "otter_run_failures": sum(v is None for v in scores["otter run"].values()),
     }
     atomic_write_json(RESULT, record)

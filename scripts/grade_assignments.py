@@ -505,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file-size-mb", type=int, default=defaults.file_size_mb)
     parser.add_argument("--disk-mb", type=int, default=defaults.disk_mb)
     parser.add_argument("--cpu-s", type=int, default=defaults.cpu_s)
+    parser.add_argument("--built", type=Path, default=BUILT,
+                        help="where `make assignments` put the builds (default _build/assignments)")
     parser.add_argument("--unisolated", action="store_true",
                         help="grade WITHOUT a sandbox (only for submissions you trust)")
     args = parser.parse_args(argv)
@@ -519,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
             print("WARNING: grading without isolation (--unisolated): each submission's code "
                   "runs with your user's rights and can read your files.", file=sys.stderr)
         rows = grade_folder(master, args.submissions, grades, args.timeout, args.workers,
-                            limits=limits, unisolated=args.unisolated)
+                            built=args.built, limits=limits, unisolated=args.unisolated)
     except (AssignmentError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

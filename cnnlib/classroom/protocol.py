@@ -37,8 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-MAX_MESSAGE = 256 << 20  # bytes of one message: 2,000 Fashion-MNIST images are 8 MB
-MAX_ELEMENTS = 64 << 20  # elements of one tensor
+MAX_MESSAGE = 64 << 20  # bytes of one message: a batch of 500 test images is 2 MB
+MAX_ELEMENTS = 16 << 20  # elements of one tensor
 MAX_DEPTH = 48  # nesting of lists, tuples and dicts
 MAX_STRING = 1 << 20  # characters of one string
 HEADER = struct.Struct(">Q")

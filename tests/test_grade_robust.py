@@ -1,0 +1,144 @@
+"""The grader around the sandbox: refusing without one, surviving kill -9, Gradescope's zip.
+
+* On a machine where no sandbox can start, grading refuses with a message that says what
+  to install, unless the instructor asks for unisolated grading.
+* A grader killed with SIGKILL in the middle of a batch leaves no sandbox process behind,
+  and running it again gives every submission its row and leaves no temporary folder.
+* The autograder zip (what Gradescope runs) still grades the solution with full marks under
+  plain ``otter run``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from assignment_masters import find_masters, read_master  # noqa: E402
+from build_assignments import build  # noqa: E402
+from grade_assignments import grade_folder  # noqa: E402
+
+from cnnlib.classroom import sandbox  # noqa: E402
+from cnnlib.classroom.protocol import ProtocolError, decode, encode  # noqa: E402
+
+MASTER = read_master(find_masters(["7_2"])[0])
+needs_bwrap = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is missing")
+
+
+def test_no_sandbox_means_a_clear_refusal(monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    with pytest.raises(sandbox.SandboxUnavailable) as error:
+        sandbox.check_available()
+    message = str(error.value)
+    assert "apt-get install bubblewrap" in message and "--unisolated" in message
+
+
+def test_a_sandbox_that_cannot_start_is_explained(monkeypatch, tmp_path):
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: str(fake))
+    with pytest.raises(sandbox.SandboxUnavailable, match="Permission denied.*--unisolated"):
+        sandbox.check_available()
+
+
+def test_the_wire_refuses_what_is_not_data():
+    with pytest.raises(ProtocolError, match="cannot travel"):
+        encode(object())
+    for bad in ({"$pickle": "gASV"}, {"$tensor": {"dtype": "float32", "shape": [2],
+                                                  "data": "AAAA"}},
+                {"$tensor": {"dtype": "object", "shape": [1], "data": ""}},
+                {"$handle": 1}, {"$module": {"type": "os.system"}}):
+        with pytest.raises(ProtocolError):
+            decode(bad)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("robust")
+    return build(MASTER, out=tmp / "built", run_tests=False), tmp
+
+
+def _grader_uids(pid: int) -> range:
+    start = 200_000 + (pid % 4096) * 256
+    return range(start, start + 256)
+
+
+@needs_bwrap
+@pytest.mark.slow
+@pytest.mark.xdist_group("grading_killed")
+def test_kill_9_leaves_nothing_and_a_second_run_grades_everything(built):
+    folder, tmp = built
+    subs = tmp / "killed"
+    subs.mkdir()
+    student = nbformat.read(folder / "student" / f"{MASTER.stem}.ipynb", as_version=4)
+    asleep = nbformat.from_dict(student)
+    asleep.cells.append(nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(1)"))
+    for k in range(3):
+        nbformat.write(asleep, subs / f"asleep{k}.ipynb")
+    grades = tmp / "out" / "killed.csv"
+    command = [sys.executable, str(ROOT / "scripts" / "grade_assignments.py"), MASTER.stem,
+               str(subs), "--grades", str(grades), "--timeout", "60", "--workers", "2",
+               "--built", str(tmp / "built")]
+    grader = subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uids = _grader_uids(grader.pid) if os.geteuid() == 0 else None
+
+    def sandboxed() -> list:
+        found = []
+        for proc in psutil.process_iter(["uids", "ppid", "cmdline"]):
+            info = proc.info
+            if uids is not None and info["uids"] and info["uids"].real in uids:
+                found.append(proc)
+            elif uids is None and "cnnlib.classroom.runner" in " ".join(info["cmdline"] or []):
+                found.append(proc)
+        return found
+
+    deadline = time.monotonic() + 90
+    while not sandboxed() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert sandboxed(), "no sandbox started"
+    time.sleep(3)  # the cells are running now
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    deadline = time.monotonic() + 20
+    while sandboxed() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not sandboxed(), [p.info for p in sandboxed()]
+    # Run again, now to the end (a short limit: the cells sleep for ever).
+    for k in range(3):
+        (subs / f"asleep{k}.ipynb").unlink()
+    nbformat.write(student, subs / "blank.ipynb")
+    shutil.copy(folder / "autograder" / f"{MASTER.stem}.ipynb", subs / "solution.ipynb")
+    rows = grade_folder(MASTER, subs, grades, timeout=60, workers=2, built=tmp / "built")
+    assert {r.submission: r.total() for r in rows} == {"blank.ipynb": 0,
+                                                        "solution.ipynb": MASTER.points}
+    assert not list(grades.parent.glob(".feedback-*"))
+    assert not sandboxed()
+
+
+@pytest.mark.slow
+def test_the_gradescope_zip_still_grades_the_solution_with_otter(built, tmp_path):
+    folder, _ = built
+    zip_path = next((folder / "autograder").glob("*.zip"))
+    solution = tmp_path / f"{MASTER.stem}.ipynb"
+    shutil.copy(folder / "autograder" / f"{MASTER.stem}.ipynb", solution)
+    done = subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o",
+                           str(tmp_path), "--no-logo", str(solution)], capture_output=True,
+                          text=True, env={**os.environ, "OMP_NUM_THREADS": "1",
+                                          "MPLBACKEND": "Agg"}, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    tests = json.loads((tmp_path / "results.json").read_text())["tests"]
+    assert sum(t.get("score", 0) for t in tests) == MASTER.points, tests  # + "Public Tests"
