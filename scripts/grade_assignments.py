@@ -180,7 +180,8 @@ def prepare(path: Path, master: Master) -> tuple[list[str], list[str], list[str]
     cells = []
     for index, cell in enumerate(notebook.cells, start=1):
         source = cell.get("source", "") if isinstance(cell, dict) else ""
-        source = "".join(source) if isinstance(source, list) else source
+        if isinstance(source, list):  # nbformat's other spelling: a list of lines
+            source = "".join(line for line in source if isinstance(line, str))
         if not isinstance(source, str) or cell.get("cell_type") != "code":
             cells.append("")
             continue

@@ -60,9 +60,16 @@ def test_the_wire_refuses_what_is_not_data():
     for bad in ({"$pickle": "gASV"}, {"$tensor": {"dtype": "float32", "shape": [2],
                                                   "data": "AAAA"}},
                 {"$tensor": {"dtype": "object", "shape": [1], "data": ""}},
-                {"$handle": 1}, {"$module": {"type": "os.system"}}):
+                {"$handle": 1}, {"$module": {"type": "os.system"}},
+                {"$device": "nonsense"}):
         with pytest.raises(ProtocolError):
             decode(bad)
+    # A reply that describes a layer is refused: the grader builds nothing from the sandbox's
+    # settings (a Linear of 10**9 by 10**9 features would exhaust its memory).
+    huge = {"$module": {"type": "torch.nn.Linear",
+                        "config": encode({"in_features": 10**9, "out_features": 10**9})}}
+    with pytest.raises(ProtocolError, match="unknown value form"):
+        decode(huge)
 
 
 @pytest.fixture(scope="module")

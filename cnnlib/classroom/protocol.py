@@ -203,21 +203,24 @@ def _encode_array(array: np.ndarray) -> dict:
                 array.dtype.newbyteorder("<")).tobytes()).decode("ascii")}
 
 
-def decode(value: Any, resolve: Callable[[dict], Any] | None = None, depth: int = 0) -> Any:
+def decode(value: Any, resolve: Callable[[dict], Any] | None = None, depth: int = 0,
+           modules: bool = False) -> Any:
     """The inverse of :func:`encode`; ``resolve(tagged)`` turns a ``$handle`` into an object
-    (without it a handle is an error)."""
+    (without it a handle is an error). Layers (``$module``) are built only when ``modules``
+    is true: the sandbox builds the grader's layers, but the grader never builds one from
+    the sandbox's settings (``nn.Linear(10**9, 10**9)`` would exhaust its memory)."""
     if depth > MAX_DEPTH:
         raise ProtocolError(f"values nest deeper than {MAX_DEPTH} levels")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
-        return [decode(v, resolve, depth + 1) for v in value]
+        return [decode(v, resolve, depth + 1, modules) for v in value]
     if not isinstance(value, dict) or len(value) < 1:
         raise ProtocolError(f"unexpected value of type {type(value).__name__}")
     tag = next(iter(value))
     body = value[tag]
     if tag == "$tuple" and isinstance(body, list):
-        return tuple(decode(v, resolve, depth + 1) for v in body)
+        return tuple(decode(v, resolve, depth + 1, modules) for v in body)
     if tag == "$dict" and isinstance(body, list):
         out = {}
         for pair in body:
@@ -226,7 +229,7 @@ def decode(value: Any, resolve: Callable[[dict], Any] | None = None, depth: int 
             key = decode(pair[0], None, depth + 1)
             if not (key is None or isinstance(key, (str, int, float, bool))):
                 raise ProtocolError("a $dict key must be a plain value")
-            out[key] = decode(pair[1], resolve, depth + 1)
+            out[key] = decode(pair[1], resolve, depth + 1, modules)
         return out
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
@@ -238,9 +241,10 @@ def decode(value: Any, resolve: Callable[[dict], Any] | None = None, depth: int 
         return _decode_array(body)
     if tag == "$dtype" and body in _DTYPES:
         return _DTYPES[body]
-    if tag == "$device" and isinstance(body, str) and len(body) < 32:
+    if tag == "$device" and body in ("cpu", "cuda", "mps", "meta") or (
+            isinstance(body, str) and body.startswith("cuda:") and body[5:].isdigit()):
         return torch.device(body)
-    if tag == "$module":
+    if tag == "$module" and modules:
         return decode_module(body, depth)
     if tag == "$handle":
         if resolve is None:

@@ -252,7 +252,7 @@ class Session:
         return self.objects[handle]
 
     def decode(self, value: Any) -> Any:
-        return protocol.decode(value, self._resolve)
+        return protocol.decode(value, self._resolve, modules=True)
 
     # -- requests
     def handle(self, request: dict) -> dict:

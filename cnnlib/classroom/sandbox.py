@@ -241,6 +241,8 @@ class Sandbox:
             start["cwd"] = self._tmp.name
         try:
             protocol.send(request_w, start)
+        except protocol.ProtocolError as error:
+            self._end(f"the notebook is too large to grade ({error})")
         except (BrokenPipeError, OSError):
             self._end("the sandbox did not start")
 
