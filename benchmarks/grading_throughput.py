@@ -12,7 +12,8 @@ a third untouched student notebooks), then grades the same folder three ways, in
   hidden tests inside the student's kernel), the tool this project builds on.
 
 Each way uses ``--workers`` submissions at a time. Submissions per minute and the ratios
-go to benchmarks/results/grading_throughput.json with the machine they were measured on,
+go to benchmarks/results/grading_throughput_<assignment>.json with the machine they were
+measured on,
 with the number of submissions whose scores agree between the sandbox and otter run.
 
 Usage: python benchmarks/grading_throughput.py [--assignment 7_2] [--class-size 40]
@@ -47,7 +48,7 @@ from grade_assignments import grade_folder  # noqa: E402
 
 from cnnlib._atomic import atomic_write_json  # noqa: E402
 
-RESULT = ROOT / "benchmarks" / "results" / "grading_throughput.json"
+RESULTS = ROOT / "benchmarks" / "results"  # grading_throughput_<assignment>.json
 
 
 def make_class(master, folder: Path, out: Path, size: int) -> None:
@@ -133,11 +134,14 @@ def main(argv: list[str] | None = None) -> int:
                 times[way].append(time.perf_counter() - start)
                 print(f"{way}: {times[way][-1]:.1f} s", flush=True)
     per_minute = {way: args.class_size / statistics.median(t) * 60 for way, t in times.items()}
-    agree = sum(scores["sandbox"].get(n) == s for n, s in scores["otter run"].items())
-    # Where the two differ, and why it can: otter does not check forbidden calls, and its
-    # hidden tests are the same functions run inside the student's kernel.
-    differ = {n: {"otter run": s, "sandbox": scores["sandbox"].get(n)}
-              for n, s in scores["otter run"].items() if scores["sandbox"].get(n) != s}
+    # Where the two differ, and why they can: otter does not check forbidden calls (the
+    # sandbox scores such a question 0); otter rounds scores to 5 decimals, hence the 1e-3.
+    def same(a: float | None, b: float | None) -> bool:
+        return a is not None and b is not None and abs(a - b) < 1e-3
+
+    agree = sum(same(scores["sandbox"].get(n), s) for n, s in scores["otter run"].items())
+    differ = {n: {"otter run": s, "sandbox": round(scores["sandbox"].get(n) or 0, 3)}
+              for n, s in scores["otter run"].items() if not same(scores["sandbox"].get(n), s)}
     record = {
         "what": f"grading a class of {args.class_size} submissions of assignment "
                 f"{master.stem}, {args.workers} at a time",
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "scores_that_differ": differ,
         "otter_run_failures": sum(v is None for v in scores["otter run"].values()),
     }
-    atomic_write_json(RESULT, record)
+    atomic_write_json(RESULTS / f"grading_throughput_{args.assignment}.json", record)
     print(json.dumps(record, indent=2))
     return 0
 
