@@ -184,13 +184,14 @@ PROCESSES ?= 64
 DISK_MB ?= 512
 FILE_SIZE_MB ?= 64
 CPU_S ?= 600
+CALL_S ?= 60
 UNISOLATED ?=
 grade: setup $(if $(UNISOLATED),,sandbox-deps)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { \
-	  echo "usage: make grade ASSIGNMENT=7_2 SUBMISSIONS=path/to/folder [GRADES=grades.csv] [TIMEOUT=300] [MEMORY_MB=4096] [PROCESSES=64] [DISK_MB=512] [FILE_SIZE_MB=64] [CPU_S=600] [UNISOLATED=1]" >&2; exit 2; }
+	  echo "usage: make grade ASSIGNMENT=7_2 SUBMISSIONS=path/to/folder [GRADES=grades.csv] [TIMEOUT=300] [MEMORY_MB=4096] [PROCESSES=64] [DISK_MB=512] [FILE_SIZE_MB=64] [CPU_S=600] [CALL_S=60] [UNISOLATED=1]" >&2; exit 2; }
 	python scripts/grade_assignments.py "$(ASSIGNMENT)" "$(SUBMISSIONS)" --timeout $(TIMEOUT) \
 	  --memory-mb $(MEMORY_MB) --processes $(PROCESSES) --disk-mb $(DISK_MB) \
-	  --file-size-mb $(FILE_SIZE_MB) --cpu-s $(CPU_S) \
+	  --file-size-mb $(FILE_SIZE_MB) --cpu-s $(CPU_S) --call-s $(CALL_S) \
 	  $(if $(GRADES),--grades "$(GRADES)") $(if $(UNISOLATED),--unisolated)
 
 lab: setup

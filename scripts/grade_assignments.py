@@ -506,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file-size-mb", type=int, default=defaults.file_size_mb)
     parser.add_argument("--disk-mb", type=int, default=defaults.disk_mb)
     parser.add_argument("--cpu-s", type=int, default=defaults.cpu_s)
+    parser.add_argument("--call-s", type=float, default=defaults.call_s,
+                        help="seconds one call of the student's code by a test may take")
     parser.add_argument("--built", type=Path, default=BUILT,
                         help="where `make assignments` put the builds (default _build/assignments)")
     parser.add_argument("--unisolated", action="store_true",
@@ -514,7 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     limits = Limits(memory_mb=args.memory_mb, processes=args.processes,
-                    file_size_mb=args.file_size_mb, disk_mb=args.disk_mb, cpu_s=args.cpu_s)
+                    file_size_mb=args.file_size_mb, disk_mb=args.disk_mb, cpu_s=args.cpu_s,
+                    call_s=args.call_s)
     try:
         master = read_master(find_masters([args.assignment])[0])
         grades = args.grades or GRADES / f"{master.stem}.csv"

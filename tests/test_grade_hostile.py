@@ -42,8 +42,11 @@ pytestmark = [
 ]
 
 MASTER = read_master(find_masters(["7_2"])[0])
+POINTS = {q.name: q.points for q in MASTER.questions}
+Q1_ONLY = {"q1": POINTS["q1"], "q2": 0.0, "q3": 0.0}  # what every honest-in-q1 attack earns
 TIMEOUT = 45  # wall seconds per sandbox: the endless loop and the fork bomb must reach it
 MEMORY_MB = 1024  # small, so that the memory attack hits it quickly
+CALL_S = 10  # one call of the student's code by a test
 MARK = f"cnnlib-hostile-{os.getpid()}"  # in the command line of every process an attack starts
 
 # q1, answered correctly with plain tensor code (nothing the question forbids).
@@ -85,11 +88,10 @@ for path in {paths}:
         leaked += os.listdir(path)
     except Exception:
         pass
-for folder in ("/root", "/home", "/work", {str(outside.parent)!r}):
-    try:
-        leaked += os.listdir(folder)
-    except Exception:
-        pass
+try:
+    leaked += os.listdir({str(outside.parent)!r})  # the folder that holds all of the above
+except Exception:
+    pass
 if leaked:
 ''' + textwrap.indent(Q2_IF, "    ")
     return {
@@ -216,6 +218,11 @@ if os.fork() == 0:
         os.execvp("sleep", ["sleep", "1000", {MARK!r}])
     os._exit(0)
 ''',
+        "hangs_when_called": '''
+def true_conv2d(X, K):
+    while True:
+        pass
+''',
         "library_answer": '''
 import torch.nn.functional as F
 def corr2d_ps(X, K, padding=0, stride=1):
@@ -225,12 +232,13 @@ def corr2d_ps(X, K, padding=0, stride=1):
 
 
 def _with_cells(student, attack: str):
-    """The student notebook with q1 answered and the attack cell right after the answer."""
+    """The student notebook with q1 answered and the attack cell last, after every given
+    cell (so that what the attack defines is not redefined by the notebook's own cells)."""
     notebook = nbformat.from_dict(student)
     answer = next(i for i, c in enumerate(notebook.cells)
                   if c.cell_type == "code" and "def corr2d_ps(" in c.source)
     notebook.cells[answer].source = Q1.strip()
-    notebook.cells.insert(answer + 1, nbformat.v4.new_code_cell(attack.strip()))
+    notebook.cells.append(nbformat.v4.new_code_cell(attack.strip()))
     return notebook
 
 
@@ -257,6 +265,10 @@ def batch(tmp_path_factory):
                "solutions": autograder / f"{MASTER.stem}.ipynb", "home": home / "secret.txt",
                "other": subs / "honest.ipynb", "masters": ROOT / "assignments",
                "hidden": ROOT / "assignments" / f"{MASTER.stem}.py"}
+    # And the grading account's real home: its files, not the folder (the sandbox makes an
+    # empty skeleton of the path to the Python installation, which may run through it).
+    real_home = [p for p in Path.home().iterdir() if p.is_file() and os.access(p, os.R_OK)]
+    secrets.update({f"real home {k}": path for k, path in enumerate(sorted(real_home)[:5])})
     student = nbformat.read(folder / "student" / f"{MASTER.stem}.ipynb", as_version=4)
     nbformat.write(_with_cells(student, "pass"), subs / "honest.ipynb")
     for name, attack in attacks(secrets, outside).items():
@@ -276,7 +288,7 @@ def batch(tmp_path_factory):
               "outside": _digest(outside)}
     grades = tmp / "out" / "gradebook.csv"
     rows = grade_folder(MASTER, subs, grades, timeout=TIMEOUT, workers=2, built=built,
-                        limits=Limits(memory_mb=MEMORY_MB))
+                        limits=Limits(memory_mb=MEMORY_MB, call_s=CALL_S))
     after = {"subs": _digest(subs), "autograder": _digest(autograder), "home": _digest(home),
              "outside": _digest(outside)}
     return {row.submission: row for row in rows}, grades, before, after, tmp
@@ -287,14 +299,14 @@ HONEST = ["honest.ipynb", "replaces_checks.ipynb", "patches_runner.ipynb",
           "signals_parent.ipynb", "loops_forever.ipynb", "fork_bomb.ipynb", "fills_disk.ipynb",
           "floods_output.ipynb", "deletes_files.ipynb", "forges_results.ipynb",
           "shadows_grader.ipynb", "uses_network.ipynb", "leaves_daemon.ipynb",
-          "zip_escape.zip"]
+          "hangs_when_called.ipynb", "zip_escape.zip"]
 
 
 @pytest.mark.parametrize("name", HONEST)
 def test_scores_exactly_what_it_answered(batch, name):
     rows, _, _, _, _ = batch
     row = rows[name]
-    assert row.scores == {"q1": 4.0, "q2": 0.0, "q3": 0.0}, (row.reason, row.feedback)
+    assert row.scores == Q1_ONLY, (row.reason, row.feedback)
 
 
 @pytest.mark.parametrize("name, note", [
@@ -312,6 +324,7 @@ def test_scores_exactly_what_it_answered(batch, name):
     ("leaves_daemon.ipynb", "started another program"),
     ("zip_escape.zip", "unsafe entry"),
     ("library_answer.ipynb", "q1: calls torch.nn.functional.conv2d"),
+    ("hangs_when_called.ipynb", f"time limit per call {CALL_S} s reached while grading test_q2"),
 ])
 def test_the_instructor_is_told(batch, name, note):
     rows, grades, _, _, _ = batch
@@ -369,6 +382,19 @@ def test_no_temporary_folder_is_left(batch):
 
 def test_zip_members_are_never_extracted(batch, tmp_path):
     rows, _, _, _, tmp = batch
-    assert rows["zip_escape.zip"].scores["q1"] == 4
+    assert rows["zip_escape.zip"].scores == Q1_ONLY
     assert not any(p.name == "escaped.ipynb" for p in tmp.rglob("escaped.ipynb"))
     assert shutil.which("bwrap")
+
+
+def test_the_secret_reader_scores_when_it_can_read(batch, tmp_path):
+    """The control for reads_secrets: graded WITHOUT the sandbox, where the files are
+    readable, the same notebook gains q2's points. So its 4 points in the sandbox mean
+    that it read nothing, not that the probe cannot score."""
+    _, _, _, _, tmp = batch
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(tmp / "submissions" / "reads_secrets.ipynb", alone / "reads_secrets.ipynb")
+    rows = grade_folder(MASTER, alone, tmp_path / "g.csv", timeout=TIMEOUT, workers=1,
+                        built=tmp / "built", unisolated=True)
+    assert rows[0].scores == {**Q1_ONLY, "q2": POINTS["q2"]}, rows[0].feedback

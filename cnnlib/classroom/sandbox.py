@@ -54,6 +54,7 @@ class Limits:
     disk_mb: int = 512  # each of its two tmpfs folders, /sandbox and /tmp
     cpu_s: int = 600  # CPU seconds per process
     wall_s: float = 300  # seconds for the whole submission: its cells and its tests
+    call_s: float = 60  # seconds for one call a test makes (a function that never returns)
     threads: int = 1  # torch/OpenMP threads
 
     def describe(self, name: str) -> str:
@@ -65,6 +66,7 @@ class Limits:
             "disk": f"disk limit {_size(self.disk_mb)}",
             "cpu": f"CPU-time limit {self.cpu_s} s",
             "wall": f"time limit {self.wall_s:g} s",
+            "call": f"time limit per call {self.call_s:g} s",
         }[name]
 
 
@@ -247,19 +249,23 @@ class Sandbox:
             self._end("the sandbox did not start")
 
     # -- talking
-    def receive(self) -> dict:
+    def receive(self, call_deadline: float | None = None) -> dict:
         """The next message, or :class:`SandboxEnded` when the sandbox is gone or a limit
-        ends it (the wall-time deadline, the memory watchdog)."""
+        ends it (the wall-time or call deadline, the watchdog)."""
         if self._fds is None or self.ended:
             raise SandboxEnded(self.ended or "the sandbox is not running")
         while True:
             self._watch()
-            step = min(self.deadline, time.monotonic() + 0.5)
+            deadline = min(self.deadline, call_deadline or self.deadline)
+            step = min(deadline, time.monotonic() + 0.5)
             try:
                 return protocol.receive(self._fds[1], step)
             except TimeoutError:
-                if time.monotonic() >= self.deadline:
+                now = time.monotonic()
+                if now >= self.deadline:
                     self._kill("wall")
+                elif call_deadline is not None and now >= call_deadline:
+                    self._kill("call")
             except EOFError:
                 self._end(self._why_it_ended())
             except protocol.ProtocolError as error:
@@ -272,8 +278,9 @@ class Sandbox:
             protocol.send(self._fds[0], message)
         except (BrokenPipeError, OSError):
             self._end(self._why_it_ended())
+        call_deadline = time.monotonic() + self.limits.call_s
         while True:
-            reply = self.receive()
+            reply = self.receive(call_deadline)
             if "event" not in reply:  # a late cell event cannot arrive now; skip strays
                 return reply
 

@@ -149,9 +149,13 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
         shown = _pixels(base64.b64decode(src.split(",", 1)[1]))
         expected = _pixels(compress_png(explorer.image.value))
         assert shown.shape == expected.shape, f"{cls}: picture size differs"
-        # Identical code draws identical pictures; a model's floating-point sums may differ
-        # in the last bit between thread counts, so allow a few pixels of colour-map noise.
-        differing = np.any(shown != expected, axis=-1).mean()
+        # Identical code draws identical pictures up to anti-aliasing: a model's sums may
+        # differ in the last bit between thread counts and processors (the page forms were
+        # made on an AMD EPYC; on an Intel Xeon every edge of 8.5's figure shifted by a
+        # fraction of a pixel, by at most 38 of 255). A different picture (another batch, a
+        # moved point or bar) changes pixels by far more, so count only those.
+        change = np.abs(shown.astype(int) - expected.astype(int)).max(axis=-1)
+        differing = (change > 64).mean()
         assert differing < 0.002, f"{cls}: {differing:.2%} of the pixels differ"
     page.screenshot(path=str(artifacts / f"site_explorers_{stem}.png"), full_page=False)
     assert not errors, f"console errors on {stem}: {errors}"
