@@ -82,13 +82,13 @@ def _remove_dead_writers_parts(path: Path) -> None:
     prefix = f".{path.name}."
     for part in path.parent.glob(f"{glob.escape(prefix)}*.part"):
         pid_text = part.name[len(prefix):].split(".", 1)[0]
-        if not pid_text.isdigit() or _process_exists(int(pid_text)):
+        if not pid_text.isdigit() or process_exists(int(pid_text)):
             continue  # not ours to judge, or a writer still at work
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
 
 
-def _process_exists(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)  # signal 0 checks existence only
     except ProcessLookupError:

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnlib._atomic import atomic_write_bytes
+from cnnlib._atomic import atomic_write_bytes, process_exists
 from cnnlib.classroom import sandbox as sandboxes
 from cnnlib.classroom import static
 from cnnlib.classroom.grading import QuestionResult, answer_names, grade_question
@@ -187,10 +187,8 @@ def prepare(path: Path, master: Master) -> tuple[list[str], list[str], list[str]
             continue
         cells.append(source)
         # IPython lines (%magic, !shell) are not Python; everything else must compile.
-        text = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                         for line in source.splitlines())
         try:
-            compile(text, f"cell {index}", "exec")
+            compile(static.without_magics(source), f"cell {index}", "exec")
         except SyntaxError as error:
             notes.append(f"cell {index} has a syntax error ({error.msg}, line {error.lineno})")
         except (ValueError, RecursionError, MemoryError):
@@ -406,18 +404,8 @@ def _sweep_stale(folder: Path) -> None:
     """Remove feedback folders half-written by a grader that was killed (its pid is gone)."""
     for stale in folder.glob(".feedback-*"):
         match = re.match(r"\.feedback-(\d+)-", stale.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not process_exists(int(match.group(1))):
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def write_gradebook(rows: list[Row], master: Master, grades: Path) -> Path:

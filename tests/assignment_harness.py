@@ -23,14 +23,10 @@ from assignment_masters import Master, Question, _raw_marker  # noqa: E402
 from cnnlib.classroom.grading import QuestionResult, grade_question  # noqa: E402
 from cnnlib.classroom.remote import Connection, LocalTransport  # noqa: E402
 from cnnlib.classroom.runner import CELL_PREFIX  # noqa: E402
+from cnnlib.classroom.static import without_magics  # noqa: E402
 
 WRONG_ANSWERS = Path(__file__).resolve().parent / "wrong_answers"
 WRONG_CELL = f"{CELL_PREFIX}1000>"  # a wrong answer is student code too
-
-
-def _strip_magics(source: str) -> str:
-    return "\n".join(line for line in source.splitlines()
-                     if not line.lstrip().startswith(("%", "!")))
 
 
 def solution_namespace(master: Master) -> dict:
@@ -44,7 +40,7 @@ def solution_namespace(master: Master) -> dict:
             in_tests = marker == "BEGIN TESTS"
         if cell.cell_type != "code" or in_tests:
             continue
-        exec(compile(_strip_magics(cell.source), f"{CELL_PREFIX}{index}>", "exec"), namespace)
+        exec(compile(without_magics(cell.source), f"{CELL_PREFIX}{index}>", "exec"), namespace)
     return namespace
 
 

@@ -320,8 +320,9 @@ def test_scores_exactly_what_it_answered(batch, name):
     ("fills_disk.ipynb", "limit"),
     ("deletes_files.ipynb", "deletes folders"),
     ("shadows_grader.ipynb", "changes sys.path"),
-    ("uses_network.ipynb", "tried to use the network"),
-    ("leaves_daemon.ipynb", "started another program"),
+    # From the code ("uses the network") or from the audit hook ("tried to use the network").
+    ("uses_network.ipynb", "the network"),
+    ("leaves_daemon.ipynb", "program"),
     ("zip_escape.zip", "unsafe entry"),
     ("library_answer.ipynb", "q1: calls torch.nn.functional.conv2d"),
     ("hangs_when_called.ipynb", f"time limit per call {CALL_S} s reached while grading test_q2"),

@@ -237,12 +237,7 @@ class Session:
 
     def encode(self, value: Any) -> Any:
         if isinstance(value, (Iterator, KeysView, ValuesView, ItemsView)):
-            items = []
-            for item in value:
-                items.append(item)
-                if len(items) > MAX_ITEMS:
-                    raise ValueError(f"an iterator gave more than {MAX_ITEMS} items")
-            value = items
+            value = _take(value)
         return protocol.encode(value, self._handle)
 
     def _resolve(self, tagged: dict) -> Any:
@@ -313,12 +308,7 @@ class Session:
         return len(self._target(request))
 
     def op_iter(self, request: dict) -> Any:
-        items = []
-        for item in self._target(request):
-            items.append(item)
-            if len(items) > MAX_ITEMS:
-                raise ValueError(f"more than {MAX_ITEMS} items")
-        return items
+        return _take(self._target(request))
 
     def op_getitem(self, request: dict) -> Any:
         return self._target(request)[self.decode(request.get("key"))]
@@ -331,6 +321,16 @@ class Session:
 
     def op_structure(self, request: dict) -> Any:
         return describe_structure(self._target(request))
+
+
+def _take(iterable: Any) -> list:
+    """The items of an iterable as a list, at most MAX_ITEMS (a generator may never end)."""
+    items = []
+    for item in iterable:
+        items.append(item)
+        if len(items) > MAX_ITEMS:
+            raise ValueError(f"an iterator gave more than {MAX_ITEMS} items")
+    return items
 
 
 class _Missing(Exception):

@@ -52,11 +52,15 @@ class Reference:
         return f"{self.name} (cell {self.cell}, line {self.line}, in {self.where})"
 
 
-def _parse(source: str) -> ast.Module | None:
-    text = "\n".join("" if line.lstrip().startswith(_IPYTHON_PREFIXES) else line
+def without_magics(source: str) -> str:
+    """The cell's Python: IPython lines (``%magic``, ``!shell``) blanked, line numbers kept."""
+    return "\n".join("" if line.lstrip().startswith(_IPYTHON_PREFIXES) else line
                      for line in source.splitlines())
+
+
+def _parse(source: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        return ast.parse(without_magics(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
