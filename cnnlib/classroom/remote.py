@@ -25,11 +25,9 @@ import torch
 from torch import nn
 
 from cnnlib.classroom import protocol
-from cnnlib.classroom.runner import ForbiddenMonitor, Session, call_with_gradients
-from cnnlib.classroom.runner import describe_structure as describe_structure  # re-exported
+from cnnlib.classroom.runner import ForbiddenMonitor, Session
 
-__all__ = ["Connection", "LocalTransport", "Remote", "RemoteCallable", "StudentError",
-           "describe_structure", "local_call_with_gradients"]
+__all__ = ["Connection", "LocalTransport", "Remote", "RemoteCallable", "StudentError"]
 
 
 class StudentError(Exception):
@@ -158,12 +156,6 @@ class RemoteCallable(Remote):
             kwargs=self._conn.encode_argument(dict(kwargs)),
             grad_output=protocol.encode(grad_output))
         return output, list(grads)
-
-
-def local_call_with_gradients(function: Any, args: tuple, kwargs: dict,
-                              grad_output: torch.Tensor) -> tuple[Any, list]:
-    """:func:`checks.call_with_gradients` on a local function (the same code the sandbox runs)."""
-    return call_with_gradients(function, args, kwargs, grad_output)
 
 
 class LocalTransport:
