@@ -29,12 +29,17 @@
 # numbers on the two assumptions behind a convolution: count what a dense layer and a
 # convolution cost in parameters, shift an image and watch the edge map shift with it,
 # and work out exactly which input pixels one output of a stack of correlations reads.
+# Then you predict where equivariance breaks down at the border, and explain what a
+# kernel of size zero computes.
 #
 # **How this works.** Write your answer where a cell says `...`, run the cell, then run
 # the `grader.check(...)` cell below it. The checks you see are public: they test the
 # examples in the text. When your notebook is graded, hidden tests try your code on
 # fresh random inputs and compare it with PyTorch, so make it work in general, not just
-# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+# for the examples. The questions that ask you to predict or explain take a value (a
+# dict, or a number and a letter): their public check tests only its form, and the
+# hidden tests grade each part on its own. Run the notebook top to bottom (*Run All*)
+# before you hand it in.
 
 # %%
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
@@ -61,14 +66,16 @@ from torch import nn
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# kind: compute
 # forbids: [torch.nn.Linear, torch.nn.LazyLinear, torch.nn.Conv2d, torch.nn.LazyConv2d,
 #   cnnlib.explain.equivariance.layer_counts]
+# exercises: [1]
 
 # %% [markdown]
 # ### q1 · parameters of a dense layer and of a convolution (≈15 min)
@@ -173,6 +180,7 @@ test_q1_random_against_layers(param_counts)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [cnnlib.explain.equivariance]
 
 # %% [markdown]
@@ -321,7 +329,9 @@ test_q2_equivariance_on_random_images(shift_image)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
 # forbids: [cnnlib.ops, cnnlib.viz.receptive]
+# exercises: [4]
 
 # %% [markdown]
 # ### q3 · the window one output of a stack reads (≈20 min)
@@ -414,6 +424,294 @@ def test_q3_random_stacks_by_autograd(input_window):
                     f"input_window({sizes}, {i}, {j}) (random stack, seed {gen.initial_seed()})")
 
 test_q3_random_stacks_by_autograd(input_window)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 3
+# kind: predict
+# forbids: []
+# exercises: [2, 3]
+
+# %% [markdown]
+# ### q4 · predict what a shift does at the border (≈15 min)
+#
+# A convolution is translation equivariant in the interior of an image; D2L exercise 5
+# asks what happens when an object reaches the boundary. Decide each statement below
+# *before* you run anything, then check yourself in a scratch cell if you like. Take a
+# random 12 × 12 image `X`, a random 3 × 3 kernel `K`, and
+#
+# * `conv(X) = F.conv2d(X[None, None], K[None, None], padding=1)[0, 0]`: zero padding,
+#   a 12 × 12 output;
+# * `conv_c(X)`: the same with *circular* padding, the image wrapped round like a
+#   torus: `F.conv2d(F.pad(X[None, None], (1, 1, 1, 1), mode="circular"), K[None, None])[0, 0]`;
+# * `roll(Y) = torch.roll(Y, shifts=1, dims=1)`: every column one to the right, the
+#   last column coming back in at the left;
+# * `shift(Y) = shift_image(Y, 0, 1)` from q2: one column to the right, zero-filled.
+#
+# "Equals" means equal in every cell (up to float rounding), for every `X` and `K`.
+#
+# * **a** `conv_c(roll(X))` equals `roll(conv_c(X))`.
+# * **b** `conv(roll(X))` equals `roll(conv(X))`.
+# * **c** If every nonzero pixel of `X` lies at least 2 pixels from each border,
+#   `conv(shift(X))` equals `shift(conv(X))`.
+# * **d** `conv_c(roll(X)).max()` equals `conv_c(X).max()`: the strongest response
+#   over the whole map does not move when the image does.
+# * **e** A dense layer `dense = nn.Linear(144, 144)` with random weights satisfies
+#   `dense(roll(X).flatten())` equals `roll(dense(X.flatten()).reshape(12, 12)).flatten()`.
+#
+# Set `q4_answer` to a dict that maps each letter to `True` or `False`. Ask yourself in
+# each case which output cells read a padding cell or a wrapped pixel. Statement **d**
+# is the step from an equivariant map to an invariant answer (exercise 3 of the section).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q4_answer = {"a": ..., "b": ..., "c": ..., "d": ..., "e": ...}  # True or False each
+# BEGIN SOLUTION
+q4_answer = {"a": True, "b": False, "c": True, "d": True, "e": False}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    if sorted(q4_answer) != ["a", "b", "c", "d", "e"]:
+        raise AssertionError(f"q4_answer should have the keys a to e, got {sorted(q4_answer)}")
+    for key, value in q4_answer.items():
+        if not isinstance(value, bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got {value!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_a_circular_padding(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(3):
+        X, K = torch.randn(12, 12, generator=gen), torch.randn(3, 3, generator=gen)
+
+        def conv_c(Y, K=K):
+            return F.conv2d(F.pad(Y[None, None], (1, 1, 1, 1), mode="circular"),
+                            K[None, None])[0, 0]
+
+        def roll(Y):
+            return torch.roll(Y, shifts=1, dims=1)
+
+        holds &= torch.allclose(conv_c(roll(X)), roll(conv_c(X)), atol=1e-5)
+    if q4_answer["a"] is not holds:
+        raise AssertionError("statement a is judged wrongly: which cells read a wrapped pixel?")
+
+test_q4_a_circular_padding(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_b_zero_padding_and_roll(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(3):
+        X, K = torch.randn(12, 12, generator=gen), torch.randn(3, 3, generator=gen)
+
+        def conv(Y, K=K):
+            return F.conv2d(Y[None, None], K[None, None], padding=1)[0, 0]
+
+        def roll(Y):
+            return torch.roll(Y, shifts=1, dims=1)
+
+        holds &= torch.allclose(conv(roll(X)), roll(conv(X)), atol=1e-5)
+    if q4_answer["b"] is not holds:
+        raise AssertionError("statement b is judged wrongly: look at the first and last columns")
+
+test_q4_b_zero_padding_and_roll(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_c_content_away_from_the_border(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+
+    def shift(Y):  # one column to the right, zero-filled
+        return F.pad(Y, (1, 0))[:, :-1]
+
+    holds = True
+    for _ in range(3):
+        X = torch.zeros(12, 12)
+        X[2:10, 2:10] = torch.randn(8, 8, generator=gen)  # 2 pixels from every border
+        K = torch.randn(3, 3, generator=gen)
+
+        def conv(Y, K=K):
+            return F.conv2d(Y[None, None], K[None, None], padding=1)[0, 0]
+
+        holds &= torch.allclose(conv(shift(X)), shift(conv(X)), atol=1e-5)
+    if q4_answer["c"] is not holds:
+        raise AssertionError("statement c is judged wrongly: does any window reach the border?")
+
+test_q4_c_content_away_from_the_border(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_d_global_maximum(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(3):
+        X, K = torch.randn(12, 12, generator=gen), torch.randn(3, 3, generator=gen)
+
+        def conv_c(Y, K=K):
+            return F.conv2d(F.pad(Y[None, None], (1, 1, 1, 1), mode="circular"),
+                            K[None, None])[0, 0]
+
+        shifted = conv_c(torch.roll(X, shifts=1, dims=1)).max()
+        holds &= torch.allclose(shifted, conv_c(X).max(), atol=1e-5)
+    if q4_answer["d"] is not holds:
+        raise AssertionError("statement d is judged wrongly")
+
+test_q4_d_global_maximum(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_e_dense_layer(q4_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(3):
+        X = torch.randn(12, 12, generator=gen)
+        W, b = torch.randn(144, 144, generator=gen) / 12, torch.randn(144, generator=gen)
+
+        def dense(v, W=W, b=b):
+            return W @ v + b
+
+        left = dense(torch.roll(X, shifts=1, dims=1).flatten())
+        right = torch.roll(dense(X.flatten()).reshape(12, 12), shifts=1, dims=1).flatten()
+        holds &= torch.allclose(left, right, atol=1e-5)
+    if q4_answer["e"] is not holds:
+        raise AssertionError("statement e is judged wrongly: does a dense layer share weights?")
+
+test_q4_e_dense_layer(q4_answer)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: explain
+# forbids: []
+
+# %% [markdown]
+# ### q5 · a kernel of size zero (≈10 min)
+#
+# This is D2L exercise 1, made concrete. In D2L's formula for a convolutional layer with
+# channels (the last formula of
+# [D2L section 7.1](https://d2l.ai/chapter_convolutional-neural-networks/why-conv.html)),
+# the window runs from $-\Delta$ to $\Delta$ in each direction. Set $\Delta = 0$: the
+# kernel is 1 × 1. Take such a layer from 3 input channels (a colour image) to 64 output
+# channels, with a bias (`nn.Conv2d(3, 64, kernel_size=1)`).
+#
+# 1. How many parameters (weights and biases) does it have on a 224 × 224 image?
+# 2. Which sentence describes what it computes?
+#    * **A** At every pixel it applies one and the same dense layer to that pixel's
+#      vector of channel values, and it never looks at a neighbouring pixel.
+#    * **B** Each output channel is one input channel times a single weight, so the
+#      channels are never mixed.
+#    * **C** Each output pixel is a weighted sum of the pixels around it, one weight per
+#      neighbour.
+#    * **D** Each pixel has a dense layer of its own, so the weights depend on where the
+#      pixel is.
+#
+# Set `q5_answer = (count, letter)`: an int and one of `"A"`, `"B"`, `"C"`, `"D"`. (The
+# answer to 2 is the idea behind the Network in Network architecture of section 8.3, as
+# the exercise points out.)
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = (..., ...)  # (parameter count, letter)
+# BEGIN SOLUTION
+q5_answer = (3 * 64 + 64, "A")
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    if not isinstance(q5_answer, (tuple, list)) or len(q5_answer) != 2:
+        raise AssertionError(f"q5_answer should be a pair (count, letter), got {q5_answer!r}")
+    count, letter = q5_answer
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise AssertionError(f"the count should be an int, got {count!r}")
+    if letter not in ("A", "B", "C", "D"):
+        raise AssertionError(f"the letter should be 'A', 'B', 'C' or 'D', got {letter!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_count_against_conv2d(q5_answer):
+    from torch import nn
+
+    layer = nn.Conv2d(3, 64, kernel_size=1, device="meta")  # Delta = 0: a 1 x 1 kernel
+    expected = sum(p.numel() for p in layer.parameters())
+    if q5_answer[0] != expected:
+        raise AssertionError("the parameter count is wrong: does it depend on the image size, "
+                             "and did you count the biases?")
+
+test_q5_count_against_conv2d(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_what_it_computes(q5_answer):
+    # A: a 1 x 1 convolution mixes the channels of each pixel with shared weights (a dense
+    # layer per pixel, D2L exercise 1); B forgets the mixing, C describes a larger kernel,
+    # D gives up weight sharing.
+    if q5_answer[1] != "A":
+        raise AssertionError("the sentence you chose does not describe a 1 x 1 convolution")
+
+test_q5_what_it_computes(q5_answer)
 
 # %% [raw]
 # # END TESTS

@@ -26,14 +26,18 @@
 # # Assignment 7.2: Convolutions for images
 #
 # Companion section: *7.2 Convolutions for Images*. You will write the cross-correlation
-# with padding and stride yourself, turn it into a true convolution, and let gradient
-# descent find a kernel from examples.
+# with padding and stride yourself, turn it into a true convolution, let gradient
+# descent find a kernel from examples, and predict what the section's edge kernel makes
+# of a diagonal edge.
 #
 # **How this works.** Write your answer where a cell says `...`, run the cell, then run
 # the `grader.check(...)` cell below it. The checks you see are public: they test the
 # examples in the text. When your notebook is graded, hidden tests try your code on
 # fresh random inputs and compare it with PyTorch, so make it work in general, not just
-# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+# for the examples. The questions that ask you to predict or explain take a value (a
+# dict, or a number and a letter): their public check tests only its form, and the
+# hidden tests grade each part on its own. Run the notebook top to bottom (*Run All*)
+# before you hand it in.
 
 # %%
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
@@ -61,12 +65,13 @@ import torch.nn.functional as F
 from cnnlib import setup
 from cnnlib.ops import corr2d
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# kind: compute
 # forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d,
 #   torch.nn.functional.unfold, torch.nn.Unfold]
 
@@ -182,6 +187,7 @@ test_q1_random_against_conv2d(corr2d_ps)
 # # BEGIN QUESTION
 # name: q2
 # points: 2
+# kind: compute
 # forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d]
 
 # %% [markdown]
@@ -253,6 +259,9 @@ test_q2_random_kernels(true_conv2d)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
+# forbids: []
+# exercises: [2]
 
 # %% [markdown]
 # ### q3 · learn a kernel from examples (≈20 min)
@@ -266,6 +275,10 @@ test_q2_random_kernels(true_conv2d)
 #
 # *Hint:* `torch.randn(kernel_size, requires_grad=True)`, `loss.backward()`, and update
 # inside `with torch.no_grad():`, zeroing the gradient after each step.
+#
+# Then use it for exercise 2 of the section: the transposed image `X.t()`, its edges
+# `corr2d(X.t(), K.t())` and a `(2, 1)` kernel. Which kernel does gradient descent find,
+# and why? The hidden tests ask your function for it too.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -341,6 +354,162 @@ def test_q3_random_kernel(learn_kernel):
                      f"lr={lr:.3g})", atol=0.05, rtol=0, gen=gen)
 
 test_q3_random_kernel(learn_kernel)
+
+# %%
+# HIDDEN
+def test_q3_exercise_2_transposed_image(learn_kernel):
+    import torch
+
+    from cnnlib.classroom.checks import check_tensor
+    from cnnlib.ops import corr2d
+
+    # Exercise 2 of the section: the section's image and kernel, both transposed. The
+    # problem is the section's one turned by 90 degrees, so its step size and steps fit.
+    X = torch.ones((6, 8))
+    X[:, 2:6] = 0
+    K = torch.tensor([[1.0, -1.0]])
+    check_tensor(learn_kernel(X.t(), corr2d(X.t(), K.t()), (2, 1)), K.t(),
+                 "learn_kernel(X.t(), corr2d(X.t(), K.t()), (2, 1)) (exercise 2)",
+                 atol=0.05, rtol=0)
+
+test_q3_exercise_2_transposed_image(learn_kernel)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+# kind: predict
+# forbids: []
+
+# %% [markdown]
+# ### q4 · predict the edges of a diagonal image (≈10 min)
+#
+# This is D2L exercise 1. The section's kernel `K = torch.tensor([[1.0, -1.0]])` finds
+# vertical edges. Here is an image with a diagonal edge, ones on and below the diagonal:
+#
+# ```python
+# X = torch.tril(torch.ones(6, 6))
+# ```
+#
+# Predict, for each of the four pairs below, how many cells of the output are nonzero and
+# which value they take (in each of the four outputs, all nonzero cells take the same
+# value): `corr2d(X, K)`, `corr2d(X.t(), K)` (the image transposed), `corr2d(X, K.t())`
+# (the kernel transposed) and `corr2d(X.t(), K.t())` (both). Work it out from
+# $Y_{i,j} = \sum_{a,b} K_{a,b} X_{i+a,j+b}$ before you run anything: what does
+# transposing `X` do to the direction of the step from 1 to 0? Why can a transposed
+# kernel see an edge that is neither vertical nor horizontal?
+#
+# Set `q4_answer` to a dict with the keys `"X, K"`, `"X.t(), K"`, `"X, K.t()"` and
+# `"X.t(), K.t()"`, each mapped to a pair `(count, value)`, e.g. `(3, 2.0)`; use
+# `(0, 0.0)` for an output that is zero everywhere.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q4_answer = {"X, K": ..., "X.t(), K": ..., "X, K.t()": ..., "X.t(), K.t()": ...}
+# BEGIN SOLUTION
+q4_answer = {"X, K": (5, 1.0), "X.t(), K": (5, -1.0), "X, K.t()": (5, -1.0),
+             "X.t(), K.t()": (5, 1.0)}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    keys = ["X, K", "X.t(), K", "X, K.t()", "X.t(), K.t()"]
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    if sorted(q4_answer) != sorted(keys):
+        raise AssertionError(f"q4_answer should have the keys {keys}, got {list(q4_answer)}")
+    for key in keys:
+        pair = q4_answer[key]
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise AssertionError(f"q4_answer[{key!r}] should be a pair (count, value), "
+                                 f"got {pair!r}")
+        count, value = pair
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 36:
+            raise AssertionError(f"the count of q4_answer[{key!r}] should be an int from 0 "
+                                 f"to 36, got {count!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise AssertionError(f"the value of q4_answer[{key!r}] should be a number, "
+                                 f"got {value!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_image_and_kernel(q4_answer):
+    import torch
+
+    from cnnlib.ops import corr2d
+
+    Y = corr2d(torch.tril(torch.ones(6, 6)), torch.tensor([[1.0, -1.0]]))
+    nonzero = Y[Y != 0]
+    expected = (nonzero.numel(), nonzero[0].item() if nonzero.numel() else 0.0)
+    count, value = q4_answer["X, K"]
+    if (count, float(value)) != expected:
+        raise AssertionError('q4_answer["X, K"] is wrong')
+
+test_q4_image_and_kernel(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_image_transposed(q4_answer):
+    import torch
+
+    from cnnlib.ops import corr2d
+
+    Y = corr2d(torch.tril(torch.ones(6, 6)).t(), torch.tensor([[1.0, -1.0]]))
+    nonzero = Y[Y != 0]
+    expected = (nonzero.numel(), nonzero[0].item() if nonzero.numel() else 0.0)
+    count, value = q4_answer["X.t(), K"]
+    if (count, float(value)) != expected:
+        raise AssertionError('q4_answer["X.t(), K"] is wrong')
+
+test_q4_image_transposed(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_kernel_transposed(q4_answer):
+    import torch
+
+    from cnnlib.ops import corr2d
+
+    Y = corr2d(torch.tril(torch.ones(6, 6)), torch.tensor([[1.0, -1.0]]).t())
+    nonzero = Y[Y != 0]
+    expected = (nonzero.numel(), nonzero[0].item() if nonzero.numel() else 0.0)
+    count, value = q4_answer["X, K.t()"]
+    if (count, float(value)) != expected:
+        raise AssertionError('q4_answer["X, K.t()"] is wrong')
+
+test_q4_kernel_transposed(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_both_transposed(q4_answer):
+    import torch
+
+    from cnnlib.ops import corr2d
+
+    Y = corr2d(torch.tril(torch.ones(6, 6)).t(), torch.tensor([[1.0, -1.0]]).t())
+    nonzero = Y[Y != 0]
+    expected = (nonzero.numel(), nonzero[0].item() if nonzero.numel() else 0.0)
+    count, value = q4_answer["X.t(), K.t()"]
+    if (count, float(value)) != expected:
+        raise AssertionError('q4_answer["X.t(), K.t()"] is wrong')
+
+test_q4_both_transposed(q4_answer)
 
 # %% [raw]
 # # END TESTS

@@ -28,13 +28,17 @@
 # Companion section: *7.3 Padding and Stride*. You will turn the output-size formula,
 # dilation included, into code, extend it to separate height and width settings, find
 # the padding that keeps the size unchanged, and count the input rows that a strided
-# kernel never reads.
+# kernel never reads. Then you predict what a stride saves and what PyTorch's padding
+# options do.
 #
 # **How this works.** Write your answer where a cell says `...`, run the cell, then run
 # the `grader.check(...)` cell below it. The checks you see are public: they test the
 # examples in the text. When your notebook is graded, hidden tests try your code on
 # fresh random inputs and compare it with PyTorch, so make it work in general, not just
-# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+# for the examples. The questions that ask you to predict or explain take a value (a
+# dict, or a number and a letter): their public check tests only its form, and the
+# hidden tests grade each part on its own. Run the notebook top to bottom (*Run All*)
+# before you hand it in.
 
 # %%
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
@@ -61,12 +65,13 @@ from torch import nn
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# kind: compute
 # forbids: [cnnlib.ops]
 
 # %% [markdown]
@@ -165,7 +170,9 @@ test_q1_every_setting_against_conv2d(conv_output_size)
 # # BEGIN QUESTION
 # name: q2
 # points: 2
+# kind: compute
 # forbids: [cnnlib.ops]
+# exercises: [1]
 
 # %% [markdown]
 # ### q2 · height and width settings (≈10 min)
@@ -274,6 +281,9 @@ test_q2_random_pairs_against_conv2d(conv2d_output_shape)
 # # BEGIN QUESTION
 # name: q3
 # points: 2
+# kind: compute
+# forbids: []
+# exercises: [2]
 
 # %% [markdown]
 # ### q3 · padding that keeps the size (≈10 min)
@@ -350,7 +360,9 @@ test_q3_size_kept_by_conv2d(same_padding)
 # # BEGIN QUESTION
 # name: q4
 # points: 3
+# kind: compute
 # forbids: [cnnlib.ops]
+# exercises: [3]
 
 # %% [markdown]
 # ### q4 · rows the kernel never reads (≈20 min)
@@ -434,6 +446,284 @@ def test_q4_every_stride_by_autograd(unread_rows):
                         f"unread_rows({n}, {k}, {p}, {s}) (random n, seed {gen.initial_seed()})")
 
 test_q4_every_stride_by_autograd(unread_rows)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: predict
+# forbids: []
+
+# %% [markdown]
+# ### q5 · predict what a stride of 2 saves (≈10 min)
+#
+# This is D2L exercise 4: what does a stride larger than 1 save? Take
+# `nn.Conv2d(16, 32, kernel_size=3, padding=1)` on a batch of one 16 × 64 × 64 input, and
+# the same layer with `stride=2`. Predict, without running them, by what factor the
+# stride-1 layer's count exceeds the stride-2 layer's count (stride-1 count divided by
+# stride-2 count) for
+#
+# * `"outputs"`: the number of values in the output,
+# * `"mult_adds"`: the multiply-adds of the forward pass (as in assignment 7.4: one per
+#   weight of the kernel, for each output value),
+# * `"params"`: the number of weights and biases.
+#
+# Set `q5_answer` to a dict with these three keys, each mapped to a number. Then think
+# about what a stride does *not* save: which of the three does it leave alone, and why?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = {"outputs": ..., "mult_adds": ..., "params": ...}
+# BEGIN SOLUTION
+q5_answer = {"outputs": 4, "mult_adds": 4, "params": 1}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    if sorted(q5_answer) != ["mult_adds", "outputs", "params"]:
+        raise AssertionError("q5_answer should have the keys 'outputs', 'mult_adds' and "
+                             f"'params', got {sorted(q5_answer)}")
+    for key, value in q5_answer.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise AssertionError(f"q5_answer[{key!r}] should be a positive number, "
+                                 f"got {value!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_outputs(q5_answer):
+    import torch
+    import torch.nn.functional as F
+
+    def outputs(stride):
+        return F.conv2d(torch.zeros(1, 16, 64, 64), torch.zeros(32, 16, 3, 3), padding=1,
+                        stride=stride).numel()
+
+    if abs(q5_answer["outputs"] - outputs(1) / outputs(2)) > 1e-9:
+        raise AssertionError('q5_answer["outputs"] is wrong: a stride acts in both directions')
+
+test_q5_outputs(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_mult_adds(q5_answer):
+    import torch
+    import torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def mult_adds(stride):
+        with FlopCounterMode(display=False) as counter:  # 2 flops per multiply-add
+            F.conv2d(torch.zeros(1, 16, 64, 64), torch.zeros(32, 16, 3, 3), padding=1,
+                     stride=stride)
+        return counter.get_total_flops() // 2
+
+    if abs(q5_answer["mult_adds"] - mult_adds(1) / mult_adds(2)) > 1e-9:
+        raise AssertionError('q5_answer["mult_adds"] is wrong: what does one output cost?')
+
+test_q5_mult_adds(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_params(q5_answer):
+    from torch import nn
+
+    def params(stride):
+        layer = nn.Conv2d(16, 32, kernel_size=3, padding=1, stride=stride, device="meta")
+        return sum(p.numel() for p in layer.parameters())
+
+    if abs(q5_answer["params"] - params(1) / params(2)) > 1e-9:
+        raise AssertionError('q5_answer["params"] is wrong')
+
+test_q5_params(q5_answer)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q6
+# points: 3
+# kind: predict
+# forbids: []
+
+# %% [markdown]
+# ### q6 · predict what padding modes do (≈15 min)
+#
+# PyTorch offers more than zero padding: `padding="same"` works the padding out for you,
+# and `padding_mode="reflect"` fills the border with a mirror image of the pixels next to
+# it (D2L exercise 3 asks you to implement such mirror padding). Decide each statement
+# before you try it in a scratch cell:
+#
+# * **a** `nn.Conv2d(1, 1, kernel_size=4, padding="same")` turns a 9 × 9 input into a
+#   9 × 9 output, although no whole number $p$ solves $9 + 2p - 4 + 1 = 9$.
+# * **b** `nn.Conv2d(1, 1, kernel_size=3, padding="same", stride=2)` turns a 9 × 9 input
+#   into a 9 × 9 output.
+# * **c** Take a 3 × 3 kernel whose nine weights add up to 1, no bias, padding 1 and
+#   `padding_mode="reflect"`. A constant image (every pixel 2.0) comes out as the same
+#   constant in every cell, border cells included.
+# * **d** The same with zero padding (`padding_mode="zeros"`, the default).
+# * **e** With padding 1, stride 1 and a 3 × 3 kernel, every pixel of an 8 × 8 input is
+#   read by exactly 9 windows.
+#
+# Set `q6_answer` to a dict that maps each letter to `True` or `False`. For **e**, count
+# the windows that cover a corner pixel.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q6_answer = {"a": ..., "b": ..., "c": ..., "d": ..., "e": ...}  # True or False each
+# BEGIN SOLUTION
+q6_answer = {"a": True, "b": False, "c": True, "d": False, "e": False}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q6_form(q6_answer):
+    if not isinstance(q6_answer, dict):
+        raise AssertionError(f"q6_answer should be a dict, got {type(q6_answer).__name__}")
+    if sorted(q6_answer) != ["a", "b", "c", "d", "e"]:
+        raise AssertionError(f"q6_answer should have the keys a to e, got {sorted(q6_answer)}")
+    for key, value in q6_answer.items():
+        if not isinstance(value, bool):
+            raise AssertionError(f"q6_answer[{key!r}] should be True or False, got {value!r}")
+
+test_q6_form(q6_answer)
+
+# %%
+# HIDDEN
+def test_q6_a_same_with_an_even_kernel(q6_answer):
+    import warnings
+
+    import torch
+    from torch import nn
+
+    def keeps_size(**settings):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # 'same' with an even kernel warns of a copy
+                layer = nn.Conv2d(1, 1, **settings)
+                return tuple(layer(torch.zeros(1, 1, 9, 9)).shape[2:]) == (9, 9)
+        except ValueError:  # PyTorch refuses the setting
+            return False
+
+    if q6_answer["a"] is not keeps_size(kernel_size=4, padding="same"):
+        raise AssertionError("statement a is judged wrongly: must the padding be the same on "
+                             "both sides?")
+
+test_q6_a_same_with_an_even_kernel(q6_answer)
+
+# %%
+# HIDDEN
+def test_q6_b_same_with_a_stride(q6_answer):
+    import warnings
+
+    import torch
+    from torch import nn
+
+    def keeps_size(**settings):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # 'same' with an even kernel warns of a copy
+                layer = nn.Conv2d(1, 1, **settings)
+                return tuple(layer(torch.zeros(1, 1, 9, 9)).shape[2:]) == (9, 9)
+        except ValueError:  # PyTorch refuses the setting
+            return False
+
+    if q6_answer["b"] is not keeps_size(kernel_size=3, padding="same", stride=2):
+        raise AssertionError("statement b is judged wrongly: how many windows can a stride "
+                             "of 2 fit?")
+
+test_q6_b_same_with_a_stride(q6_answer)
+
+# %%
+# HIDDEN
+def test_q6_c_reflect_padding(q6_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    def constant_kept(mode):
+        gen = fresh_generator()
+        kept = True
+        for _ in range(3):
+            layer = nn.Conv2d(1, 1, 3, padding=1, padding_mode=mode, bias=False)
+            weight = torch.rand(1, 1, 3, 3, generator=gen) + 0.1
+            with torch.no_grad():
+                layer.weight.copy_(weight / weight.sum())  # nine weights adding up to 1
+                Y = layer(torch.full((1, 1, 6, 7), 2.0))
+            kept &= torch.allclose(Y, torch.full_like(Y, 2.0), atol=1e-5)
+        return kept
+
+    if q6_answer["c"] is not constant_kept("reflect"):
+        raise AssertionError("statement c is judged wrongly: what does a border window see?")
+
+test_q6_c_reflect_padding(q6_answer)
+
+# %%
+# HIDDEN
+def test_q6_d_zero_padding(q6_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    def constant_kept(mode):
+        gen = fresh_generator()
+        kept = True
+        for _ in range(3):
+            layer = nn.Conv2d(1, 1, 3, padding=1, padding_mode=mode, bias=False)
+            weight = torch.rand(1, 1, 3, 3, generator=gen) + 0.1
+            with torch.no_grad():
+                layer.weight.copy_(weight / weight.sum())  # nine weights adding up to 1
+                Y = layer(torch.full((1, 1, 6, 7), 2.0))
+            kept &= torch.allclose(Y, torch.full_like(Y, 2.0), atol=1e-5)
+        return kept
+
+    if q6_answer["d"] is not constant_kept("zeros"):
+        raise AssertionError("statement d is judged wrongly: what does a border window see?")
+
+test_q6_d_zero_padding(q6_answer)
+
+# %%
+# HIDDEN
+def test_q6_e_windows_per_pixel(q6_answer):
+    import torch
+    import torch.nn.functional as F
+
+    X = torch.ones(1, 1, 8, 8, requires_grad=True)
+    F.conv2d(X, torch.ones(1, 1, 3, 3), padding=1).sum().backward()
+    every_pixel_nine = bool((X.grad == 9).all())  # X.grad counts the windows per pixel
+    if q6_answer["e"] is not every_pixel_nine:
+        raise AssertionError("statement e is judged wrongly: count the windows of a corner")
+
+test_q6_e_windows_per_pixel(q6_answer)
 
 # %% [raw]
 # # END TESTS

@@ -28,13 +28,17 @@
 # Companion section: *7.4 Multiple Input and Multiple Output Channels*. You will write a
 # convolution with many input and output channels and a bias, compute a 1 × 1
 # convolution on a whole batch with one matrix product, count what a layer costs, and
-# merge two 1 × 1 layers into one.
+# merge two 1 × 1 layers into one. Then you explain why two ways of computing a 1 × 1
+# convolution do not agree to the last bit.
 #
 # **How this works.** Write your answer where a cell says `...`, run the cell, then run
 # the `grader.check(...)` cell below it. The checks you see are public: they test the
 # examples in the text. When your notebook is graded, hidden tests try your code on
 # fresh random inputs and compare it with PyTorch, so make it work in general, not just
-# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+# for the examples. The questions that ask you to predict or explain take a value (a
+# dict, or a number and a letter): their public check tests only its form, and the
+# hidden tests grade each part on its own. Run the notebook top to bottom (*Run All*)
+# before you hand it in.
 
 # %%
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
@@ -63,12 +67,13 @@ from torch import nn
 from cnnlib import setup
 from cnnlib.ops import corr2d
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# kind: compute
 # forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d,
 #   torch.nn.functional.unfold, torch.nn.Unfold, cnnlib.ops.corr2d_multi_in,
 #   cnnlib.ops.corr2d_multi_in_out, cnnlib.ops.corr2d_multi_in_out_1x1]
@@ -179,6 +184,7 @@ test_q1_random_channels_against_conv2d(conv_multi)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [torch.nn.functional.conv2d, torch.conv2d, torch.nn.Conv2d, cnnlib.ops]
 
 # %% [markdown]
@@ -269,7 +275,9 @@ test_q2_random_batches_against_conv2d(conv1x1_batch)
 # # BEGIN QUESTION
 # name: q3
 # points: 2
+# kind: compute
 # forbids: [cnnlib.models.cost, torch.utils.flop_counter]
+# exercises: [1, 2]
 
 # %% [markdown]
 # ### q3 · what a convolutional layer costs (≈10 min)
@@ -371,6 +379,9 @@ test_q3_random_layers_against_pytorch(conv_cost)
 # # BEGIN QUESTION
 # name: q4
 # points: 3
+# kind: compute
+# forbids: []
+# exercises: [4]
 
 # %% [markdown]
 # ### q4 · two 1 × 1 layers make one (≈15 min)
@@ -461,6 +472,122 @@ def test_q4_random_layers_with_biases(merge_1x1):
                      gen=gen)
 
 test_q4_random_layers_with_biases(merge_1x1)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 3
+# kind: explain
+# forbids: []
+
+# %% [markdown]
+# ### q5 · are Y1 and Y2 the same? (≈10 min)
+#
+# This is D2L exercise 4. At the end of section 7.4, `Y1 = corr2d_multi_in_out_1x1(X, K)`
+# (one matrix product) and `Y2 = corr2d_multi_in_out(X, K)` (a correlation per channel,
+# then a sum) are checked with `float(torch.abs(Y1 - Y2).sum()) < 1e-6`, not with
+# `torch.equal`. Both functions are in `cnnlib.ops`; try them on `X` of shape
+# `(64, 5, 5)` and `K` of shape `(8, 64, 1, 1)`, drawn with `torch.randn` in float32.
+#
+# * `"identical"`: is `torch.equal(Y1, Y2)` true for every such `X` and `K`?
+# * `"close"`: is `torch.allclose(Y1, Y2, atol=1e-5)` true for every such `X` and `K`?
+#   (Its other tolerance stays at the default `rtol=1e-05`.)
+# * `"reason"`: which sentence explains what you see?
+#   * **A** Both add up the same products, but in a different order, and float32 rounds
+#     every partial sum, so the last bits of the results can differ.
+#   * **B** The matrix product skips the products that are zero, so it adds fewer terms.
+#   * **C** `corr2d_multi_in_out` adds a bias and the matrix product does not.
+#   * **D** On a CPU, `torch.matmul` computes in half precision.
+#
+# Set `q5_answer` to a dict with these three keys: two `True`/`False` values and a letter.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = {"identical": ..., "close": ..., "reason": ...}
+# BEGIN SOLUTION
+q5_answer = {"identical": False, "close": True, "reason": "A"}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    if sorted(q5_answer) != ["close", "identical", "reason"]:
+        raise AssertionError("q5_answer should have the keys 'identical', 'close' and "
+                             f"'reason', got {sorted(q5_answer)}")
+    for key in ("identical", "close"):
+        if not isinstance(q5_answer[key], bool):
+            raise AssertionError(f"q5_answer[{key!r}] should be True or False, "
+                                 f"got {q5_answer[key]!r}")
+    if q5_answer["reason"] not in ("A", "B", "C", "D"):
+        raise AssertionError("q5_answer['reason'] should be 'A', 'B', 'C' or 'D', "
+                             f"got {q5_answer['reason']!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_identical(q5_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.ops import corr2d_multi_in_out, corr2d_multi_in_out_1x1
+
+    gen = fresh_generator()
+    always = True
+    for _ in range(5):
+        X = torch.randn(64, 5, 5, generator=gen)
+        K = torch.randn(8, 64, 1, 1, generator=gen)
+        always &= torch.equal(corr2d_multi_in_out_1x1(X, K), corr2d_multi_in_out(X, K))
+    if q5_answer["identical"] is not always:
+        raise AssertionError('q5_answer["identical"] is wrong: compare them with torch.equal')
+
+test_q5_identical(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_close(q5_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.ops import corr2d_multi_in_out, corr2d_multi_in_out_1x1
+
+    gen = fresh_generator()
+    always = True
+    for _ in range(5):
+        X = torch.randn(64, 5, 5, generator=gen)
+        K = torch.randn(8, 64, 1, 1, generator=gen)
+        always &= torch.allclose(corr2d_multi_in_out_1x1(X, K), corr2d_multi_in_out(X, K),
+                                 atol=1e-5)
+    if q5_answer["close"] is not always:
+        raise AssertionError('q5_answer["close"] is wrong')
+
+test_q5_close(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_reason(q5_answer):
+    # A: the same sum in another order rounds differently in float32. B is false (zeros
+    # are multiplied like any number), C is false (neither function has a bias), D is
+    # false (float32 inputs give a float32 product).
+    if q5_answer["reason"] != "A":
+        raise AssertionError("the sentence you chose does not explain the difference")
+
+test_q5_reason(q5_answer)
 
 # %% [raw]
 # # END TESTS

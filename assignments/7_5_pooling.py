@@ -27,13 +27,18 @@
 #
 # Companion section: *7.5 Pooling*. You will write max and average pooling with padding
 # and stride as PyTorch defines them, follow the receptive field through a stack of
-# convolution and pooling layers, and build average pooling out of a convolution.
+# convolution and pooling layers, and build average pooling out of a convolution. Then you
+# explain why max pooling cannot be built that way, and predict which shifts max pooling
+# forgives.
 #
 # **How this works.** Write your answer where a cell says `...`, run the cell, then run
 # the `grader.check(...)` cell below it. The checks you see are public: they test the
 # examples in the text. When your notebook is graded, hidden tests try your code on
 # fresh random inputs and compare it with PyTorch, so make it work in general, not just
-# for the examples. Run the notebook top to bottom (*Run All*) before you hand it in.
+# for the examples. The questions that ask you to predict or explain take a value (a
+# dict, or a number and a letter): their public check tests only its form, and the
+# hidden tests grade each part on its own. Run the notebook top to bottom (*Run All*)
+# before you hand it in.
 
 # %%
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
@@ -61,12 +66,13 @@ from torch import nn
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# kind: compute
 # forbids: [torch.nn.functional.max_pool2d, torch.max_pool2d,
 #   torch.nn.functional.max_pool2d_with_indices, torch.nn.functional.avg_pool2d,
 #   torch.nn.MaxPool2d, torch.nn.AvgPool2d, torch.nn.functional.unfold, torch.nn.Unfold,
@@ -197,7 +203,9 @@ test_q1_random_inputs_against_pytorch(pool2d)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [cnnlib.ops, cnnlib.viz.receptive]
+# exercises: [5]
 
 # %% [markdown]
 # ### q2 · the receptive field of a conv/pool stack (≈15 min)
@@ -294,6 +302,9 @@ test_q2_random_stacks_against_cnnlib(receptive_field)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
+# forbids: []
+# exercises: [1]
 
 # %% [markdown]
 # ### q3 · average pooling as a convolution (≈15 min)
@@ -375,6 +386,265 @@ def test_q3_random_channels_against_avg_pool(avg_pool_weight):
                      f"padding={padding}, stride={stride})", gen=gen)
 
 test_q3_random_channels_against_avg_pool(avg_pool_weight)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 3
+# kind: explain
+# forbids: []
+# exercises: [2]
+
+# %% [markdown]
+# ### q4 · why max pooling is not a convolution (≈15 min)
+#
+# q3 built average pooling out of a convolution. This is D2L exercise 2 (exercise 2 of
+# the section too): show that max pooling cannot be built that way. Write
+# `mp(X) = F.max_pool2d(X, 2)` for an input `X` of shape `(1, 1, 6, 6)`, and decide for
+# each property whether it holds for *every* pair of inputs `X`, `Z` of that shape:
+#
+# * `"scale"`: `mp(3 * X)` equals `3 * mp(X)`.
+# * `"negate"`: `mp(-X)` equals `-mp(X)`.
+# * `"add"`: `mp(X + Z)` equals `mp(X) + mp(Z)`.
+# * `"offset"`: `mp(X + 1)` equals `mp(X) + 1`.
+# * `"reason"`: which sentence is the proof?
+#   * **A** A convolution is linear once its bias is taken off: `f(X) = conv(X) - conv(0)`
+#     maps `a * X + b * Z` to `a * f(X) + b * f(Z)` for all numbers `a`, `b`. Max pooling
+#     has `mp(0) = 0`, so it would have to be linear itself, and it is not: no choice of
+#     weights and bias can compute it.
+#   * **B** A convolution cannot have a stride as large as its kernel, and max pooling
+#     needs one.
+#   * **C** A convolution always adds up over its input channels, so it cannot treat each
+#     channel on its own.
+#   * **D** Max pooling has nothing to learn, and a convolution's weights must be
+#     learned.
+#
+# Set `q4_answer` to a dict with these five keys: `True` or `False` for the four
+# properties, and a letter. One counterexample is enough to make a property false: try
+# small inputs by hand.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q4_answer = {"scale": ..., "negate": ..., "add": ..., "offset": ..., "reason": ...}
+# BEGIN SOLUTION
+q4_answer = {"scale": True, "negate": False, "add": False, "offset": True, "reason": "A"}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    keys = ["add", "negate", "offset", "reason", "scale"]
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    if sorted(q4_answer) != keys:
+        raise AssertionError(f"q4_answer should have the keys {keys}, got {sorted(q4_answer)}")
+    for key in ("scale", "negate", "add", "offset"):
+        if not isinstance(q4_answer[key], bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, "
+                                 f"got {q4_answer[key]!r}")
+    if q4_answer["reason"] not in ("A", "B", "C", "D"):
+        raise AssertionError("q4_answer['reason'] should be 'A', 'B', 'C' or 'D', "
+                             f"got {q4_answer['reason']!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_scale(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(5):
+        X = torch.randn(1, 1, 6, 6, generator=gen)
+        holds &= torch.allclose(F.max_pool2d(3 * X, 2), 3 * F.max_pool2d(X, 2), atol=1e-6)
+    if q4_answer["scale"] is not holds:
+        raise AssertionError('q4_answer["scale"] is wrong')
+
+test_q4_scale(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_negate(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(5):
+        X = torch.randn(1, 1, 6, 6, generator=gen)
+        holds &= torch.allclose(F.max_pool2d(-X, 2), -F.max_pool2d(X, 2), atol=1e-6)
+    if q4_answer["negate"] is not holds:
+        raise AssertionError('q4_answer["negate"] is wrong: what is the maximum of -X?')
+
+test_q4_negate(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_add(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(5):
+        X, Z = torch.randn(1, 1, 6, 6, generator=gen), torch.randn(1, 1, 6, 6, generator=gen)
+        holds &= torch.allclose(F.max_pool2d(X + Z, 2),
+                                F.max_pool2d(X, 2) + F.max_pool2d(Z, 2), atol=1e-6)
+    if q4_answer["add"] is not holds:
+        raise AssertionError('q4_answer["add"] is wrong: what if X and Z peak at different '
+                             'cells of a window?')
+
+test_q4_add(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_offset(q4_answer):
+    import torch
+    import torch.nn.functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    holds = True
+    for _ in range(5):
+        X = torch.randn(1, 1, 6, 6, generator=gen)
+        holds &= torch.allclose(F.max_pool2d(X + 1, 2), F.max_pool2d(X, 2) + 1, atol=1e-6)
+    if q4_answer["offset"] is not holds:
+        raise AssertionError('q4_answer["offset"] is wrong')
+
+test_q4_offset(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_reason(q4_answer):
+    # A: linearity, which "negate" and "add" break. B is false (a convolution's stride may
+    # equal its kernel), C is false (groups=channels gives one kernel per channel, as q3
+    # could have used), D is false (weights can be fixed, as in q3).
+    if q4_answer["reason"] != "A":
+        raise AssertionError("the sentence you chose is not a proof")
+
+test_q4_reason(q4_answer)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: predict
+# forbids: []
+
+# %% [markdown]
+# ### q5 · predict how far max pooling forgives a shift (≈10 min)
+#
+# Pooling is said to make a network less sensitive to where a feature sits. Test how far
+# that goes. An 8 × 8 image is black except for one white pixel, and
+# `nn.MaxPool2d(2)` (2 × 2 windows, stride 2) pools it. Move the white pixel by one cell
+# and ask: is the pooled 4 × 4 output exactly what it was before the move? Predict it for
+# a white pixel at row 2, column 2 (counting from 0) moved one cell
+#
+# * `"down"`, `"right"`, `"up"`, `"left"`, and `"down-right"` (one row down and one column
+#   right),
+#
+# and for a white pixel at row 3, column 3 moved
+#
+# * `"down from (3, 3)"`.
+#
+# Set `q5_answer` to a dict that maps each of these six keys to `True` (the output is
+# unchanged) or `False`. Draw the 2 × 2 windows on a grid first. Then think about what
+# fraction of one-cell moves a 2 × 2 window forgives in general.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = {"down": ..., "right": ..., "up": ..., "left": ..., "down-right": ...,
+             "down from (3, 3)": ...}
+# BEGIN SOLUTION
+q5_answer = {"down": True, "right": True, "up": False, "left": False, "down-right": True,
+             "down from (3, 3)": False}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    keys = ["down", "right", "up", "left", "down-right", "down from (3, 3)"]
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    if sorted(q5_answer) != sorted(keys):
+        raise AssertionError(f"q5_answer should have the keys {keys}, got {list(q5_answer)}")
+    for key, value in q5_answer.items():
+        if not isinstance(value, bool):
+            raise AssertionError(f"q5_answer[{key!r}] should be True or False, got {value!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_moves_from_2_2(q5_answer):
+    import torch
+    import torch.nn.functional as F
+
+    def pooled(i, j):
+        X = torch.zeros(1, 1, 8, 8)
+        X[0, 0, i, j] = 1.0
+        return F.max_pool2d(X, 2)
+
+    moves = {"down": (1, 0), "right": (0, 1), "up": (-1, 0), "left": (0, -1),
+             "down-right": (1, 1)}
+    wrong = [key for key, (di, dj) in moves.items()
+             if q5_answer[key] is not torch.equal(pooled(2 + di, 2 + dj), pooled(2, 2))]
+    if wrong:
+        raise AssertionError(f"{len(wrong)} of the five moves from (2, 2) are judged wrongly")
+
+test_q5_moves_from_2_2(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_move_from_3_3(q5_answer):
+    import torch
+    import torch.nn.functional as F
+
+    def pooled(i, j):
+        X = torch.zeros(1, 1, 8, 8)
+        X[0, 0, i, j] = 1.0
+        return F.max_pool2d(X, 2)
+
+    if q5_answer["down from (3, 3)"] is not torch.equal(pooled(4, 3), pooled(3, 3)):
+        raise AssertionError('q5_answer["down from (3, 3)"] is wrong: which window holds '
+                             "row 4?")
+
+test_q5_move_from_3_3(q5_answer)
 
 # %% [raw]
 # # END TESTS

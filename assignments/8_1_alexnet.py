@@ -61,12 +61,13 @@ import torch
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.functional.conv2d, torch.conv2d,
 #   torch.nn.functional.max_pool2d, torch.max_pool2d, cnnlib.models,
 #   cnnlib.ops.conv_output_shape, cnnlib.ops.layer_output_sizes]
@@ -173,6 +174,7 @@ test_q1_random_sizes_against_layers(alexnet_sides)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.Linear, torch.nn.LazyConv2d, torch.nn.LazyLinear,
 #   cnnlib.models]
 
@@ -288,6 +290,7 @@ test_q2_random_alexnets_against_modules(alexnet_param_counts)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
 # forbids: [torch.nn.functional.dropout, torch.dropout, torch.nn.Dropout,
 #   torch.nn.functional.dropout1d, torch.nn.functional.dropout2d,
 #   torch.nn.functional.dropout3d, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Dropout3d,
@@ -421,6 +424,284 @@ def test_q3_a_new_mask_on_every_call(dropout):
                                  "the same elements: draw a new mask on every call")
 
 test_q3_a_new_mask_on_every_call(dropout)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+# kind: predict
+# forbids: []
+# exercises: [2]
+
+# %% [markdown]
+# ### q4 · predict what a change does to AlexNet's size (≈12 min)
+#
+# This extends D2L exercise 1 (which of the convolutions and the dense layers dominates
+# the memory footprint) from one network to four changes of it, and to the quick model of
+# the section's exercise 2. Start from the section's AlexNet: 224 × 224 greyscale
+# images, convolutions of `(96, 256, 384, 384, 256)` channels, two hidden dense layers of
+# 4,096 units and 10 classes. Decide, **before you run anything**, whether each statement
+# is true:
+#
+# * **a.** Doubling the output channels of all five convolutions at least doubles the
+#   number of parameters of the three dense layers.
+# * **b.** Feeding 448 × 448 images instead of 224 × 224 ones changes the number of
+#   parameters of the five convolutions.
+# * **c.** Feeding 448 × 448 images instead of 224 × 224 ones more than triples the
+#   number of parameters of the three dense layers.
+# * **d.** Halving the hidden dense layers from 4,096 to 2,048 units removes more than
+#   half of all of AlexNet's parameters.
+# * **e.** (Exercise 2 of the section.) In `alexnet(width_divisor=4, input_size=67)`,
+#   whose convolutions have a quarter of the channels and whose dense layers are back at
+#   4,096 units, the three dense layers hold more than 95 % of the parameters.
+#
+# Set `q4_answer` to a dict with keys `"a"` to `"e"` and the values `True` or `False`.
+# Then check your predictions with `alexnet_param_counts` from q2 and explain to
+# yourself each one you got wrong: which layer's size depends on what?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# Replace each ... by True or False.
+q4_answer = {"a": ..., "b": ..., "c": ..., "d": ..., "e": ...}
+# BEGIN SOLUTION
+q4_answer = {"a": False, "b": False, "c": True, "d": True, "e": True}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    check_equal(sorted(q4_answer), ["a", "b", "c", "d", "e"], "the keys of q4_answer")
+    for key in "abcde":
+        if not isinstance(q4_answer[key], bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
+                                 f"{q4_answer[key]!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_a_wider_convolutions(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models.alexnet import AlexNet
+
+    def dense_params(**kwargs):
+        with torch.device("meta"):  # counts the parameters without allocating them
+            model = AlexNet(**kwargs)
+        return sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear)
+                   for p in m.parameters())
+
+    truth = dense_params(conv_channels=(192, 512, 768, 768, 512)) >= 2 * dense_params()
+    if q4_answer["a"] is not truth:
+        raise AssertionError("statement a (twice the convolution channels) is judged wrongly")
+
+test_q4_a_wider_convolutions(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_b_larger_images_and_the_convolutions(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models.alexnet import AlexNet
+
+    def conv_params(input_size):
+        with torch.device("meta"):
+            model = AlexNet(input_size=input_size)
+        return sum(p.numel() for m in model.modules() if isinstance(m, nn.Conv2d)
+                   for p in m.parameters())
+
+    truth = conv_params(448) != conv_params(224)
+    if q4_answer["b"] is not truth:
+        raise AssertionError("statement b (448-pixel images, the convolutions) is judged "
+                             "wrongly")
+
+test_q4_b_larger_images_and_the_convolutions(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_c_larger_images_and_the_dense_layers(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models.alexnet import AlexNet
+
+    def dense_params(input_size):
+        with torch.device("meta"):
+            model = AlexNet(input_size=input_size)
+        return sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear)
+                   for p in m.parameters())
+
+    truth = dense_params(448) > 3 * dense_params(224)
+    if q4_answer["c"] is not truth:
+        raise AssertionError("statement c (448-pixel images, the dense layers) is judged "
+                             "wrongly")
+
+test_q4_c_larger_images_and_the_dense_layers(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_d_narrower_hidden_layers(q4_answer):
+    import torch
+
+    from cnnlib.models.alexnet import AlexNet
+
+    def params(hidden_size):
+        with torch.device("meta"):
+            model = AlexNet(hidden_size=hidden_size)
+        return sum(p.numel() for p in model.parameters())
+
+    truth = params(2048) < params(4096) / 2
+    if q4_answer["d"] is not truth:
+        raise AssertionError("statement d (2,048 hidden units) is judged wrongly")
+
+test_q4_d_narrower_hidden_layers(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_e_the_quick_model_with_wide_dense_layers(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models.alexnet import alexnet
+
+    with torch.device("meta"):
+        model = alexnet(width_divisor=4, input_size=67)
+    dense = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear)
+                for p in m.parameters())
+    truth = dense > 0.95 * sum(p.numel() for p in model.parameters())
+    if q4_answer["e"] is not truth:
+        raise AssertionError("statement e (the quick model with 4,096 hidden units) is judged "
+                             "wrongly")
+
+test_q4_e_the_quick_model_with_wide_dense_layers(q4_answer)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: explain
+# forbids: []
+
+# %% [markdown]
+# ### q5 · why dropout divides by 1 − p (≈10 min)
+#
+# A first attempt at q3 often zeroes each element with probability $p$ and stops there,
+# without dividing the survivors by $1 - p$. Suppose a network is trained with that
+# dropout, with $p = 0.2$ before a dense layer, and then evaluated with `net.eval()`,
+# where dropout lets everything through.
+#
+# * **ratio:** on average over the random masks, the dense layer's input in training is
+#   what fraction of its input for the same example in evaluation mode? (A number, e.g.
+#   `0.5`.)
+# * **reason:** which statement explains why the division by $1 - p$ matters?
+#   * **A.** Without it, evaluation feeds the dense layer inputs that are on average
+#     $1/(1-p)$ times larger than those its weights were trained on, so its outputs are
+#     off; dividing in training keeps the expected input the same in both modes.
+#   * **B.** Without it, evaluation would have to drop the same elements as the last
+#     training step did, or the predictions would change from one call to the next.
+#   * **C.** The division only rescales the gradients so that they do not vanish; the
+#     forward pass of the trained network is the same with or without it.
+#   * **D.** Without it, evaluation mode would also have to zero a fraction $p$ of the
+#     elements, which makes the predictions random.
+#
+# Set `q5_answer = {"ratio": ..., "reason": ...}`, the reason as one letter.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = {"ratio": ..., "reason": ...}
+# BEGIN SOLUTION
+q5_answer = {"ratio": 0.8, "reason": "A"}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    check_equal(sorted(q5_answer), ["ratio", "reason"], "the keys of q5_answer")
+    ratio = q5_answer["ratio"]
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio < 10:
+        raise AssertionError(f"q5_answer['ratio'] should be a positive number, got {ratio!r}")
+    if q5_answer["reason"] not in ("A", "B", "C", "D"):
+        raise AssertionError("q5_answer['reason'] should be one of 'A', 'B', 'C', 'D', got "
+                             f"{q5_answer['reason']!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_ratio(q5_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    p = 0.2
+    X = torch.rand(1000, generator=gen) + 0.5  # one example's inputs to the dense layer
+    masks = (torch.rand(2000, 1000, generator=gen) > p).float()  # 2,000 training passes
+    measured = (masks * X).mean(dim=0) / X  # average training input / evaluation input
+    truth = 1 - p
+    if (measured - truth).abs().max() > 0.05:  # at least 5 standard deviations
+        raise AssertionError("the reference measurement of the ratio is off")
+    if abs(q5_answer["ratio"] - truth) > 0.005:
+        raise AssertionError("the ratio of the average training input to the evaluation "
+                             "input is not right")
+
+test_q5_ratio(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_reason(q5_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    # A's claim, measured: a dense layer fed without the division sees, in evaluation mode,
+    # inputs 1 / (1 - p) times the average of those it saw in training; with the division
+    # the averages agree. Dropout in evaluation mode draws nothing, so B and D do not hold.
+    p, X = 0.2, torch.rand(1000, generator=gen) + 0.5
+    masks = (torch.rand(4000, 1000, generator=gen) > p).float()
+    plain, inverted = (masks * X).mean(), (masks * X / (1 - p)).mean()
+    assert abs(X.mean() / plain - 1 / (1 - p)) < 0.01 and abs(inverted / X.mean() - 1) < 0.01
+    if q5_answer["reason"] != "A":
+        raise AssertionError("the reason is not the one that explains the division")
+
+test_q5_reason(q5_answer)
 
 # %% [raw]
 # # END TESTS

@@ -61,23 +61,30 @@ from torch import nn
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# kind: compute
 # forbids: [cnnlib.models.vgg]
 
 # %% [markdown]
-# ### q1 · the VGG block (≈15 min)
+# ### q1 · the VGG block, with batch norm as an option (≈20 min)
 #
-# Write `vgg_block(num_convs, in_channels, out_channels)`: an `nn.Sequential` of
-# `num_convs` pairs "3 × 3 convolution with padding 1, then `nn.ReLU()`", followed by one
-# `nn.MaxPool2d(kernel_size=2, stride=2)`. The first convolution reads `in_channels`
-# channels; every convolution writes `out_channels`. Put the layers directly in the
-# `nn.Sequential`, in order (no nested blocks), so a block of two convolutions has five
-# layers. The convolutions keep height and width; only the pooling halves them.
+# Write `vgg_block(num_convs, in_channels, out_channels, batch_norm=False)`: an
+# `nn.Sequential` of `num_convs` pairs "3 × 3 convolution with padding 1, then
+# `nn.ReLU()`", followed by one `nn.MaxPool2d(kernel_size=2, stride=2)`. The first
+# convolution reads `in_channels` channels; every convolution writes `out_channels`. Put
+# the layers directly in the `nn.Sequential`, in order (no nested blocks), so a block of
+# two convolutions has five layers. The convolutions keep height and width; only the
+# pooling halves them.
+#
+# The section's block is the case `batch_norm=False`. With `batch_norm=True`, put an
+# `nn.BatchNorm2d` over the convolution's output channels between each convolution and
+# its ReLU, as the VGG variants with batch norm do (torchvision's `vgg11_bn`, for one;
+# batch norm is section 8.5's subject), so a block of two convolutions has seven layers.
 #
 # VGG-11 starts with `vgg_block(1, 1, 64)` and `vgg_block(1, 64, 128)`: a 32 × 32 image
 # comes out of them as 128 maps of 8 × 8.
@@ -86,12 +93,15 @@ setup(0)
 # # BEGIN SOLUTION
 
 # %%
-def vgg_block(num_convs, in_channels, out_channels):
-    """num_convs 3x3 convolutions with ReLU, then a 2x2 max-pool with stride 2."""
+def vgg_block(num_convs, in_channels, out_channels, batch_norm=False):
+    """num_convs 3x3 convolutions (each with batch norm if asked) with ReLU, then a 2x2
+    max-pool with stride 2."""
     # BEGIN SOLUTION
     layers = []
     for _ in range(num_convs):
         layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
         layers.append(nn.ReLU())
         in_channels = out_channels  # later convolutions read the block's own output
     layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
@@ -100,7 +110,7 @@ def vgg_block(num_convs, in_channels, out_channels):
 
 
 # %%
-vgg_block(2, 64, 128)
+vgg_block(2, 64, 128), vgg_block(2, 64, 128, batch_norm=True)
 
 # %% [raw]
 # # END SOLUTION
@@ -128,6 +138,9 @@ def test_q1_vgg11_first_blocks(vgg_block):
         check_shape(second(Y), (2, 128, 8, 8), "vgg_block(1, 64, 128) on its output")
     check_equal(layer_types(vgg_block(3, 8, 8)), ["Conv2d", "ReLU"] * 3 + ["MaxPool2d"],
                 "the layers of vgg_block(3, 8, 8)")
+    check_equal(layer_types(vgg_block(1, 3, 8, batch_norm=True)),
+                ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"],
+                "the layers of vgg_block(1, 3, 8, batch_norm=True)")
 
 test_q1_vgg11_first_blocks(vgg_block)
 
@@ -135,6 +148,7 @@ test_q1_vgg11_first_blocks(vgg_block)
 # HIDDEN
 def test_q1_random_blocks_against_cnnlib(vgg_block):
     import torch
+    from torch import nn
 
     from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator, module_structure
     from cnnlib.models.vgg import vgg_block as reference_block
@@ -156,16 +170,28 @@ def test_q1_random_blocks_against_cnnlib(vgg_block):
                          pair(padding), row.get("ceil_mode", False), row.get("bias")))
         return rows
 
+    def with_batch_norm(block):  # cnnlib's block, a batch norm after every convolution
+        layers = []
+        for layer in block:
+            layers.append(layer)
+            if isinstance(layer, nn.Conv2d):
+                layers.append(nn.BatchNorm2d(layer.out_channels))
+        return nn.Sequential(*layers)
+
     gen = fresh_generator()
     # One to four convolutions, in != out (so the later convolutions' inputs matter) and
-    # in == out; non-square inputs with odd and even sides (the pooling floors odd ones).
-    cases = ((1, 2, 5, (7, 10)), (2, 3, 11, (9, 6)), (3, 6, 6, (8, 5)), (4, 1, 4, (5, 5)))
-    for num_convs, c_in, c_out, (h, w) in cases:
+    # in == out; non-square inputs with odd and even sides (the pooling floors odd ones);
+    # without batch norm (the section's block), then with it.
+    cases = ((1, 2, 5, (7, 10), False), (2, 3, 11, (9, 6), False), (3, 6, 6, (8, 5), False),
+             (4, 1, 4, (5, 5), False), (2, 3, 5, (6, 7), True), (3, 4, 4, (7, 6), True))
+    for num_convs, c_in, c_out, (h, w), bn in cases:
         shift = int(torch.randint(0, 3, (1,), generator=gen))
         c_in, c_out = c_in + shift, c_out + shift  # in == out stays so, the others apart
-        what = f"vgg_block({num_convs}, {c_in}, {c_out})"
-        block, reference = vgg_block(num_convs, c_in, c_out), reference_block(num_convs, c_in,
-                                                                             c_out)
+        what = f"vgg_block({num_convs}, {c_in}, {c_out}, batch_norm={bn})"
+        reference = reference_block(num_convs, c_in, c_out)
+        if bn:
+            reference = with_batch_norm(reference)
+        block = vgg_block(num_convs, c_in, c_out, batch_norm=bn)
         ours, theirs = layers(block), layers(reference)
         check_equal(len(ours), len(theirs), f"the number of layers of {what}")
         for i, (got, expected) in enumerate(zip(ours, theirs, strict=False)):
@@ -192,6 +218,7 @@ test_q1_random_blocks_against_cnnlib(vgg_block)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.Linear, torch.nn.LazyConv2d, torch.nn.LazyLinear,
 #   cnnlib.models]
 
@@ -304,6 +331,7 @@ test_q2_random_configurations_against_modules(vgg_param_count)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
 # forbids: [cnnlib.ops.receptive_field, cnnlib.ops.input_region, cnnlib.viz.receptive]
 
 # %% [markdown]
@@ -399,6 +427,145 @@ def test_q3_random_stacks_against_cnnlib(receptive_field_size):
         check_equal(receptive_field_size(layers), expected, f"receptive_field_size({layers})")
 
 test_q3_random_stacks_against_cnnlib(receptive_field_size)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+# kind: predict
+# forbids: []
+# exercises: [2, 4]
+
+# %% [markdown]
+# ### q4 · predict before you build: VGG-11's size and sight (≈10 min)
+#
+# Four statements about the section's VGG-11, `((1, 64), (1, 128), (2, 256), (2, 512),
+# (2, 512))` on 224 × 224 greyscale images with two hidden dense layers of 4,096 units.
+# Decide, **before you run anything**, whether each is true. Statement d is exercise 2
+# of the section and statement a a short form of its exercise 4. Afterwards, q2's
+# formula for the side length and your functions from q2 and q3 can check b, c and d.
+#
+# * **a.** With $C$ channels in and out, two stacked 3 × 3 convolutions hold fewer
+#   weights than one 5 × 5 convolution, yet a unit after them sees the same 5 × 5 patch
+#   of the input.
+# * **b.** A 225 × 225 image, one pixel wider than the section's, leaves the last block
+#   with 8 × 8 maps instead of 7 × 7.
+# * **c.** Dropping the last block (keeping the first four, with the same dense head)
+#   makes the network smaller.
+# * **d.** A unit after the last block's pooling layer sees a patch smaller than the
+#   224 × 224 image.
+#
+# Set `q4_answer` to a dict with keys `"a"`, `"b"`, `"c"`, `"d"` and the values `True`
+# or `False`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# Replace each ... by True or False.
+q4_answer = {"a": ..., "b": ..., "c": ..., "d": ...}
+# BEGIN SOLUTION
+q4_answer = {"a": True, "b": False, "c": False, "d": True}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
+    for key in "abcd":
+        if not isinstance(q4_answer[key], bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
+                                 f"{q4_answer[key]!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_a_two_small_windows(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.ops import LayerSpec, receptive_field
+
+    gen = fresh_generator()
+    C = int(torch.randint(1, 64, (1,), generator=gen))
+    two = 2 * nn.Conv2d(C, C, 3, bias=False).weight.numel()
+    one = nn.Conv2d(C, C, 5, bias=False).weight.numel()
+    field = receptive_field([LayerSpec("a", 3, padding=1), LayerSpec("b", 3, padding=1)])
+    truth = two < one and field[-1].size == (5, 5)
+    if q4_answer["a"] is not truth:
+        raise AssertionError("statement a (two 3 x 3 windows against one 5 x 5) is judged "
+                             "wrongly")
+
+test_q4_a_two_small_windows(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_b_one_pixel_wider(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models.vgg import vgg_block
+
+    blocks, c_in = [], 1
+    for num_convs, _ in ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)):
+        blocks.append(vgg_block(num_convs, c_in, 1))  # one channel: only the sizes matter
+        c_in = 1
+    with torch.no_grad():
+        side = nn.Sequential(*blocks)(torch.zeros(1, 1, 225, 225)).shape[-1]
+    truth = side == 8
+    if q4_answer["b"] is not truth:
+        raise AssertionError("statement b (a 225-pixel image) is judged wrongly")
+
+test_q4_b_one_pixel_wider(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_c_four_blocks(q4_answer):
+    import torch
+
+    from cnnlib.models.vgg import VGG
+
+    vgg11 = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
+    with torch.device("meta"):  # counts the parameters without allocating them
+        five, four = VGG(vgg11), VGG(vgg11[:4])
+    truth = (sum(p.numel() for p in four.parameters())
+             < sum(p.numel() for p in five.parameters()))
+    if q4_answer["c"] is not truth:
+        raise AssertionError("statement c (four blocks instead of five) is judged wrongly")
+
+test_q4_c_four_blocks(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_d_what_the_last_unit_sees(q4_answer):
+    from cnnlib.models.vgg import VGG
+    from cnnlib.ops import layer_specs, receptive_field
+
+    narrow = VGG(((1, 1), (1, 1), (2, 1), (2, 1), (2, 1)), hidden_size=4)  # VGG-11's geometry
+    size = receptive_field(layer_specs(narrow.net))[-1].size
+    truth = size[0] < 224
+    if q4_answer["d"] is not truth:
+        raise AssertionError("statement d (what a unit after the last block sees) is judged "
+                             "wrongly")
+
+test_q4_d_what_the_last_unit_sees(q4_answer)
 
 # %% [raw]
 # # END TESTS

@@ -61,49 +61,53 @@ from torch import nn
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 3
+# kind: compute
 # forbids: [cnnlib.models.nin, torch.nn.LazyConv2d]
 
 # %% [markdown]
-# ### q1 · the NiN block (≈15 min)
+# ### q1 · the NiN block, with any number of 1 × 1 convolutions (≈15 min)
 #
-# Write `nin_block(in_channels, out_channels, kernel_size, strides, padding)` as in
-# section 8.3, with the input channels stated (no lazy layers). It returns an
-# `nn.Sequential` of six layers, in this order:
+# D2L exercise 1 asks why a NiN block has two 1 × 1 convolutions, and what changes with
+# three or with one. Write a block that can have any number:
+# `nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=2)`, with
+# the input channels stated (no lazy layers). It returns an `nn.Sequential` of, in this
+# order:
 #
 # 1. a convolution from `in_channels` to `out_channels` channels with the given
 #    `kernel_size`, `strides` and `padding`, then a ReLU;
-# 2. a 1 × 1 convolution from `out_channels` to `out_channels` channels, then a ReLU;
-# 3. another such 1 × 1 convolution, then a ReLU.
+# 2. `num_1x1` times: a 1 × 1 convolution from `out_channels` to `out_channels`
+#    channels, then a ReLU.
 #
-# Only the first convolution looks at a window of pixels; the two 1 × 1 convolutions
-# keep height and width and mix channels at each pixel. Keep PyTorch's default biases.
-# The hidden tests load `cnnlib.models.nin.nin_block`'s weights into your block, so the
-# six layers must be the direct entries of the `nn.Sequential`.
+# The default, `num_1x1=2`, is section 8.3's block of six layers. Only the first
+# convolution looks at a window of pixels; the 1 × 1 convolutions keep height and width
+# and mix channels at each pixel. Keep PyTorch's default biases. The hidden tests load
+# the weights of `cnnlib.models.nin.nin_block` (and of the same block with more or fewer
+# 1 × 1 convolutions) into your block, so the layers must be the direct entries of the
+# `nn.Sequential`.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
-def nin_block(in_channels, out_channels, kernel_size, strides, padding):
-    """A convolution and two 1x1 convolutions, each followed by ReLU."""
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=2):
+    """A convolution and num_1x1 1x1 convolutions, each followed by ReLU."""
     # BEGIN SOLUTION
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
-        nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-    )
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides,
+                        padding=padding), nn.ReLU()]
+    for _ in range(num_1x1):
+        layers += [nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU()]
+    return nn.Sequential(*layers)
     # END SOLUTION
 
 
 # %%
-nin_block(1, 96, kernel_size=11, strides=4, padding=0)
+nin_block(1, 96, kernel_size=11, strides=4, padding=0), nin_block(1, 8, 3, 1, 1, num_1x1=3)
 
 # %% [raw]
 # # END SOLUTION
@@ -132,6 +136,9 @@ def test_q1_layers(nin_block):
                 "kernel sizes of the three convolutions")
     check_equal((tuple(convs[0]["stride"]), tuple(convs[0]["padding"])), ((4, 4), (0, 0)),
                 "(stride, padding) of the first convolution")
+    if not is_instance(nin_block(1, 8, 3, 1, 1, num_1x1=3), nn.Sequential):
+        raise AssertionError("nin_block(1, 8, 3, 1, 1, num_1x1=3) should return an "
+                             "nn.Sequential")
 
 test_q1_layers(nin_block)
 
@@ -151,6 +158,7 @@ test_q1_first_block_shape(nin_block)
 # HIDDEN
 def test_q1_random_blocks_against_cnnlib(nin_block):
     import torch
+    from torch import nn
 
     from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator, module_structure
     from cnnlib.models import nin as lib
@@ -173,17 +181,27 @@ def test_q1_random_blocks_against_cnnlib(nin_block):
         return rows
 
     gen = fresh_generator()
-    # (in_channels, out_channels, kernel_size, strides, padding): strides 1, 2 and 3,
-    # paddings 0, 1 and 2, odd and even kernels, one and several input channels, more and
-    # fewer output channels than input ones.
-    for c_in, c_out, k, s, p in ((3, 4, 3, 1, 1), (2, 5, 5, 2, 2), (4, 3, 1, 1, 0),
-                                 (1, 6, 3, 3, 1), (5, 2, 4, 2, 1), (2, 3, 3, 1, 0)):
+    # (in_channels, out_channels, kernel_size, strides, padding, num_1x1): strides 1, 2 and
+    # 3, paddings 0, 1 and 2, odd and even kernels, one and several input channels, more and
+    # fewer output channels than input ones; the section's two 1 x 1 convolutions (the
+    # default, left out), none, one and three.
+    for c_in, c_out, k, s, p, n in ((3, 4, 3, 1, 1, None), (2, 5, 5, 2, 2, None),
+                                    (4, 3, 1, 1, 0, 1), (1, 6, 3, 3, 1, 3), (5, 2, 4, 2, 1, 2),
+                                    (2, 3, 3, 1, 0, 0)):
         ref = lib.nin_block(c_in, c_out, k, stride=s, padding=p)
+        if n is not None and n != 2:  # cnnlib's first convolution, then n 1 x 1 ones
+            ones = [layer for _ in range(n) for layer in (nn.Conv2d(c_out, c_out, 1), nn.ReLU())]
+            ref = nn.Sequential(*list(ref)[:2], *ones)
         with torch.no_grad():
             for param in ref.parameters():
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
-        what = f"nin_block({c_in}, {c_out}, {k}, strides={s}, padding={p})"
-        block = nin_block(c_in, c_out, k, s, p)
+        what = f"nin_block({c_in}, {c_out}, {k}, strides={s}, padding={p}"
+        if n is None:
+            what += ")"
+            block = nin_block(c_in, c_out, k, s, p)
+        else:
+            what += f", num_1x1={n})"
+            block = nin_block(c_in, c_out, k, s, p, num_1x1=n)
         ours, theirs = layers(block), layers(ref)
         check_equal(len(ours), len(theirs), f"the number of layers of {what}")
         for i, (got, expected) in enumerate(zip(ours, theirs, strict=False)):
@@ -212,7 +230,9 @@ test_q1_random_blocks_against_cnnlib(nin_block)
 # # BEGIN QUESTION
 # name: q2
 # points: 2
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.LazyConv2d, cnnlib.models]
+# exercises: [2]
 
 # %% [markdown]
 # ### q2 · parameters of a NiN block (≈10 min)
@@ -285,6 +305,8 @@ test_q2_random_blocks(nin_block_params)
 # # BEGIN QUESTION
 # name: q3
 # points: 2
+# kind: compute
+# forbids: []
 
 # %% [markdown]
 # ### q3 · a dense layer as a 1 × 1 convolution (≈10 min)
@@ -395,9 +417,11 @@ test_q3_random_dense_layers(dense_to_conv1x1)
 # # BEGIN QUESTION
 # name: q4
 # points: 2
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.functional.conv2d, torch.conv2d,
 #   torch.nn.functional.max_pool2d, torch.max_pool2d, cnnlib.models,
 #   cnnlib.ops.conv_output_shape, cnnlib.ops.layer_output_sizes]
+# exercises: [3]
 
 # %% [markdown]
 # ### q4 · how large a map does global average pooling average? (≈10 min)
@@ -466,6 +490,155 @@ def test_q4_every_size_against_the_network(class_map_side):
             check_equal(class_map_side(n), side, f"class_map_side({n})")
 
 test_q4_every_size_against_the_network(class_map_side)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: predict
+# forbids: []
+# exercises: [1]
+
+# %% [markdown]
+# ### q5 · what 1 × 1 convolutions can and cannot do (≈12 min)
+#
+# Decide, **before you run anything**, whether each statement is true. Statement a is
+# exercise 1 of the section; c and d are versions of D2L exercises 2 and 3 (1 × 1
+# convolutions replaced by 3 × 3 ones, global average pooling replaced by a dense layer).
+#
+# * **a.** Remove the ReLU between the two 1 × 1 convolutions of a NiN block (both from
+#   $C$ to $C$ channels): the pair then computes nothing that a single 1 × 1 convolution
+#   from $C$ to $C$ channels could not.
+# * **b.** The output of a 1 × 1 convolution at one pixel changes when the input at a
+#   neighbouring pixel changes.
+# * **c.** Replacing the two 1 × 1 convolutions of `nin_block(96, 256, 5, 1, 2)` by 3 × 3
+#   convolutions with padding 1 (same channels) more than doubles the block's
+#   parameters.
+# * **d.** For 224 × 224 inputs the class block outputs 10 maps of 5 × 5. Replacing
+#   global average pooling by a dense layer from those 250 values to the 10 scores adds
+#   fewer than 1,000 parameters.
+#
+# Set `q5_answer` to a dict with keys `"a"`, `"b"`, `"c"`, `"d"` and the values `True`
+# or `False`. Afterwards, check a with q3's idea (a 1 × 1 convolution is a dense layer at
+# every pixel: what is a product of two matrices?) and c with `nin_block_params`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# Replace each ... by True or False.
+q5_answer = {"a": ..., "b": ..., "c": ..., "d": ...}
+# BEGIN SOLUTION
+q5_answer = {"a": True, "b": False, "c": True, "d": False}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    check_equal(sorted(q5_answer), ["a", "b", "c", "d"], "the keys of q5_answer")
+    for key in "abcd":
+        if not isinstance(q5_answer[key], bool):
+            raise AssertionError(f"q5_answer[{key!r}] should be True or False, got "
+                                 f"{q5_answer[key]!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_a_two_linear_maps_are_one(q5_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    C = 6
+    first, second, merged = nn.Conv2d(C, C, 1), nn.Conv2d(C, C, 1), nn.Conv2d(C, C, 1)
+    with torch.no_grad():
+        for conv in (first, second):
+            conv.weight.copy_(torch.randn(C, C, 1, 1, generator=gen))
+            conv.bias.copy_(torch.randn(C, generator=gen))
+        W1, W2 = first.weight[:, :, 0, 0], second.weight[:, :, 0, 0]
+        merged.weight.copy_((W2 @ W1).reshape(C, C, 1, 1))  # one 1 x 1 convolution
+        merged.bias.copy_(W2 @ first.bias + second.bias)
+        X = torch.randn(2, C, 5, 4, generator=gen)
+        truth = torch.allclose(second(first(X)), merged(X), atol=1e-4)
+    if q5_answer["a"] is not truth:
+        raise AssertionError("statement a (two 1 x 1 convolutions without a ReLU) is judged "
+                             "wrongly")
+
+test_q5_a_two_linear_maps_are_one(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_b_neighbours(q5_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    conv = nn.Conv2d(3, 4, 1)
+    X = torch.randn(1, 3, 5, 5, generator=gen)
+    changed = X.clone()
+    changed[0, :, 2, 3] += 10  # the right-hand neighbour of pixel (2, 2)
+    with torch.no_grad():
+        truth = not torch.allclose(conv(X)[0, :, 2, 2], conv(changed)[0, :, 2, 2])
+    if q5_answer["b"] is not truth:
+        raise AssertionError("statement b (a neighbouring pixel) is judged wrongly")
+
+test_q5_b_neighbours(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_c_three_by_three_instead(q5_answer):
+    from torch import nn
+
+    def params(*layers):
+        return sum(p.numel() for layer in layers for p in layer.parameters())
+
+    first = nn.Conv2d(96, 256, 5, padding=2)
+    ones = params(first, nn.Conv2d(256, 256, 1), nn.Conv2d(256, 256, 1))
+    threes = params(first, nn.Conv2d(256, 256, 3, padding=1), nn.Conv2d(256, 256, 3, padding=1))
+    truth = threes > 2 * ones
+    if q5_answer["c"] is not truth:
+        raise AssertionError("statement c (3 x 3 instead of 1 x 1) is judged wrongly")
+
+test_q5_c_three_by_three_instead(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_d_a_dense_head(q5_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models import nin as lib
+
+    net = lib.NiN(block_channels=(1, 1, 1)).eval()  # NiN's geometry, 10 classes
+    with torch.no_grad():
+        maps = net.net[:8](torch.zeros(1, 1, 224, 224))  # up to the class block
+    dense = nn.Linear(maps[0].numel(), 10)
+    truth = sum(p.numel() for p in dense.parameters()) < 1000
+    if q5_answer["d"] is not truth:
+        raise AssertionError("statement d (a dense layer instead of the averaging) is judged "
+                             "wrongly")
+
+test_q5_d_a_dense_head(q5_answer)
 
 # %% [raw]
 # # END TESTS

@@ -62,20 +62,22 @@ from torch.nn import functional as F
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# kind: compute
 # forbids: [cnnlib.models.googlenet, torch.nn.LazyConv2d]
 
 # %% [markdown]
-# ### q1 · the Inception block (≈20 min)
+# ### q1 · the Inception block, with a factorised 5 × 5 branch (≈25 min)
 #
 # Write the Inception block of section 8.4 from this description, with the input
-# channels stated (no lazy layers). `Inception(in_channels, c1, c2, c3, c4)` has four
-# branches, each working on the same input `x` of shape $(N, C_\text{in}, H, W)$:
+# channels stated (no lazy layers). `Inception(in_channels, c1, c2, c3, c4,
+# factorize=False)` has four branches, each working on the same input `x` of shape
+# $(N, C_\text{in}, H, W)$:
 #
 # | branch | layers (each convolution followed by a ReLU) | attributes |
 # |---|---|---|
@@ -88,7 +90,14 @@ setup(0)
 # four results along the channel axis in the order 1, 2, 3, 4: the output has
 # `c1 + c2[1] + c3[1] + c4` channels. Use exactly the attribute names of the table
 # (the hidden tests load the weights of `cnnlib.models.googlenet.Inception` into your
-# block) and keep PyTorch's default biases.
+# block) and keep PyTorch's default biases. Without `factorize`, set `self.b3_3 = None`.
+#
+# With `factorize=True`, branch 3 replaces its 5 × 5 convolution by two 3 × 3
+# convolutions, `b3_2` from `c3[0]` to `c3[1]` channels and `b3_3` from `c3[1]` to
+# `c3[1]`, each followed by a ReLU. Two 3 × 3 windows see as far as one 5 × 5 window
+# (q3 of assignment 8.2) with fewer weights; this is the first factorisation of
+# [Szegedy et al. (2016), section 3.1](https://arxiv.org/abs/1512.00567), one of the
+# later Inception versions that D2L exercise 1 asks you to try.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -97,14 +106,19 @@ setup(0)
 class Inception(nn.Module):
     """Four branches on one input, concatenated: (N, C, H, W) -> (N, c1+c2[1]+c3[1]+c4, H, W)."""
 
-    def __init__(self, in_channels, c1, c2, c3, c4):
+    def __init__(self, in_channels, c1, c2, c3, c4, factorize=False):
         super().__init__()
         # BEGIN SOLUTION
         self.b1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
         self.b2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
         self.b2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
         self.b3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
-        self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        if factorize:  # two 3x3 windows see as far as one 5x5 window
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)
+            self.b3_3 = nn.Conv2d(c3[1], c3[1], kernel_size=3, padding=1)
+        else:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+            self.b3_3 = None
         self.b4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
         self.b4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
         # END SOLUTION
@@ -114,6 +128,8 @@ class Inception(nn.Module):
         b1 = F.relu(self.b1_1(x))
         b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
         b3 = F.relu(self.b3_2(F.relu(self.b3_1(x))))
+        if self.b3_3 is not None:
+            b3 = F.relu(self.b3_3(b3))
         b4 = F.relu(self.b4_2(self.b4_1(x)))
         return torch.cat((b1, b2, b3, b4), dim=1)
         # END SOLUTION
@@ -137,6 +153,10 @@ def test_q1_first_block_shapes(Inception):
                 "Inception(192, 64, (96, 128), (16, 32), 32) on a (2, 192, 12, 12) input")
     check_shape(block(torch.randn(1, 192, 7, 5)), (1, 256, 7, 5),
                 "Inception(192, 64, (96, 128), (16, 32), 32) on a (1, 192, 7, 5) input")
+    factorized = Inception(192, 64, (96, 128), (16, 32), 32, factorize=True)
+    check_shape(factorized(torch.randn(2, 192, 12, 12)), (2, 256, 12, 12),
+                "Inception(192, 64, (96, 128), (16, 32), 32, factorize=True) on a "
+                "(2, 192, 12, 12) input")
 
 test_q1_first_block_shapes(Inception)
 
@@ -190,6 +210,44 @@ def test_q1_random_blocks_against_cnnlib(Inception):
 
 test_q1_random_blocks_against_cnnlib(Inception)
 
+# %%
+# HIDDEN
+def test_q1_random_factorized_blocks(Inception):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    from cnnlib.classroom.checks import check_tensor, fresh_generator
+    from cnnlib.models import googlenet as lib
+
+    gen = fresh_generator()
+    # cnnlib's block with branch 3 factorised; the expected output written out layer by
+    # layer. Reductions narrower and wider than the branch's output, odd and even sides.
+    for (c_in, c1, c2, c3, c4), (h, w) in (
+            ((3, 2, (3, 4), (2, 3), 2), (5, 8)), ((5, 1, (2, 2), (4, 5), 3), (9, 4)),
+            ((2, 4, (1, 3), (3, 2), 1), (6, 6))):
+        ref = lib.Inception(c_in, c1, c2, c3, c4)
+        ref.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)
+        ref.b3_3 = nn.Conv2d(c3[1], c3[1], kernel_size=3, padding=1)
+        with torch.no_grad():
+            for param in ref.parameters():
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        what = f"Inception({c_in}, {c1}, {c2}, {c3}, {c4}, factorize=True)"
+        block = Inception(c_in, c1, c2, c3, c4, factorize=True)
+        try:
+            block.load_state_dict(ref.state_dict())
+        except Exception as error:
+            raise AssertionError(
+                f"{what}: cannot load the weights of the factorised block: {error}") from None
+        X = torch.randn(2, c_in, h, w, generator=gen)
+        with torch.no_grad():
+            b3 = F.relu(ref.b3_3(F.relu(ref.b3_2(F.relu(ref.b3_1(X))))))
+            expected = torch.cat((F.relu(ref.b1_1(X)), F.relu(ref.b2_2(F.relu(ref.b2_1(X)))), b3,
+                                  F.relu(ref.b4_2(ref.b4_1(X)))), dim=1)
+        check_tensor(block(X), expected, f"{what} on a (2, {c_in}, {h}, {w}) input", gen=gen)
+
+test_q1_random_factorized_blocks(Inception)
+
 # %% [raw]
 # # END TESTS
 
@@ -200,7 +258,9 @@ test_q1_random_blocks_against_cnnlib(Inception)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.LazyConv2d, cnnlib.models]
+# exercises: [1, 2]
 
 # %% [markdown]
 # ### q2 · each branch's parameters and FLOPs (≈20 min)
@@ -311,9 +371,11 @@ test_q2_random_blocks_against_layer_costs(inception_costs)
 # # BEGIN QUESTION
 # name: q3
 # points: 2
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.functional.conv2d, torch.conv2d,
 #   torch.nn.functional.max_pool2d, torch.max_pool2d, cnnlib.models,
 #   cnnlib.ops.conv_output_shape, cnnlib.ops.layer_output_sizes]
+# exercises: [4]
 
 # %% [markdown]
 # ### q3 · height and width through GoogLeNet's stages (≈10 min)
@@ -392,6 +454,148 @@ def test_q3_every_size_against_the_network(stage_sides):
             check_equal(tuple(stage_sides(n)), tuple(sides), f"stage_sides({n})")
 
 test_q3_every_size_against_the_network(stage_sides)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+# kind: predict
+# forbids: []
+# exercises: [3, 4]
+
+# %% [markdown]
+# ### q4 · why the Inception block is built the way it is (≈12 min)
+#
+# Decide, **before you run anything**, whether each statement is true. Statement a is
+# exercise 3 of the section and statement d follows up its exercise 4.
+#
+# * **a.** If branch 4's max-pool were `nn.MaxPool2d(kernel_size=3, padding=1)`, with
+#   PyTorch's default stride (the window size, 3), the block would fail on a 12 × 12
+#   input, because branch 4's maps would no longer have the other branches' height and
+#   width.
+# * **b.** In GoogLeNet's first block (192 input channels, `c2 = (96, 128)`), branch 2,
+#   a 1 × 1 convolution to 96 channels and then a 3 × 3 convolution to 128, holds *more*
+#   parameters than a single 3 × 3 convolution from 192 straight to 128 channels.
+# * **c.** The number of channels an Inception block outputs depends on the reductions
+#   `c2[0]` and `c3[0]`.
+# * **d.** At the book's 96 pixels the stage `b5` works on 3 × 3 maps. At *every* output
+#   position of a 5 × 5 convolution there (padding 2), more than half of the 25 positions
+#   of the window fall on padding, not on the map.
+#
+# Set `q4_answer` to a dict with keys `"a"`, `"b"`, `"c"`, `"d"` and the values `True`
+# or `False`. Then check them: build the blocks, count with `inception_costs`, draw the
+# 3 × 3 map with its padding on paper.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# Replace each ... by True or False.
+q4_answer = {"a": ..., "b": ..., "c": ..., "d": ...}
+# BEGIN SOLUTION
+q4_answer = {"a": True, "b": False, "c": False, "d": True}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
+    for key in "abcd":
+        if not isinstance(q4_answer[key], bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
+                                 f"{q4_answer[key]!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_a_a_pool_with_the_default_stride(q4_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models import googlenet as lib
+
+    block = lib.Inception(8, 2, (2, 3), (2, 3), 2)
+    block.b4_1 = nn.MaxPool2d(kernel_size=3, padding=1)
+    try:
+        with torch.no_grad():
+            block(torch.zeros(1, 8, 12, 12))
+        truth = False
+    except RuntimeError:  # torch.cat: the branches' sizes differ
+        truth = True
+    if q4_answer["a"] is not truth:
+        raise AssertionError("statement a (the default stride in branch 4) is judged wrongly")
+
+test_q4_a_a_pool_with_the_default_stride(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_b_the_reduction_pays(q4_answer):
+    from torch import nn
+
+    def params(*layers):
+        return sum(p.numel() for layer in layers for p in layer.parameters())
+
+    branch = params(nn.Conv2d(192, 96, 1), nn.Conv2d(96, 128, 3, padding=1))
+    direct = params(nn.Conv2d(192, 128, 3, padding=1))
+    truth = branch > direct
+    if q4_answer["b"] is not truth:
+        raise AssertionError("statement b (branch 2 against one 3 x 3 convolution) is judged "
+                             "wrongly")
+
+test_q4_b_the_reduction_pays(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_c_what_fixes_the_output_channels(q4_answer):
+    import torch
+
+    from cnnlib.models import googlenet as lib
+
+    with torch.no_grad():
+        X = torch.zeros(1, 8, 6, 6)
+        narrow = lib.Inception(8, 2, (1, 3), (1, 4), 2)(X).shape[1]
+        wide = lib.Inception(8, 2, (7, 3), (9, 4), 2)(X).shape[1]
+    truth = narrow != wide
+    if q4_answer["c"] is not truth:
+        raise AssertionError("statement c (the reductions and the output channels) is judged "
+                             "wrongly")
+
+test_q4_c_what_fixes_the_output_channels(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_d_a_five_by_five_window_on_a_three_by_three_map(q4_answer):
+    import torch
+    from torch.nn import functional as F
+
+    from cnnlib.models import googlenet as lib
+
+    net = lib.googlenet(width_divisor=8).eval()
+    with torch.no_grad():
+        side = net.net[:4](torch.zeros(1, 1, 96, 96)).shape[-1]  # what b5 receives
+        # How many of each window's 25 positions lie on the map, at every output position.
+        on_map = F.conv2d(torch.ones(1, 1, side, side), torch.ones(1, 1, 5, 5), padding=2)
+    truth = side == 3 and bool((on_map < 25 / 2).all())
+    if q4_answer["d"] is not truth:
+        raise AssertionError("statement d (5 x 5 windows on 3 x 3 maps) is judged wrongly")
+
+test_q4_d_a_five_by_five_window_on_a_three_by_three_map(q4_answer)
 
 # %% [raw]
 # # END TESTS

@@ -63,12 +63,13 @@ from cnnlib import setup
 from cnnlib.data import FashionMNIST
 from cnnlib.training import TrainConfig, Trainer
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# kind: compute
 # forbids: [torch.nn.functional.batch_norm, torch.batch_norm, torch.native_batch_norm,
 #   torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.LazyBatchNorm1d,
 #   torch.nn.LazyBatchNorm2d, torch.nn.LazyBatchNorm3d, cnnlib.layers]
@@ -278,12 +279,13 @@ test_q1_gradients_against_torch(batch_norm)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [torch.nn.functional.batch_norm, torch.batch_norm, torch.native_batch_norm,
 #   torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.LazyBatchNorm1d,
 #   torch.nn.LazyBatchNorm2d, torch.nn.LazyBatchNorm3d, cnnlib.layers]
 
 # %% [markdown]
-# ### q2 · the layer: the mode comes from `net.eval()` (≈15 min)
+# ### q2 · the layer: the mode from `net.eval()`, a plain average from `momentum=None` (≈20 min)
 #
 # Write the layer `BatchNorm(num_features, eps=1e-5, momentum=0.1)` around your
 # `batch_norm`. It holds
@@ -291,13 +293,22 @@ test_q1_gradients_against_torch(batch_norm)
 # * the parameters `gamma` (ones) and `beta` (zeros), shape `(num_features,)`, as
 #   `nn.Parameter`s, so the optimiser trains them;
 # * the moving statistics `moving_mean` (zeros) and `moving_var` (ones) as *buffers*
-#   (`self.register_buffer`), saved with the model but never trained.
+#   (`self.register_buffer`), saved with the model but never trained;
+# * a third buffer, `num_batches_tracked`, the number of training steps so far:
+#   `torch.tensor(0)` at the start, one more after each forward pass in training mode.
 #
 # `forward(X)` runs `batch_norm` and, in training mode, keeps the new moving statistics.
 # As section 8.5 stressed, the mode must come from the module's own `self.training` flag
 # alone (set by `net.train()` and `net.eval()`), not from whether gradients are switched
 # on: a saliency map needs gradients of a model in evaluation mode, and an evaluation
 # loop may also run in training mode under `torch.no_grad()`.
+#
+# The section's layer stops there. Go one step further, as PyTorch's `nn.BatchNorm2d`
+# does: `momentum=None` asks for the *plain* average of the batch statistics of all the
+# training steps so far instead of an exponential one. Use the momentum $1/k$ at the
+# $k$-th training step (counted by `num_batches_tracked`, after adding the step): the
+# first step copies the batch statistics, the second averages two batches with equal
+# weights, and so on.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -314,13 +325,19 @@ class BatchNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("moving_mean", torch.zeros(num_features))
         self.register_buffer("moving_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
         # END SOLUTION
 
     def forward(self, X):
         # BEGIN SOLUTION
+        momentum = 0.0 if self.momentum is None else self.momentum  # unused in evaluation
+        if self.training:
+            self.num_batches_tracked += 1
+            if self.momentum is None:  # the plain average of all steps so far
+                momentum = 1 / self.num_batches_tracked.item()
         Y, moving_mean, moving_var = batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var,
-            self.eps, self.momentum, self.training)
+            self.eps, momentum, self.training)
         if self.training:
             self.moving_mean, self.moving_var = moving_mean, moving_var
         return Y
@@ -347,8 +364,8 @@ def test_q2_parameters_buffers_and_modes(BatchNorm):
     bn = BatchNorm(3)
     check_equal(sorted(name for name, _ in bn.named_parameters()), ["beta", "gamma"],
                 "the parameters of BatchNorm(3)")
-    check_equal(sorted(name for name, _ in bn.named_buffers()), ["moving_mean", "moving_var"],
-                "the buffers of BatchNorm(3)")
+    check_equal(sorted(name for name, _ in bn.named_buffers()),
+                ["moving_mean", "moving_var", "num_batches_tracked"], "the buffers of BatchNorm(3)")
     check_tensor(bn.gamma, torch.ones(3), "BatchNorm(3).gamma at the start")
     check_tensor(bn.beta, torch.zeros(3), "BatchNorm(3).beta at the start")
     check_tensor(bn.moving_mean, torch.zeros(3), "BatchNorm(3).moving_mean at the start")
@@ -366,6 +383,12 @@ def test_q2_parameters_buffers_and_modes(BatchNorm):
                  atol=1e-4)
     if torch.allclose(bn.moving_mean, torch.zeros(3)):
         raise AssertionError("moving_mean did not change after a training step")
+    check_equal(int(bn.num_batches_tracked), 1,
+                "num_batches_tracked after one evaluation step and one training step")
+    # momentum=None: the layer builds and takes a training step.
+    plain = BatchNorm(3, momentum=None)
+    check_tensor(plain(X).mean(dim=(0, 2, 3)), torch.zeros(3),
+                 "per-channel mean in train mode with momentum=None", atol=1e-4)
 
 test_q2_parameters_buffers_and_modes(BatchNorm)
 
@@ -444,6 +467,38 @@ def test_q2_evaluation_mode_with_gradients_off_and_on(BatchNorm):
 
 test_q2_evaluation_mode_with_gradients_off_and_on(BatchNorm)
 
+# %%
+# HIDDEN
+def test_q2_plain_average_with_momentum_none(BatchNorm):
+    import torch
+    from torch import nn
+
+    from cnnlib.classroom.checks import check_equal, check_tensor, fresh_generator
+
+    gen = fresh_generator()
+    # Five training steps with an evaluation step between them (which must count for
+    # nothing), on (N, C) and (N, C, H, W) inputs, against PyTorch's momentum=None.
+    for shape in ((6, 4), (4, 3, 5, 5)):
+        C = shape[1]
+        ours = BatchNorm(C, momentum=None)
+        ref = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(C, momentum=None)
+        for step in range(5):
+            X = torch.randn(shape, generator=gen) * (step + 1) + 2 * step
+            ours.train()
+            ref.train()
+            with torch.no_grad():
+                check_tensor(ours(X), ref(X), f"BatchNorm({C}, momentum=None) on X {shape}, "
+                             f"training step {step + 1}", gen=gen)
+            what = f"BatchNorm({C}, momentum=None) after {step + 1} training steps"
+            check_equal(int(ours.num_batches_tracked), step + 1, what + ": num_batches_tracked")
+            check_tensor(ours.moving_mean, ref.running_mean, what + ": moving_mean", gen=gen)
+            check_tensor(ours.moving_var, ref.running_var, what + ": moving_var", gen=gen)
+            ours.eval()
+            with torch.no_grad():
+                ours(torch.randn(shape, generator=gen))
+
+test_q2_plain_average_with_momentum_none(BatchNorm)
+
 # %% [raw]
 # # END TESTS
 
@@ -454,6 +509,8 @@ test_q2_evaluation_mode_with_gradients_off_and_on(BatchNorm)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
+# forbids: []
 
 # %% [markdown]
 # ### q3 · BN-LeNet learns where plain LeNet does not (≈20 min)
@@ -473,7 +530,8 @@ test_q2_evaluation_mode_with_gradients_off_and_on(BatchNorm)
 # * the section's `Trainer`, with `config = TrainConfig(..., live_plot=False,
 #   progress=False)`; keep what `fit` returns as `history`.
 #
-# Put `bn_net` in evaluation mode afterwards. On one CPU core this takes about 10 s.
+# Put `bn_net` in evaluation mode afterwards. When we timed it on one core of a 2-core
+# CPU, the training took between 5 and 16 s.
 #
 # **Graded on the result and on the run.** The hidden tests check `bn_net`'s layers, read
 # the budget from `config`, `history` and `data`, and classify 2,000 images drawn at random
@@ -609,6 +667,260 @@ def test_q3_accuracy_on_fresh_test_images(bn_net):
     check_test_accuracy(bn_net, "bn_net", floor=0.74)
 
 test_q3_accuracy_on_fresh_test_images(bn_net)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+# kind: predict
+# forbids: []
+# exercises: [1]
+
+# %% [markdown]
+# ### q4 · what batch norm forgets, and what it needs (≈12 min)
+#
+# Exercise 1 of the section asks whether the convolutions and dense layers that feed a
+# batch-norm layer need a bias (D2L exercise 1 asks the same). Decide, **before you run
+# anything**, whether each statement is true, for batch norm as in q1 with any γ and β:
+#
+# * **a.** In training mode, adding a constant to every value of one channel of batch
+#   norm's input (which is what a change of the previous layer's bias for that channel
+#   does) leaves batch norm's output unchanged.
+# * **b.** In evaluation mode, the same change leaves batch norm's output unchanged too.
+# * **c.** In training mode, the output for one example is the same whichever other
+#   examples share its batch.
+# * **d.** For an input of shape $(1, C)$, a batch of one example after a dense layer,
+#   the training-mode formula outputs β for every feature, whatever the input is.
+#
+# Set `q4_answer` to a dict with keys `"a"`, `"b"`, `"c"`, `"d"` and the values `True`
+# or `False`. Then try each with your `batch_norm` from q1.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# Replace each ... by True or False.
+q4_answer = {"a": ..., "b": ..., "c": ..., "d": ...}
+# BEGIN SOLUTION
+q4_answer = {"a": True, "b": False, "c": False, "d": True}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
+    for key in "abcd":
+        if not isinstance(q4_answer[key], bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
+                                 f"{q4_answer[key]!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_a_a_shift_in_training_mode(q4_answer):
+    import torch
+    from torch.nn import functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    X = torch.randn(8, 3, 4, 4, generator=gen)
+    shift = torch.randn(3, generator=gen).reshape(1, 3, 1, 1) * 5
+    gamma, beta = torch.rand(3, generator=gen) + 0.5, torch.randn(3, generator=gen)
+    Y = F.batch_norm(X, None, None, gamma, beta, training=True)
+    Y_shifted = F.batch_norm(X + shift, None, None, gamma, beta, training=True)
+    truth = torch.allclose(Y, Y_shifted, atol=1e-4)
+    if q4_answer["a"] is not truth:
+        raise AssertionError("statement a (a shift in training mode) is judged wrongly")
+
+test_q4_a_a_shift_in_training_mode(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_b_a_shift_in_evaluation_mode(q4_answer):
+    import torch
+    from torch.nn import functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    X = torch.randn(8, 3, 4, 4, generator=gen)
+    shift = torch.randn(3, generator=gen).reshape(1, 3, 1, 1) * 5
+    mean, var = torch.randn(3, generator=gen), torch.rand(3, generator=gen) + 0.5
+    Y = F.batch_norm(X, mean, var, training=False)
+    Y_shifted = F.batch_norm(X + shift, mean, var, training=False)
+    truth = torch.allclose(Y, Y_shifted, atol=1e-4)
+    if q4_answer["b"] is not truth:
+        raise AssertionError("statement b (a shift in evaluation mode) is judged wrongly")
+
+test_q4_b_a_shift_in_evaluation_mode(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_c_the_other_examples(q4_answer):
+    import torch
+    from torch.nn import functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    x = torch.randn(1, 3, 4, 4, generator=gen)
+    batch_1 = torch.cat([x, torch.randn(7, 3, 4, 4, generator=gen)])
+    batch_2 = torch.cat([x, torch.randn(7, 3, 4, 4, generator=gen) * 3 + 1])
+    Y_1 = F.batch_norm(batch_1, None, None, training=True)[0]
+    Y_2 = F.batch_norm(batch_2, None, None, training=True)[0]
+    truth = torch.allclose(Y_1, Y_2, atol=1e-4)
+    if q4_answer["c"] is not truth:
+        raise AssertionError("statement c (the other examples of the batch) is judged wrongly")
+
+test_q4_c_the_other_examples(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_d_a_batch_of_one(q4_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    X = torch.randn(1, 5, generator=gen) * 10
+    gamma, beta, eps = torch.rand(5, generator=gen) + 0.5, torch.randn(5, generator=gen), 1e-5
+    # The training-mode formula itself (PyTorch refuses a batch of one in training mode).
+    mean, var = X.mean(dim=0), X.var(dim=0, correction=0)
+    Y = gamma * (X - mean) / torch.sqrt(var + eps) + beta
+    truth = torch.allclose(Y, beta.expand_as(Y))
+    if q4_answer["d"] is not truth:
+        raise AssertionError("statement d (a batch of one) is judged wrongly")
+
+test_q4_d_a_batch_of_one(q4_answer)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: explain
+# forbids: []
+# exercises: [3]
+
+# %% [markdown]
+# ### q5 · why small batches hurt a network left in training mode (≈10 min)
+#
+# Exercise 3 of the section evaluates a trained BN-LeNet in *training* mode, with
+# batches of 128 and then of 8, and finds that the small batches lose more accuracy.
+# Start with the extreme case, then explain.
+#
+# * **value:** a batch-norm layer after a dense layer runs in training mode on a batch of
+#   $N = 2$ examples, with $\gamma = 1$, $\beta = 0$ and ε small enough to neglect.
+#   Whatever the two examples are (as long as they differ), each normalised value has the
+#   same absolute value. Which? (A number.)
+# * **reason:** which statement explains what the exercise sees?
+#   * **A.** In training mode each image is normalised with the mean and variance of its
+#     own batch. From 8 images these are noisy estimates of the statistics the later
+#     layers were trained with, so the features an image gets depend on which images
+#     share its batch (with 2 examples, only on which of the two is larger).
+#   * **B.** In training mode batch norm normalises with its moving averages, and small
+#     batches move those averages too fast.
+#   * **C.** In training mode the optimiser updates γ and β after every batch, and small
+#     batches mean more updates during the evaluation.
+#   * **D.** The batch size only changes how fast the evaluation runs; the accuracy
+#     drops for another reason.
+#
+# Set `q5_answer = {"value": ..., "reason": ...}`, the reason as one letter.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = {"value": ..., "reason": ...}
+# BEGIN SOLUTION
+q5_answer = {"value": 1.0, "reason": "A"}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    check_equal(sorted(q5_answer), ["reason", "value"], "the keys of q5_answer")
+    value = q5_answer["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AssertionError(f"q5_answer['value'] should be a number, got {value!r}")
+    if q5_answer["reason"] not in ("A", "B", "C", "D"):
+        raise AssertionError("q5_answer['reason'] should be one of 'A', 'B', 'C', 'D', got "
+                             f"{q5_answer['reason']!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_value(q5_answer):
+    import torch
+    from torch.nn import functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    X = torch.randn(2, 50, generator=gen) * 4 + 3  # two examples, 50 features
+    Y = F.batch_norm(X, None, None, training=True, eps=1e-12)
+    truth = Y.abs().mean().item()
+    assert torch.allclose(Y.abs(), torch.full_like(Y, truth), atol=1e-3)
+    if abs(q5_answer["value"] - truth) > 0.01:
+        raise AssertionError("the absolute value of the normalised outputs is not right")
+
+test_q5_value(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_reason(q5_answer):
+    import torch
+    from torch.nn import functional as F
+
+    from cnnlib.classroom.checks import fresh_generator
+
+    gen = fresh_generator()
+    # A's claim, measured: in training mode one image's output changes with its batch
+    # companions, and it changes more with 8 images than with 128; the moving averages do
+    # not enter the output at all (B), and nothing is trained (C).
+    x = torch.randn(1, 6, generator=gen)
+    spread = {}
+    for n in (8, 128):
+        outs = [F.batch_norm(torch.cat([x, torch.randn(n - 1, 6, generator=gen)]), None, None,
+                             training=True)[0] for _ in range(200)]
+        spread[n] = torch.stack(outs).std(dim=0).mean().item()
+    assert spread[8] > 2 * spread[128] > 0
+    if q5_answer["reason"] != "A":
+        raise AssertionError("the reason is not the one that explains the drop")
+
+test_q5_reason(q5_answer)
 
 # %% [raw]
 # # END TESTS

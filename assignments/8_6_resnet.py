@@ -61,12 +61,13 @@ from torch.nn import functional as F
 
 from cnnlib import setup
 
-setup(0)
+seed = setup(0)
 
 # %% [raw]
 # # BEGIN QUESTION
 # name: q1
 # points: 4
+# kind: compute
 # forbids: [cnnlib.models.resnet, torch.nn.LazyConv2d, torch.nn.LazyBatchNorm2d]
 
 # %% [markdown]
@@ -162,7 +163,7 @@ test_q1_same_shape_block_matches_cnnlib(Residual)
 
 # %%
 # HIDDEN
-def test_q1_identity_shortcut_against_cnnlib(Residual):
+def test_q1_random_blocks_against_cnnlib(Residual):
     import torch
 
     from cnnlib.classroom.checks import check_tensor, fresh_generator
@@ -170,27 +171,31 @@ def test_q1_identity_shortcut_against_cnnlib(Residual):
 
     gen = fresh_generator()
     # (in_channels, num_channels, use_1x1conv, strides, (H, W)), in_channels None meaning
-    # "left out": the shortcut is X itself; square and non-square maps, odd and even sides,
-    # training and evaluation mode.
-    cases = ((None, 3, False, 1, (5, 8)), (3, 3, False, 1, (8, 5)), (None, 5, False, 1, (7, 7)))
+    # "left out". First the identity shortcut (X itself) on square and non-square maps with
+    # odd and even sides; then the 1x1 projection at the same shape (in_channels given and
+    # left out), to more channels, with stride 1, 2 and 3 on sides they do not divide.
+    # Every block in training and in evaluation mode.
+    cases = ((None, 3, False, 1, (5, 8)), (3, 3, False, 1, (8, 5)), (None, 5, False, 1, (7, 7)),
+             (None, 4, True, 1, (6, 7)), (4, 4, True, 1, (4, 4)), (2, 5, True, 1, (7, 4)),
+             (4, 4, True, 2, (9, 6)), (3, 6, True, 2, (5, 5)), (2, 3, True, 3, (8, 7)))
     for c_in, c, use_1x1conv, s, (h, w) in cases:
         ref = lib.Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
         with torch.no_grad():
             for param in ref.parameters():
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+        what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}"
         if c_in is None:
-            what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s})"
+            what += ")"
             block = Residual(c, use_1x1conv=use_1x1conv, strides=s)
         else:
-            what = (f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}, "
-                    f"in_channels={c_in})")
+            what += f", in_channels={c_in})"
             block = Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
         try:
             block.load_state_dict(ref.state_dict())
         except Exception as error:
             raise AssertionError(
                 f"{what}: cannot load cnnlib's Residual weights: {error}") from None
-        if block.conv3 is not None:
+        if not use_1x1conv and block.conv3 is not None:
             raise AssertionError(f"{what}.conv3 should be None without the projection")
         c_in = c if c_in is None else c_in
         for mode in ("training", "evaluation"):
@@ -200,49 +205,7 @@ def test_q1_identity_shortcut_against_cnnlib(Residual):
             check_tensor(block(X), ref(X), f"{what} on a (3, {c_in}, {h}, {w}) input, {mode} "
                          "mode", gen=gen)
 
-test_q1_identity_shortcut_against_cnnlib(Residual)
-
-# %%
-# HIDDEN
-def test_q1_projection_shortcut_against_cnnlib(Residual):
-    import torch
-
-    from cnnlib.classroom.checks import check_tensor, fresh_generator
-    from cnnlib.models import resnet as lib
-
-    gen = fresh_generator()
-    # (in_channels, num_channels, use_1x1conv, strides, (H, W)), in_channels None meaning
-    # "left out": the 1x1 projection at the same shape (in_channels given and left out),
-    # to more channels, with stride 1, 2 and 3 on sides they do not divide, non-square maps,
-    # training and evaluation mode.
-    cases = ((None, 4, True, 1, (6, 7)), (4, 4, True, 1, (4, 4)), (2, 5, True, 1, (7, 4)),
-             (4, 4, True, 2, (9, 6)), (3, 6, True, 2, (5, 5)), (2, 3, True, 3, (8, 7)))
-    for c_in, c, use_1x1conv, s, (h, w) in cases:
-        ref = lib.Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
-        with torch.no_grad():
-            for param in ref.parameters():
-                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
-        if c_in is None:
-            what = f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s})"
-            block = Residual(c, use_1x1conv=use_1x1conv, strides=s)
-        else:
-            what = (f"Residual({c}, use_1x1conv={use_1x1conv}, strides={s}, "
-                    f"in_channels={c_in})")
-            block = Residual(c, use_1x1conv=use_1x1conv, strides=s, in_channels=c_in)
-        try:
-            block.load_state_dict(ref.state_dict())
-        except Exception as error:
-            raise AssertionError(
-                f"{what}: cannot load cnnlib's Residual weights: {error}") from None
-        c_in = c if c_in is None else c_in
-        for mode in ("training", "evaluation"):
-            block.train(mode == "training")
-            ref.train(mode == "training")
-            X = torch.randn(3, c_in, h, w, generator=gen)
-            check_tensor(block(X), ref(X), f"{what} on a (3, {c_in}, {h}, {w}) input, {mode} "
-                         "mode", gen=gen)
-
-test_q1_projection_shortcut_against_cnnlib(Residual)
+test_q1_random_blocks_against_cnnlib(Residual)
 
 # %% [raw]
 # # END TESTS
@@ -254,6 +217,7 @@ test_q1_projection_shortcut_against_cnnlib(Residual)
 # # BEGIN QUESTION
 # name: q2
 # points: 3
+# kind: compute
 # forbids: [cnnlib.models.resnet, torch.nn.LazyConv2d, torch.nn.LazyBatchNorm2d]
 
 # %% [markdown]
@@ -406,8 +370,10 @@ test_q2_grouped_blocks_against_cnnlib(ResNeXtBlock)
 # # BEGIN QUESTION
 # name: q3
 # points: 3
+# kind: compute
 # forbids: [torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.Linear, torch.nn.LazyConv2d,
 #   torch.nn.LazyBatchNorm2d, torch.nn.LazyLinear, cnnlib.models]
+# exercises: [2]
 
 # %% [markdown]
 # ### q3 · the parameters of a ResNet, from the formulas (≈20 min)
@@ -510,6 +476,255 @@ def test_q3_random_resnets(resnet_params):
                     f"stem_channels={stem}) (seed {gen.initial_seed()})")
 
 test_q3_random_resnets(resnet_params)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+# kind: predict
+# forbids: []
+# exercises: [3]
+
+# %% [markdown]
+# ### q4 · what a residual block can and cannot do (≈12 min)
+#
+# Decide, **before you run anything**, whether each statement is true. Statement d is
+# the reasoning behind exercise 3 of the section.
+#
+# * **a.** If `bn2`'s γ and β are all 0, a `Residual(c)` block (no projection) outputs
+#   $\mathrm{ReLU}(X)$, in training and in evaluation mode: on inputs that are already
+#   non-negative, such as the output of a previous block, it is the identity.
+# * **b.** A block whose first convolution has stride 2, but without the 1 × 1 projection
+#   (the shortcut is `X` itself), runs and halves the height and width of its input.
+# * **c.** The number of parameters of `cnnlib.models.resnet.ResNet` (ResNet-18 or any
+#   other) depends on the size of the images it is fed.
+# * **d.** Splitting the 3 × 3 convolution of a ResNeXt block into $g$ groups divides the
+#   number of its weights by $g$ (for a $g$ that divides its channels).
+#
+# Set `q4_answer` to a dict with keys `"a"`, `"b"`, `"c"`, `"d"` and the values `True`
+# or `False`. Then check them with your `Residual`, `ResNeXtBlock` and `resnet_params`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# Replace each ... by True or False.
+q4_answer = {"a": ..., "b": ..., "c": ..., "d": ...}
+# BEGIN SOLUTION
+q4_answer = {"a": True, "b": False, "c": False, "d": True}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q4_form(q4_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q4_answer, dict):
+        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
+    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
+    for key in "abcd":
+        if not isinstance(q4_answer[key], bool):
+            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
+                                 f"{q4_answer[key]!r}")
+
+test_q4_form(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_a_a_block_that_adds_nothing(q4_answer):
+    import torch
+
+    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.models import resnet as lib
+
+    gen = fresh_generator()
+    block = lib.Residual(4)
+    with torch.no_grad():
+        for param in block.parameters():
+            param.copy_(torch.randn(param.shape, generator=gen))
+        block.bn2.weight.zero_()
+        block.bn2.bias.zero_()
+        X = torch.randn(3, 4, 5, 5, generator=gen)
+        truth = True
+        for mode in (True, False):
+            block.train(mode)
+            truth = truth and torch.allclose(block(X), torch.relu(X))
+            truth = truth and torch.allclose(block(torch.relu(X)), torch.relu(X))
+    if q4_answer["a"] is not truth:
+        raise AssertionError("statement a (bn2 with gamma = beta = 0) is judged wrongly")
+
+test_q4_a_a_block_that_adds_nothing(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_b_a_stride_without_the_projection(q4_answer):
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    conv1 = nn.Conv2d(4, 4, 3, padding=1, stride=2)
+    conv2 = nn.Conv2d(4, 4, 3, padding=1)
+    X = torch.randn(2, 4, 8, 8)
+    try:
+        with torch.no_grad():
+            Y = F.relu(conv2(F.relu(conv1(X))) + X)  # the shortcut is X itself
+        truth = tuple(Y.shape[-2:]) == (4, 4)
+    except RuntimeError:  # (2, 4, 4, 4) + (2, 4, 8, 8)
+        truth = False
+    if q4_answer["b"] is not truth:
+        raise AssertionError("statement b (stride 2 without the projection) is judged wrongly")
+
+test_q4_b_a_stride_without_the_projection(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_c_image_size_and_parameters(q4_answer):
+    import torch
+
+    from cnnlib.models import resnet as lib
+
+    net = lib.ResNet(((1, 4), (1, 8)), num_classes=3, stem_channels=4).eval()
+    before = sum(p.numel() for p in net.parameters())
+    with torch.no_grad():  # one network, fed two image sizes: global average pooling
+        shapes = {tuple(net(torch.zeros(1, 1, n, n)).shape) for n in (32, 96)}
+    truth = shapes != {(1, 3)} or sum(p.numel() for p in net.parameters()) != before
+    if q4_answer["c"] is not truth:
+        raise AssertionError("statement c (the image size and the parameters) is judged "
+                             "wrongly")
+
+test_q4_c_image_size_and_parameters(q4_answer)
+
+# %%
+# HIDDEN
+def test_q4_d_groups(q4_answer):
+    from torch import nn
+
+    truth = all(nn.Conv2d(24, 24, 3, groups=g).weight.numel() * g
+                == nn.Conv2d(24, 24, 3).weight.numel() for g in (2, 3, 4, 6, 8, 12, 24))
+    if q4_answer["d"] is not truth:
+        raise AssertionError("statement d (the weights of a grouped convolution) is judged "
+                             "wrongly")
+
+test_q4_d_groups(q4_answer)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q5
+# points: 2
+# kind: explain
+# forbids: []
+
+# %% [markdown]
+# ### q5 · why the bottleneck block is cheaper (≈12 min)
+#
+# This is D2L exercise 3: for deeper networks, ResNet uses a *bottleneck* block. Compare
+# two blocks that both map 256 channels to 256 channels at stride 1 with the identity
+# shortcut:
+#
+# * the basic block `Residual(256)` of q1: two 3 × 3 convolutions of 256 channels, each
+#   with batch norm;
+# * the bottleneck `ResNeXtBlock(256, 256, groups=1, bot_mul=0.25)` of q2: a 1 × 1
+#   convolution to 64 channels, a 3 × 3 convolution at 64 channels and a 1 × 1
+#   convolution back to 256, each with batch norm.
+#
+# Answer without building them:
+#
+# * **ratio:** how many times as many parameters (weights, biases, and batch norm's γ
+#   and β) does the basic block hold as the bottleneck? Give it to one decimal place.
+# * **reason:** which statement explains most of the difference?
+#   * **A.** The 3 × 3 convolution, the only layer whose weights come 9 to a pair of
+#     channels, works on 64 channels instead of 256, which makes it 16 times smaller;
+#     the 1 × 1 convolutions hold one weight per pair of channels.
+#   * **B.** The bottleneck block has fewer convolutions than the basic block.
+#   * **C.** The bottleneck's 1 × 1 convolutions have no biases and no batch norm.
+#   * **D.** The bottleneck shrinks the height and width before its 3 × 3 convolution.
+#
+# Set `q5_answer = {"ratio": ..., "reason": ...}`, the reason as one letter.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+q5_answer = {"ratio": ..., "reason": ...}
+# BEGIN SOLUTION
+q5_answer = {"ratio": 16.7, "reason": "A"}
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_q5_form(q5_answer):
+    from cnnlib.classroom.checks import check_equal
+
+    if not isinstance(q5_answer, dict):
+        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
+    check_equal(sorted(q5_answer), ["ratio", "reason"], "the keys of q5_answer")
+    ratio = q5_answer["ratio"]
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
+        raise AssertionError(f"q5_answer['ratio'] should be a positive number, got {ratio!r}")
+    if q5_answer["reason"] not in ("A", "B", "C", "D"):
+        raise AssertionError("q5_answer['reason'] should be one of 'A', 'B', 'C', 'D', got "
+                             f"{q5_answer['reason']!r}")
+
+test_q5_form(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_ratio(q5_answer):
+    import torch
+
+    from cnnlib.models import resnet as lib
+
+    with torch.device("meta"):  # counts the parameters without allocating them
+        basic = sum(p.numel() for p in lib.Residual(256).parameters())
+        bottleneck = sum(p.numel() for p in lib.ResNeXtBlock(256, 256, 1, 0.25).parameters())
+    if abs(q5_answer["ratio"] - basic / bottleneck) > 0.05:
+        raise AssertionError("the ratio of the two blocks' parameters is not right")
+
+test_q5_ratio(q5_answer)
+
+# %%
+# HIDDEN
+def test_q5_reason(q5_answer):
+    import torch
+    from torch import nn
+
+    from cnnlib.models import resnet as lib
+
+    # A's claim, measured; B, C and D do not hold for these blocks.
+    wide, narrow = nn.Conv2d(256, 256, 3).weight.numel(), nn.Conv2d(64, 64, 3).weight.numel()
+    assert wide == 16 * narrow
+    block = lib.ResNeXtBlock(256, 256, 1, 0.25).eval()
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 3 and all(conv.bias is not None for conv in convs)  # B, C
+    with torch.no_grad():
+        assert block(torch.zeros(1, 256, 6, 6)).shape == (1, 256, 6, 6)
+        assert block.conv2.stride == (1, 1)  # D
+    if q5_answer["reason"] != "A":
+        raise AssertionError("the reason is not the one that explains the difference")
+
+test_q5_reason(q5_answer)
 
 # %% [raw]
 # # END TESTS

@@ -17,12 +17,12 @@
 # Why do image models not simply flatten the picture and feed it to a dense layer?
 # In this notebook we put numbers on that question. We count the parameters a dense
 # layer would need for a photo and watch two assumptions (*locality* and *the same
-# detector everywhere*) shrink that count from billions to a handful. Then we check
+# detector everywhere*) shrink that count from a trillion to a handful. Then we check
 # both assumptions on real Fashion-MNIST clothing images: one small edge kernel
 # finds the same edges after the image is shifted, just shifted too, and each of its
 # outputs looks at only nine pixels.
 
-# %% tags=["remove-cell"]
+# %% tags=["remove-cell"] jupyter={"source_hidden": true}
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
 # Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
 # dependencies, and pip may add what is missing but never another version of those four.
@@ -43,6 +43,8 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -83,24 +85,94 @@ print(f"float32 memory for the dense weights:   {num_params(dense) * 4 / 1e9:>15
 # kernel weights and a bias. Notice that its count does not mention the image size
 # at all; the same ten numbers serve a 28 × 28 thumbnail and a 4K photo.
 #
-# D2L reaches that ten in steps. Suppose the hidden layer is itself an image, one
-# hidden value per pixel. A fully general layer lets every hidden value depend on
-# every pixel with its own weight. Then two assumptions cut the count down:
+# ## From a dense layer to a convolution, step by step
 #
-# * **translation invariance**: the weights may depend only on the *offset* (a, b)
-#   between a hidden position and a pixel, not on where in the image we are;
-# * **locality**: only small offsets matter, |a|, |b| ≤ Δ.
+# D2L gets from one layer to the other with two assumptions, written as formulas
+# (section 7.1.2 of
+# [From Fully Connected Layers to Convolutions](https://d2l.ai/chapter_convolutional-neural-networks/why-conv.html#constraining-the-mlp)).
+# Here is the argument in our words, with the parameter count after each step.
+#
+# Let the hidden layer be an image too: $[\mathbf{X}]_{k,l}$ is the pixel in row $k$ and
+# column $l$, and $[\mathbf{H}]_{i,j}$ the hidden value at position $(i, j)$. A fully
+# connected layer gives every hidden value its own weight for every pixel, plus its own
+# bias. The weights then need four indices (two for the hidden value, two for the pixel):
+#
+# $$
+# [\mathbf{H}]_{i,j} = [\mathbf{U}]_{i,j} +
+# \sum_k \sum_l [\mathsf{W}]_{i,j,k,l}\,[\mathbf{X}]_{k,l}.
+# $$
+#
+# Nothing changes if we name each pixel by its *offset* from the hidden position,
+# $a = k - i$ and $b = l - j$, and file the same weights under
+# $[\mathsf{V}]_{i,j,a,b} = [\mathsf{W}]_{i,j,i+a,j+b}$:
+#
+# $$
+# [\mathbf{H}]_{i,j} = [\mathbf{U}]_{i,j} +
+# \sum_a \sum_b [\mathsf{V}]_{i,j,a,b}\,[\mathbf{X}]_{i+a,j+b}.
+# $$
+#
+# This is still the same layer, only indexed differently. Now the two assumptions:
+#
+# * **Translation invariance.** A pattern should get the same response wherever it is,
+#   so shifting the input should just shift $\mathbf{H}$. That holds when the weights
+#   depend on the offset $(a, b)$ alone and not on the position $(i, j)$, and the bias is
+#   one number: $[\mathsf{V}]_{i,j,a,b} = [\mathbf{V}]_{a,b}$ and $[\mathbf{U}]_{i,j} = u$.
+#   Then $[\mathbf{H}]_{i,j} = u + \sum_a \sum_b [\mathbf{V}]_{a,b}\,[\mathbf{X}]_{i+a,j+b}$.
+# * **Locality.** Only nearby pixels should matter, so $[\mathbf{V}]_{a,b} = 0$ whenever
+#   $|a| > \Delta$ or $|b| > \Delta$:
+#
+# $$
+# [\mathbf{H}]_{i,j} = u +
+# \sum_{a=-\Delta}^{\Delta} \sum_{b=-\Delta}^{\Delta} [\mathbf{V}]_{a,b}\,[\mathbf{X}]_{i+a,j+b}.
+# $$
+#
+# That is a convolutional layer: a kernel $\mathbf{V}$ of $(2\Delta + 1) \times
+# (2\Delta + 1)$ weights and one bias $u$. (Strictly it is a cross-correlation; 7.2
+# explains the difference.) For a 1000 × 1000 image, an offset runs from $-999$ to $999$
+# in each direction, which gives the second count below:
 
 # %%
 side = 1000  # a 1000 x 1000 image and a hidden "image" of the same size
-steps = {
-    "every hidden value sees every pixel": side**2 * side**2,
-    "translation invariance (offsets only)": (2 * side - 1) ** 2,
-    "... and locality, delta = 5": (2 * 5 + 1) ** 2,
-    "... and locality, delta = 1": (2 * 1 + 1) ** 2,
+offsets = 2 * side - 1  # a = k - i runs from -(side - 1) to side - 1
+steps = {  # step: (weights, biases)
+    "fully connected: W[i,j,k,l], U[i,j]": (side**2 * side**2, side**2),
+    "translation invariance: V[a,b], u": (offsets**2, 1),
+    "... and locality, delta = 5": ((2 * 5 + 1) ** 2, 1),
+    "... and locality, delta = 1": ((2 * 1 + 1) ** 2, 1),
 }
-for name, count in steps.items():
-    print(f"{name:<40}{count:>20,}")
+print(f"{'':<38}{'weights':>20}{'biases':>12}")
+for name, (weights, biases) in steps.items():
+    print(f"{name:<38}{weights:>20,}{biases:>12,}")
+
+# %% [markdown]
+# The first and the last rows are layers PyTorch knows: `nn.Linear` from the 10⁶ pixels
+# to the 10⁶ hidden values, and `nn.Conv2d` with a 3 × 3 kernel. Their counts agree:
+
+# %%
+fully_connected = nn.Linear(side**2, side**2, device="meta")  # shapes only, no memory
+assert num_params(fully_connected) == sum(steps["fully connected: W[i,j,k,l], U[i,j]"])
+assert num_params(conv) == sum(steps["... and locality, delta = 1"])
+print(f"nn.Linear: {num_params(fully_connected):,} | nn.Conv2d 3x3: {num_params(conv)}")
+
+# %% [markdown]
+# And the last formula is what a convolutional layer computes. We write it out as a sum
+# over the offsets $(a, b)$ for $\Delta = 1$ on a small image (pixels outside the image
+# count as 0) and compare with `F.conv2d`, which needs `padding=1` to keep those
+# outside pixels in the sum:
+
+# %%
+delta, u = 1, 0.5
+X_small = torch.rand(6, 6)
+V = torch.randn(2 * delta + 1, 2 * delta + 1)  # V[a + delta, b + delta] is [V]_{a,b}
+X_padded = F.pad(X_small, (delta, delta, delta, delta))  # (8, 8): zeros around the image
+H = torch.full((6, 6), u)
+for a in range(-delta, delta + 1):
+    for b in range(-delta, delta + 1):
+        # all positions (i, j) at once: X_padded[delta + i + a, delta + j + b]
+        H += V[a + delta, b + delta] * X_padded[delta + a:delta + a + 6, delta + b:delta + b + 6]
+same = torch.allclose(H, F.conv2d(X_small[None, None], V[None, None], padding=delta)[0, 0] + u)
+print("sum over offsets equals F.conv2d plus the bias:", same)
+assert same
 
 # %% [markdown]
 # ### Try other sizes
@@ -125,9 +197,13 @@ assert n.conv == n.c_out * n.c_in * n.kernel**2 + n.c_out
 assert n.dense == (n.c_in * n.side**2) * (n.c_out * n.side**2) + n.c_out * n.side**2
 print(f"{n.c_in}x{n.side}x{n.side} image, {n.kernel}x{n.kernel} kernel, {n.c_out} channels: "
       f"dense {n.dense:,} vs conv {n.conv:,} parameters")
+print(f"the dense layer has {n.ratio:.2g} times as many, "
+      f"{math.log10(n.ratio):.1f} orders of magnitude")
 
 # %% [markdown]
-# Twelve orders of magnitude disappear. The price is that the layer can no longer
+# For the counter's starting settings, a 224 × 224 colour image and 64 channels, the
+# cell prints a ratio of more than eight orders of magnitude, and the gap widens with
+# the fourth power of the image side. The price is that the layer can no longer
 # express everything a dense layer can; whether that is a loss depends on whether
 # the assumptions hold for images. The rest of the notebook tests them on real data.
 
@@ -203,16 +279,20 @@ assert strongest(Y_shifted) == (strongest(Y)[0] + dy, strongest(Y)[1] + dx)
 # dense layer with PyTorch's random initial weights it is noise: a shifted input gives an
 # unrelated output.
 #
-# Then choose the *tied* dense layer. Its 676 × 784 matrix holds the convolution's nine
-# weights repeated along its diagonals and zeros everywhere else, and now the dense layer
-# shifts too. A convolution *is* a dense layer, one whose weights are tied this way.
+# Then choose the *tied* dense layer. Each row of its 676 × 784 matrix holds the
+# convolution's nine kernel weights at the columns of that output's 3 × 3 window, and
+# zeros everywhere else: every row has the same nine weights, only moved. Now the dense
+# layer shifts too. A convolution *is* a dense layer, one whose weights are tied this way.
 
 # %% tags=["nbval-ignore-output"]
 shifter = ShiftExplorer()
 shifter
 
 # %% [markdown]
-# The tied matrix reproduces the convolution exactly, on the explorer's image:
+# The tied matrix reproduces the convolution on the explorer's image, up to
+# floating-point rounding (the check allows a difference of `1e-6`). The vertical-edge
+# kernel's middle column is zero, so each row keeps six nonzero weights of two values,
+# 1 and −1:
 
 # %%
 W_tied = conv_as_dense(KERNEL_PRESETS["vertical edge 3x3"], (28, 28))  # (676, 784)
@@ -265,17 +345,34 @@ show_feature_maps(masks, titles=["conv output (10, 12)", "dense unit 0"],
 #
 # One small kernel can only detect one kind of pattern. Convolutional layers recover
 # expressiveness by learning *many* kernels side by side, one per output channel.
-# Here four hand-made 3 × 3 kernels stand in for four learned channels; together
-# they cost 4 × 9 = 36 weights and already pull apart vertical edges, horizontal edges,
-# a blurred silhouette and sharpened detail. All four maps share one colour scale, so a
-# pale map really is weak: a trouser has hardly any horizontal edges, and that channel
-# says so.
+# D2L finishes its derivation this way (section 7.1.4,
+# [Channels](https://d2l.ai/chapter_convolutional-neural-networks/why-conv.html#channels)):
+# a colour image has a third index $c$ for its input channel, and the hidden layer a
+# third index $d$ for its output channel, so the kernel gets two more:
+#
+# $$
+# [\mathsf{H}]_{i,j,d} =
+# \sum_{a=-\Delta}^{\Delta} \sum_{b=-\Delta}^{\Delta} \sum_c
+# [\mathsf{V}]_{a,b,c,d}\,[\mathsf{X}]_{i+a,j+b,c}
+# $$
+#
+# (plus one bias per output channel, which D2L leaves out here). That is
+# $(2\Delta + 1)^2 \cdot c_\text{in} \cdot c_\text{out}$ weights, the count the
+# parameter counter used above; PyTorch stores them as a tensor of shape
+# `(c_out, c_in, kh, kw)`.
+#
+# Here four hand-made 3 × 3 kernels on the one grey input channel stand in for four
+# learned output channels; together they cost 4 × 9 = 36 weights and already pull apart
+# vertical edges, horizontal edges, a blurred silhouette and sharpened detail. All four
+# maps share one colour scale, so a pale map really is weak: a trouser has few
+# horizontal edges, and that channel says so.
 
 # %%
 names = ["vertical edge 3x3", "horizontal edge 3x3", "box blur 3x3", "sharpen 3x3"]
 weight = torch.stack([KERNEL_PRESETS[name] for name in names])[:, None]  # (4, 1, 3, 3)
 maps = F.conv2d(X[None, None], weight)[0]  # (1, 1, 28, 28) -> (4, 26, 26)
-print("weights:", weight.numel(), "| feature maps:", tuple(maps.shape))
+print("weight shape (c_out, c_in, kh, kw):", tuple(weight.shape),
+      "| weights:", weight.numel(), "| feature maps:", tuple(maps.shape))
 show_feature_maps(maps, titles=names, scale=2)
 
 # %% [markdown]
@@ -284,8 +381,8 @@ show_feature_maps(maps, titles=names, scale=2)
 # 1. The aim is a layer with far fewer parameters than a dense one, without giving
 #    up what matters for images. Sharing one small kernel across all positions
 #    (translation invariance) and letting it look only at a neighbourhood (locality)
-#    take a megapixel layer from 10¹² weights to about ten, and the count no longer
-#    grows with the image.
+#    take a megapixel layer from $10^{12}$ weights to nine (ten with the bias), and the
+#    count no longer grows with the image.
 # 2. Those two assumptions make each kernel simple; using many kernels at once,
 #    one per channel, restores the variety of patterns a layer can respond to.
 #
@@ -295,9 +392,11 @@ show_feature_maps(maps, titles=names, scale=2)
 #    pixel) and a 1000-unit hidden layer. Then count a convolution with a 5 × 5
 #    kernel, 3 input channels and 64 output channels (`nn.Conv2d(3, 64, 5)`). Which
 #    of the two counts depends on the image size?
-# 2. Replace the zero-padded shift by `torch.roll(X, shifts=(3, 4), dims=(0, 1))`,
-#    which wraps pixels around the border. Where do `Y_shifted[3:, 4:]` and
-#    `Y[:-3, :-4]` still agree, and why can they differ near the edges?
+# 2. Replace the zero-filled shift by `torch.roll(X, shifts=(3, 4), dims=(0, 1))`,
+#    which wraps the pixels pushed over the border around to the other side. Do
+#    `Y_shifted[3:, 4:]` and `Y[:-3, :-4]` still agree? Which rows and columns of
+#    `Y_shifted` read wrapped pixels, and which of them mix pixels from opposite borders
+#    of the original image?
 # 3. Equivariance is not invariance. Compute `Y.abs().max()` and
 #    `Y_shifted.abs().max()`: which quantity stays *unchanged* under the shift? How
 #    could a network turn an equivariant map into an invariant answer such as a label?
@@ -307,9 +406,10 @@ show_feature_maps(maps, titles=names, scale=2)
 #    (hint: in aligned passport photos, the eyes are always in the same place).
 #
 # **Graded assignment.** In this section's assignment you count both layers' parameters
-# for any kernel, shift an image with zero fill, and find the input window of a stack of
-# correlations; exercises 1, 2 and 4 are among its questions. Public checks tell you what
-# is wrong while you work, and hidden tests on fresh random inputs grade your answers.
+# for any kernel, shift an image with zero fill, find the input window of a stack of
+# correlations, predict what a shift does at the border, and explain what a 1 × 1 kernel
+# is; exercises 1, 2, 3 and 4 are among its questions. Public checks tell you what is
+# wrong while you work, and hidden tests, on inputs you have not seen, grade your answers.
 # <a href="../assignments/7_1_fc_to_conv.ipynb" download>Download the student notebook</a>;
 # instructors build and grade it as the [Instructors' guide](../book/instructors.md)
 # explains.

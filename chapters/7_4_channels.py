@@ -22,7 +22,7 @@
 # multi-channel output apart channel by channel in an explorer. The section ends with the
 # 1 × 1 convolution, which turns out to be a fully connected layer applied at every pixel.
 
-# %% tags=["remove-cell"]
+# %% tags=["remove-cell"] jupyter={"source_hidden": true}
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
 # Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
 # dependencies, and pip may add what is missing but never another version of those four.
@@ -138,9 +138,11 @@ assert torch.equal(Y, F.conv2d(X[None], K)[0])
 print("output shape:", tuple(Y.shape), "= (output channels, height, width)")
 
 # %% [markdown]
-# Each output channel, written as the sum of its input channels' contributions. Read down a
-# column: adding 1 to every kernel weight adds the sum of the window (4 numbers per input
-# channel) to every output, which is why the rows grow by 20, 28, 44 and 52.
+# Each output channel, one per row, written as the sum of its input channels'
+# contributions. Read down a column: the next row's kernel has 1 added to every weight,
+# which adds to each output the sum of the input values in its window (four per input
+# channel, eight in all). That is why, from one row to the next, the four outputs grow by
+# 20, 28, 44 and 52.
 
 # %%
 channels_overview_figure(X, K)
@@ -211,10 +213,13 @@ print("1x1 convolution == matrix product: shapes", tuple(X.shape), "->", tuple(Y
 channel_breakdown_figure(channel_breakdown(X.round(decimals=1), K.round(decimals=1), 0))
 
 # %% [markdown]
-# Networks use 1 × 1 layers to change the number of channels cheaply, for example to
-# shrink 256 channels to 64 before an expensive 3 × 3 layer (GoogLeNet and ResNet in
-# chapter 8 do this), and, followed by a nonlinearity, to add depth without touching
-# the spatial layout.
+# Networks use 1 × 1 layers to change the number of channels cheaply. GoogLeNet's
+# Inception blocks (section 8.4) shrink the channels this way before their 3 × 3 and
+# 5 × 5 paths, and the "bottleneck" block of the deeper ResNets shrinks 256 channels to 64
+# before its 3 × 3 layer and widens them back to 256 after it
+# ([He et al., 2016](https://arxiv.org/abs/1512.03385), Fig. 5). Followed by a
+# nonlinearity, 1 × 1 layers also add depth without touching the spatial layout, the idea
+# of NiN (section 8.3).
 #
 # ## Exercises
 #
@@ -233,9 +238,10 @@ channel_breakdown_figure(channel_breakdown(X.round(decimals=1), K.round(decimals
 #
 # **Graded assignment.** In this section's assignment you write the multi-channel
 # correlation with a bias, a batch through a 1 × 1 convolution as one matrix product, a
-# layer's cost, and two 1 × 1 layers merged into one; exercises 1, 2 and 4 are among its
-# questions. Public checks tell you what is wrong while you work, and hidden tests on
-# fresh random inputs grade your answers.
+# layer's cost, and two 1 × 1 layers merged into one, and explain why two ways of
+# computing a 1 × 1 layer can disagree in the last digits; exercises 1, 2 and 4 are among
+# its questions. Public checks tell you what is wrong while you work, and hidden tests, on
+# inputs you have not seen, grade your answers.
 # <a href="../assignments/7_4_channels.ipynb" download>Download the student notebook</a>;
 # instructors build and grade it as the [Instructors' guide](../book/instructors.md)
 # explains.

@@ -23,7 +23,7 @@
 # an explorer, and finish by following one unit of a small conv/pool stack back to the
 # patch of input it depends on.
 
-# %% tags=["remove-cell"]
+# %% tags=["remove-cell"] jupyter={"source_hidden": true}
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
 # Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
 # dependencies, and pip may add what is missing but never another version of those four.
@@ -101,24 +101,35 @@ for mode, torch_pool in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
 print("pool2d agrees with cnnlib.ops.pool2d and torch.nn.functional")
 
 # %% [markdown]
-# Why bother? Take a band image like the one in 7.2 and its edge map: shifting the input
-# by one pixel moves every edge response one column. After 2 × 2 max pooling with stride
-# 1, each response covers two neighbouring columns, so the pooled maps of the original
-# and of the shifted image both mark columns 1 and 5: a layer after the pooling finds
-# both edges where it found them before, although the input moved.
+# Why bother? Take a bright vertical band, find its two edges with 7.2's `[1, -1]`
+# kernel, and shift the image one and two pixels to the right. Before pooling, every
+# shift moves both edge responses to columns where the unshifted image had none. After
+# 2 × 2 max pooling with stride 1, each response covers two neighbouring columns, so the
+# pooled maps of the original and of the one-pixel shift share one column per edge: a
+# unit there fires for both images. That is all the invariance this pooling buys. The
+# pooled maps are not equal (the other column still moves with the input), and after a
+# two-pixel shift they share nothing. A 2 × 2 window tolerates a shift of one pixel, no
+# more; larger windows, or several poolings in a row, tolerate larger shifts.
 
 # %%
-edges = torch.zeros((6, 8))
-edges[:, 2:6] = 1
+edges = torch.zeros((6, 12))
+edges[:, 4:8] = 1  # a bright band in columns 4 to 7
 K = torch.tensor([[1.0, -1.0]])
-Y = ops.corr2d(edges, K).abs()  # 1 where an edge is, 0 elsewhere
-Y_shifted = ops.corr2d(torch.roll(edges, 1, dims=1), K).abs()
-pooled = ops.pool2d(Y, 2, stride=1)
-pooled_shifted = ops.pool2d(Y_shifted, 2, stride=1)
-print("edge columns before pooling:", Y[0].nonzero().flatten().tolist(),
-      "and shifted:", Y_shifted[0].nonzero().flatten().tolist())
-print("edge columns after pooling: ", pooled[0].nonzero().flatten().tolist(),
-      "and shifted:", pooled_shifted[0].nonzero().flatten().tolist())
+
+
+def edge_columns(image, pool):
+    Y = ops.corr2d(image, K).abs()  # 1 where an edge is, 0 elsewhere
+    if pool:
+        Y = ops.pool2d(Y, 2, stride=1)
+    return Y[0].nonzero().flatten().tolist()
+
+
+for pool in (False, True):
+    print("after 2 × 2 max pooling:" if pool else "before pooling:")
+    for shift in (0, 1, 2):
+        columns = edge_columns(torch.roll(edges, shift, dims=1), pool)
+        shared = sorted(set(columns) & set(edge_columns(edges, pool)))
+        print(f"  shift {shift}: edge columns {columns}, shared with shift 0: {shared}")
 
 # %% [markdown]
 # ## Padding and stride
@@ -175,12 +186,13 @@ for setting in settings:
     print(f"{str(setting):58} -> {tuple(Y.shape[2:])}")
 
 # %% [markdown]
-# The same three settings as pictures, with max pooling on the left and average pooling
-# on the right. In each, the orange block is the window of the first output; a purple
-# ring marks the cell each max-pooling output takes, and the filled purple cell is the
-# one the first output takes. Average pooling counts the zeros of the padding in its
-# denominator (PyTorch's default, `count_include_pad=True`), which is why the padded
-# averages are so small.
+# The same three settings as pictures, each drawn with max pooling first and average
+# pooling after it. In each, the orange block is the window of the first output; a
+# purple ring marks the cell each max-pooling output takes, and the filled purple cell
+# is the one the first output takes. Average pooling counts the zeros of the padding in
+# its denominator (PyTorch's default, `count_include_pad=True`): the first padded
+# average is $(0 + 1 + 4 + 5) / 9$, not $/ 4$, which is why the averages next to the
+# padding are so small.
 
 # %%
 pooling_gallery(X[0, 0])
@@ -315,9 +327,10 @@ print("pixels with a gradient:", int(touched.sum()), "=", r1 - r0, "x", c1 - c0)
 #    What happens when all $x_i$ are multiplied by a large number, and by a small one?
 #
 # **Graded assignment.** In this section's assignment you write `pool2d` with padding, the
-# receptive field and jump of a conv/pool stack, and average pooling as a convolution;
-# exercises 1 and 5 are among its questions. Public checks tell you what is wrong while
-# you work, and hidden tests on fresh random inputs grade your answers.
+# receptive field and jump of a conv/pool stack, and average pooling as a convolution,
+# explain why max pooling is not one, and predict how far max pooling forgives a shift;
+# exercises 1, 2 and 5 are among its questions. Public checks tell you what is wrong while
+# you work, and hidden tests, on inputs you have not seen, grade your answers.
 # <a href="../assignments/7_5_pooling.ipynb" download>Download the student notebook</a>;
 # instructors build and grade it as the [Instructors' guide](../book/instructors.md)
 # explains.

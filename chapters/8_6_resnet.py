@@ -14,18 +14,20 @@
 # Companion to D2L section 8.6,
 # [Residual Networks (ResNet) and ResNeXt](https://d2l.ai/chapter_convolutional-modern/resnet.html).
 #
-# Batch norm (section 8.5) made deep networks trainable; it did not make them *better*
-# just for being deeper. ResNet (He et al., 2016) changed that with one addition to a
-# VGG-style block: a shortcut that adds the block's input to its output. This page
-# explains why that helps, in terms of which functions a network can represent, writes
-# the residual block out and checks it against `cnnlib`, reproduces the notes' shapes,
-# and assembles ResNet-18. ResNeXt then splits the block's middle convolution into
+# Batch norm (section 8.5) helped deep networks train; it did not make them *better*
+# just for being deeper. [He et al. (2016)](https://arxiv.org/abs/1512.03385) found that
+# a 56-layer plain network, with batch norm, ended with a *higher training* error than a
+# 20-layer one (their Figure 1). ResNet fixed that with one addition to a VGG-style
+# block: a shortcut that adds the block's input to its output. This page explains why
+# that helps, in terms of which functions a network can represent, writes the residual
+# block out and checks it against `cnnlib`, reproduces the notes' shapes, and assembles
+# ResNet-18. Two later refinements follow: the bottleneck block of the deeper ResNets and
+# the pre-activation block. ResNeXt then splits the block's middle convolution into
 # groups; we verify its parameter count for several group counts. We train a narrower
-# ResNet-18 under the quick budget (about 0.91 validation accuracy in 3 epochs) and,
-# beyond the book, ask the trained network *where* it looked, with Grad-CAM heat maps of
-# right and wrong predictions.
+# ResNet-18 under the quick budget and, beyond the book, ask the trained network *where*
+# it looked, with Grad-CAM heat maps of right and wrong predictions.
 
-# %% tags=["remove-cell"]
+# %% tags=["remove-cell"] jupyter={"source_hidden": true}
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
 # Colab's own torch, torchvision, numpy and matplotlib stay: cnnlib comes without its
 # dependencies, and pip may add what is missing but never another version of those four.
@@ -85,7 +87,7 @@ seed = setup(0)
 # $f^*$ (left panel below). More data helps in both cases, by pinning $f^*_\mathcal{F}$
 # down better, but only nesting makes "more layers" a safe bet.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 def show_function_classes():
     """Growing function classes F1 ⊂ F2 ⊂ ... (right) versus classes that merely move (left)."""
     fig = new_figure(6.5, 3.2)
@@ -116,17 +118,38 @@ show_function_classes()
 # %% [markdown]
 # How do we make a deeper network's class contain the shallower one's? It is enough that
 # the added layers can compute the **identity**: then the deep network can imitate the
-# shallow one exactly, by passing its result through unchanged. A stack of convolution,
-# batch norm and ReLU layers *can* in principle learn the identity, but it is a narrow
-# target that gradient descent rarely hits.
+# shallow one exactly, by passing its result through unchanged. He et al. read the
+# higher training error of their deeper plain networks as a sign that a stack of
+# nonlinear layers has a hard time *learning* the identity, even where it could
+# represent something close to it.
 #
-# ResNet makes the identity the *easy* option. A residual block computes some
-# $g(\mathbf{x})$ with its layers and outputs $\mathrm{ReLU}(g(\mathbf{x}) + \mathbf{x})$:
-# its layers only learn the *residual* $g(\mathbf{x}) = f(\mathbf{x}) - \mathbf{x}$, the
-# correction to "change nothing". Weights at zero, the natural pull of weight decay,
-# give exactly the identity. The shortcut has a second benefit: in the backward pass
-# the gradient flows along it straight to earlier layers, without passing through every
-# layer's weights, so even very deep stacks keep useful gradients.
+# ResNet makes the identity the *easy* option. Call $f(\mathbf{x})$ the mapping we want
+# a block to compute. The block's weight layers compute some $g(\mathbf{x})$ and the
+# shortcut adds the input back, $f(\mathbf{x}) = g(\mathbf{x}) + \mathbf{x}$, so the layers
+# only have to learn the *residual* $g(\mathbf{x}) = f(\mathbf{x}) - \mathbf{x}$, the
+# correction to "change nothing". If the weight layers output 0, the sum is exactly
+# the identity ([He et al., 2016](https://arxiv.org/abs/1512.03385), Section 3.1;
+# [D2L 8.6.2](https://d2l.ai/chapter_convolutional-modern/resnet.html)). Three details
+# make this precise for the block below:
+#
+# * Like the paper's, D2L's block applies a ReLU *after* the addition, so it computes
+#   $\mathrm{ReLU}(g(\mathbf{x}) + \mathbf{x})$. With $g = 0$ that is $\mathrm{ReLU}(\mathbf{x})$:
+#   the identity only for non-negative inputs. Inside a ResNet that is the case that
+#   matters, since every block's input comes out of a ReLU (the stem's or the previous
+#   block's).
+# * The last layer of $g$ is a batch norm, so $g = 0$ means that batch norm's scale
+#   $\gamma$ and shift $\beta$ are 0; zero convolution weights alone would leave
+#   $\beta$.
+# * A block with a 1 × 1 convolution on the shortcut computes
+#   $\mathrm{ReLU}(g(\mathbf{x}) + W\mathbf{x})$. It changes the number of channels or
+#   the resolution, so it cannot be the identity; only the blocks that keep the shape
+#   can fall back to passing their input through.
+#
+# The shortcut has a second benefit: in the backward pass, the gradient that reaches
+# $g(\mathbf{x}) + \mathbf{x}$ flows to $\mathbf{x}$ along the shortcut unchanged, in
+# addition to the path through $g$'s weights, so even very deep stacks keep useful
+# gradients. (With the ReLU after the addition it passes only where the block's output
+# is positive; the pre-activation block further down removes that restriction.)
 
 # %% [markdown]
 # ## The residual block
@@ -231,11 +254,13 @@ print(f"parameters: {count_parameters(ours):,} and {count_parameters(theirs):,}"
 # ### The identity is one step away
 #
 # Here is the function-class argument in code. Set the last batch-norm layer's scale and
-# shift to zero, so that $g(\mathbf{x}) = 0$. The residual block then passes its
-# (non-negative, as after a ReLU) input through unchanged, while the same layers
-# *without* the shortcut wipe it out. Torchvision's `zero_init_residual=True` starts
-# every block of a ResNet this way, so that a freshly built deep ResNet begins as a
-# shallow network.
+# shift to zero, so that $g(\mathbf{x}) = 0$. The residual block then passes a
+# non-negative input (as after a ReLU) through unchanged, while the same layers
+# *without* the shortcut wipe it out. An input with negative entries comes out as
+# $\mathrm{ReLU}(\mathbf{x})$, not $\mathbf{x}$: that is the ReLU after the addition.
+# Torchvision's `zero_init_residual=True` sets the last batch norm's $\gamma$ of every
+# block to zero ($\beta$ starts at zero anyway), so that in a freshly built ResNet
+# every block that keeps the shape passes its input through.
 
 # %%
 X_pos = torch.rand(4, 3, 6, 6)  # >= 0, like the output of the previous block's ReLU
@@ -247,11 +272,14 @@ with torch.no_grad():
 plain = nn.Sequential(blk.conv1, blk.bn1, nn.ReLU(), blk.conv2, blk.bn2, nn.ReLU())
 print("residual block returns its input:", torch.equal(blk(X_pos), X_pos))
 print("same layers without the shortcut return zeros:", bool((plain(X_pos) == 0).all()))
+X_any = torch.randn(4, 3, 6, 6)  # negative entries too
+print("with negative entries, the block returns its input:", torch.equal(blk(X_any), X_any))
+print("... it returns ReLU(input):", torch.equal(blk(X_any), F.relu(X_any)))
 
 # %% [markdown]
 # The two kinds of block, drawn:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 def draw_block(ax, shortcut=None, title=""):
     """One residual block, input at the bottom; ``shortcut`` labels a layer on the shortcut."""
     steps = ["3×3 conv", "batch norm", "ReLU", "3×3 conv", "batch norm", "+", "ReLU"]
@@ -299,8 +327,8 @@ fig
 # average pooling and a dense layer. The *plain* twin passes each block's output on; the
 # *residual* twin adds each block's input to it, $\mathbf{h}_l = \mathbf{h}_{l-1} +
 # f_l(\mathbf{h}_{l-1})$. Same seed, same weights: the shortcut is the only difference.
-# For one fixed batch of 64 training images (averaged down to 14 × 14 pixels so that 56
-# blocks take a fraction of a second), the explorer computes the cross-entropy loss at
+# For one fixed batch of 64 training images (averaged down to 14 × 14 pixels to keep 56
+# blocks cheap), the explorer computes the cross-entropy loss at
 # initialisation and, for every block, the size of its gradient with respect to the
 # block's weights (left) and its output (right), on a log scale.
 #
@@ -308,9 +336,10 @@ fig
 # default. The plain network's gradient shrinks by many orders of magnitude on its way
 # down and the first blocks get *exactly zero*: they would never learn. Now switch batch
 # norm on: the plain network's gradient no longer vanishes, it *grows* towards the input,
-# hundreds to thousands of times larger at the first block than at the last. In both settings the
-# residual twin keeps its weight gradients within a much narrower band. Without batch norm,
-# though, look at the residual twin's loss in the status line: each block *adds* to the
+# many times larger at the first block than at the last (the cell after the explorer
+# prints the ratio, with batch norm and He initialisation). In both settings the residual
+# twin keeps its weight gradients within a much narrower band. Without batch norm, though,
+# look at the residual twin's loss in the status line: each block *adds* to the
 # signal, so its activations grow with depth, one reason ResNet puts batch norm inside
 # every block. This is a toy at its first step, not a trained ResNet; it shows how the
 # signal travels, not how well either network would end up.
@@ -331,6 +360,8 @@ assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(),
                                              residual.state_dict().values(), strict=True))
 g_plain, g_residual = gradient_flow(plain, X_flow, y_flow), gradient_flow(residual, X_flow, y_flow)
 assert g_residual.ratio() * 100 < g_plain.ratio()  # first/last block weight-gradient norm
+print(f"with batch norm, first/last block weight-gradient norm: plain {g_plain.ratio():,.0f}, "
+      f"residual {g_residual.ratio():.2f}")
 plain, residual = twin_networks(56, batch_norm=False, init="default", seed=0)
 g_plain, g_residual = gradient_flow(plain, X_flow, y_flow), gradient_flow(residual, X_flow, y_flow)
 assert g_plain.weight_norms[0] == 0 and (g_residual.weight_norms > 0).all()
@@ -376,9 +407,114 @@ for name, stage in net.net.named_children():
     print(f"  {name:<5} {count_parameters(stage):>10,} parameters {flops:>12,} FLOPs")
 
 # %% [markdown]
+# ## Deeper ResNets: the bottleneck block
+#
+# ResNet-18 and ResNet-34 use the block above. For ResNet-50, 101 and 152, He et al.
+# ([2016](https://arxiv.org/abs/1512.03385), Section 4.1 and Figure 5) replace it by a
+# *bottleneck block* of three convolutions: a 1 × 1 convolution that reduces the
+# channels (256 to 64 in the first stage), a 3 × 3 convolution on the reduced channels,
+# and a 1 × 1 convolution that expands them back (64 to 256), each followed by batch
+# norm, with the shortcut around all three. It is the trick of GoogLeNet's 1 × 1
+# reductions (section 8.4): the expensive 3 × 3 kernels work on few channels. D2L 8.6
+# leaves the bottleneck to its exercises. Counting
+# the weights (biases left out, since batch norm follows every convolution) for a block
+# whose input and output have 256 channels, at the 56 × 56 resolution of ResNet-50's
+# first stage on 224-pixel images:
+
+# %%
+def convs_cost(convs, in_channels, side=56):
+    """Weights and FLOPs of a chain of convolutions on a (1, in_channels, side, side) input."""
+    weights = sum(conv.weight.numel() for conv in convs)
+    return weights, count_flops(nn.Sequential(*convs), (1, in_channels, side, side))
+
+
+bottleneck_convs = [nn.Conv2d(256, 64, kernel_size=1, bias=False),
+                    nn.Conv2d(64, 64, kernel_size=3, padding=1, bias=False),
+                    nn.Conv2d(64, 256, kernel_size=1, bias=False)]
+designs = {
+    "bottleneck: 1x1 256->64, 3x3 64, 1x1 64->256": (bottleneck_convs, 256),
+    "two 3x3 convolutions at 256 channels": (
+        [nn.Conv2d(256, 256, kernel_size=3, padding=1, bias=False) for _ in range(2)], 256),
+    "two 3x3 convolutions at 64 channels": (
+        [nn.Conv2d(64, 64, kernel_size=3, padding=1, bias=False) for _ in range(2)], 64),
+}
+design_costs = {name: convs_cost(convs, c_in) for name, (convs, c_in) in designs.items()}
+for name, (weights, flops) in design_costs.items():
+    print(f"{name:<46}{weights:>11,} weights{flops:>15,} FLOPs")
+bottleneck, wide, _ = design_costs.values()
+print(f"two 3x3 at 256 channels hold {wide[0] / bottleneck[0]:.1f}× the bottleneck's weights")
+
+# %% [markdown]
+# By hand: $256 \cdot 64 + 9 \cdot 64 \cdot 64 + 64 \cdot 256 = 69{,}632$ weights against
+# $2 \cdot 9 \cdot 256^2 = 1{,}179{,}648$ for two 3 × 3 convolutions at full width. The
+# bottleneck block carries 256 channels from block to block for about the cost of a
+# basic block that carries only 64, the comparison the paper makes. The shortcut should
+# stay a plain identity here: a 1 × 1 convolution on a 256-channel shortcut would add
+# $256^2 = 65{,}536$ weights, about as many as the whole block.
+#
+# `cnnlib`'s `ResNeXtBlock` (two sections down) with a single group is this block:
+
+# %%
+blk = lib.ResNeXtBlock(256, 256, groups=1, bot_mul=0.25)
+print([tuple(conv.weight.shape) for conv in (blk.conv1, blk.conv2, blk.conv3)])
+assert [conv.weight.shape for conv in (blk.conv1, blk.conv2, blk.conv3)] == [
+    conv.weight.shape for conv in bottleneck_convs]
+
+# %% [markdown]
+# ## Pre-activation: nothing after the addition
+#
+# In a follow-up paper, [He et al. (2016b), "Identity mappings in deep residual
+# networks"](https://arxiv.org/abs/1603.05027), moved batch norm and ReLU *before* each
+# convolution and left nothing after the addition (D2L 8.6 leaves this block to its
+# exercises, as it does the bottleneck). Such a *pre-activation* block
+# computes $\mathbf{x} + g(\mathbf{x})$ with $g$ = batch norm, ReLU, 3 × 3 conv, batch
+# norm, ReLU, 3 × 3 conv. Stacked, block $l$ passes on
+# $\mathbf{x}_{l+1} = \mathbf{x}_l + g_l(\mathbf{x}_l)$, so any later block $L$ sees
+#
+# $$\mathbf{x}_L = \mathbf{x}_l + \sum_{i=l}^{L-1} g_i(\mathbf{x}_i), \qquad
+#   \frac{\partial \ell}{\partial \mathbf{x}_l} = \frac{\partial \ell}{\partial \mathbf{x}_L}
+#   \Bigl(I + \frac{\partial}{\partial \mathbf{x}_l} \sum_{i=l}^{L-1} g_i(\mathbf{x}_i)\Bigr):$$
+#
+# the input of every block reaches every later block, and the loss's gradient reaches
+# every earlier block, through additions alone (the paper's equations 4 and 5). With
+# such blocks the paper trained a 1001-layer ResNet on CIFAR-10. A network built from
+# them needs one extra batch norm and ReLU after its last block, before the pooling. In
+# code, with its last convolution zeroed, the block is the identity for *any* input,
+# where the block above gave $\mathrm{ReLU}(\mathbf{x})$, and it passes the gradient
+# back unchanged:
+
+# %%
+class PreActResidual(nn.Module):
+    """X + g(X) with g = BN, ReLU, 3x3 conv, BN, ReLU, 3x3 conv; nothing after the addition."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+
+    def forward(self, X):
+        Y = self.conv1(F.relu(self.bn1(X)))
+        Y = self.conv2(F.relu(self.bn2(Y)))
+        return X + Y  # no ReLU after the addition
+
+
+pre = PreActResidual(3)
+with torch.no_grad():
+    pre.conv2.weight.zero_()
+    pre.conv2.bias.zero_()
+X_any = torch.randn(4, 3, 6, 6, requires_grad=True)  # negative entries too
+Y_pre = pre(X_any)
+print("pre-activation block with g = 0 returns its input:", torch.equal(Y_pre, X_any))
+Y_pre.sum().backward()
+print("and passes the gradient back unchanged:", torch.equal(X_any.grad, torch.ones_like(X_any)))
+
+# %% [markdown]
 # ## ResNeXt: grouped convolutions in the block
 #
-# ResNeXt (Xie et al., 2017) keeps the residual structure and changes the block's inside:
+# ResNeXt ([Xie et al., 2017](https://arxiv.org/abs/1611.05431)) keeps the residual
+# structure and changes the block's inside:
 # a 1 × 1 convolution to $b$ "bottleneck" channels, a 3 × 3 convolution split into $g$
 # *groups*, and a 1 × 1 convolution back out, each with batch norm. A grouped
 # convolution divides its input and output channels into $g$ slices and convolves each
@@ -454,8 +590,10 @@ for g in (1, 2, 4, 8, 16, 32):
 # ## Training ResNet-18 under the quick budget
 #
 # The book trains ResNet-18 for 10 epochs on 96 × 96 images with SGD at learning rate
-# 0.01 and reaches about 0.915. On a 2-core CPU that is hours of work. The quick budget
-# keeps every stage and block and reduces the width and the resolution instead:
+# 0.01; its page shows the run as a training plot. That is far more arithmetic than a
+# 2-core CPU does in the few minutes a section should take (the second cell below
+# compares the two budgets). The quick budget keeps every stage and block and reduces the
+# width and the resolution instead:
 
 # %%
 budget = get_budget("resnet18")
@@ -468,22 +606,29 @@ print(budget.describe())
 # %%
 model = get_model("resnet18", **budget.model_kwargs())
 model.layer_summary((1, 1, budget.side, budget.side))
-print(f"{count_parameters(model):,} parameters")
+quick_flops = count_flops(model, (1, 1, budget.side, budget.side))
+print(f"{count_parameters(model):,} parameters, {quick_flops:,} FLOPs per image")
+full_budget = get_budget("resnet18", "full")
+ratio = (full_budget.epochs * count_flops(net, (1, 1, 96, 96))) / (budget.epochs * quick_flops)
+print(f"forward-pass FLOPs of a whole training run, full budget / quick budget: {ratio:.0f}×")
 
 # %% [markdown]
-# `bf16` runs the convolutions in bfloat16 on CPUs that support it (about twice as fast
-# here); `channels_last` stores images as height × width × channels, the layout the CPU's
-# bfloat16 convolutions are fastest in, so the budget switches it on with `bf16`.
+# `bf16` runs the convolutions in bfloat16 on CPUs that support it; `channels_last`
+# stores images as height × width × channels, the layout the CPU's bfloat16
+# convolutions are fastest in, so the budget switches it on with `bf16`. `budget.train`
+# checks the run against the budget's floor, the validation accuracy it must reach; its
+# last line prints both. The [results page](../book/results.md) lists what our recorded
+# runs reached.
 
 # %% tags=["nbval-ignore-output"]
 run = budget.train(model)  # fails if the run ends below the budget's accuracy floor
 history, data = run.history, run.data
 
 # %% [markdown]
-# A quarter of the channels, two thirds of the resolution and three epochs already
-# land near the book's full 10-epoch result. Training accuracy pulling ahead of
-# validation accuracy is the first hint that this network, unlike LeNet, has capacity
-# to spare for memorising its training images.
+# A quarter of the channels, two thirds of the resolution and three epochs: the last
+# line above shows where that gets. By the last epoch the training accuracy is ahead of
+# the validation accuracy (the plot below shows both), a first hint that this network
+# has capacity to spare for memorising its training images.
 
 # %%
 plot_history(history)
@@ -496,8 +641,9 @@ print(f"val acc {final['val_acc']:.4f} after {len(history)} epochs, "
 # %% [markdown]
 # ## Beyond the book: where did the network look?
 #
-# Accuracy says how often the network is right, not *why*. Grad-CAM (Selvaraju et al.,
-# 2017) gives a rough answer for one image and one class. Take the feature maps of a
+# Accuracy says how often the network is right, not *why*. Grad-CAM
+# ([Selvaraju et al., 2017](https://arxiv.org/abs/1610.02391)) gives a rough answer for
+# one image and one class. Take the feature maps of a
 # late convolutional stage, which still know *where* things are; ask, through the
 # gradient, how much the class score would rise if each channel's map grew; weight the
 # maps by that, add them up and keep the positive part. The result is a heat map at the
@@ -514,8 +660,8 @@ print("default target layer:", default_target_layer(model, (1, 1, 64, 64)))
 
 # %% [markdown]
 # We pick a few validation images: the first correctly classified example of four
-# classes, the first misclassified shirt (the hardest class) and the first mistake on
-# any other class.
+# classes, the first misclassified shirt (the class this network gets wrong most often,
+# as the cell prints) and the first mistake on any other class.
 
 # %%
 probs, y_val = predict(model, data.val_batches())
@@ -526,12 +672,14 @@ mistakes = torch.nonzero(y_hat != y_val).flatten()
 is_shirt = y_val[mistakes] == LABELS.index("shirt")
 wrong = [int(mistakes[is_shirt][0]), int(mistakes[~is_shirt][0])]
 picks = right + wrong
+per_class = torch.stack([(y_hat[y_val == c] == c).float().mean() for c in range(len(LABELS))])
+print("class with the lowest validation accuracy:", LABELS[int(per_class.argmin())])
 X = data.val_images[picks].unsqueeze(1).float() / 255  # uint8 (k, H, W) -> (k, 1, H, W)
 cam = grad_cam(model, X)
 print("explained layer:", cam.target_layer, "with output", cam.activations_shape[1:],
       "-> maps of", tuple(cam.cam.shape[1:]))
 
-# %%
+# %% tags=["remove-cell"] jupyter={"source_hidden": true}
 assert len(wrong) == 2 and all(y_hat[i] != y_val[i] for i in wrong)
 assert cam.cam.shape == (len(picks), 64, 64) and 0 <= cam.cam.min() and cam.cam.max() <= 1
 assert torch.equal(cam.class_idx, y_hat[picks])  # it explains the predicted classes
@@ -574,7 +722,8 @@ show_grad_cam(data.val_images[picks], cam_untrained.cam, labels=y_val[picks],
 # just as plausible, glowing over the garment: bright pixels produce large activations
 # whether or not the weights mean anything. A heat map "on the object" is therefore no
 # evidence that the network learned anything; only differences from such a baseline
-# are (Adebayo et al., 2018, turned this into a test that several saliency methods fail).
+# are ([Adebayo et al., 2018](https://arxiv.org/abs/1810.03292), turned this into a test
+# that several saliency methods fail).
 
 # %% [markdown]
 # ### Explore: any class, any stage
@@ -630,14 +779,20 @@ for layer in ("net.b3", "net.b4", "net.b5"):
 # ## Summary
 #
 # * A bigger architecture is only guaranteed to do no worse when its function class
-#   contains the smaller one's; residual blocks ensure that by making the identity the
-#   easy default: $\mathrm{ReLU}(g(\mathbf{x}) + \mathbf{x})$ with $g = 0$.
+#   contains the smaller one's; residual blocks make the identity the easy default:
+#   $g(\mathbf{x}) + \mathbf{x}$ with $g = 0$ is $\mathbf{x}$, and D2L's
+#   $\mathrm{ReLU}(g(\mathbf{x}) + \mathbf{x})$ is $\mathbf{x}$ for the non-negative
+#   inputs a block receives inside a ResNet.
 # * A residual block is two 3 × 3 convolutions with batch norm plus a shortcut; a strided
 #   1 × 1 convolution on the shortcut handles blocks that change the shape. Our block
 #   reproduces the notes' shapes and matches `cnnlib`'s block, which takes its input
 #   channels explicitly.
 # * ResNet-18 is a GoogLeNet-like stem, four stages of two residual blocks and global
-#   average pooling; a thinner copy trained for 3 epochs at 64 pixels reaches about 0.91.
+#   average pooling; a thinner copy trains in 3 epochs at 64 pixels.
+# * Deeper ResNets use the bottleneck block (1 × 1 reduce, 3 × 3, 1 × 1 expand): 256
+#   channels wide for about the cost of a 64-channel basic block. The pre-activation
+#   block puts batch norm and ReLU before the convolutions and nothing after the
+#   addition, so with $g = 0$ it is the identity for any input.
 # * ResNeXt splits the middle convolution into $g$ groups, dividing its weights and
 #   FLOPs by $g$; `cnnlib`'s `groups` counts groups, D2L's counts channels per group.
 # * Grad-CAM shows coarsely where the evidence for a class was; read it with its limits
@@ -659,10 +814,11 @@ for layer in ("net.b3", "net.b4", "net.b5"):
 #    images. How does it differ from Grad-CAM's, and why is it so much noisier?
 #
 # **Graded assignment.** In this section's assignment you write the residual block with
-# its 1 × 1 projection and a ResNeXt block with a real number of groups, and count any
-# ResNet's parameters from the formulas; exercises 2 and 3 are among its questions. Public
-# checks tell you what is wrong while you work, and hidden tests on fresh random inputs
-# grade your answers.
+# its 1 × 1 projection and a ResNeXt block with a real number of groups, count any
+# ResNet's parameters from the formulas, predict what a residual block can and cannot do,
+# and explain why the bottleneck block is cheaper; exercises 2 and 3 are among its
+# questions. Public checks tell you what is wrong while you work, and hidden tests, on
+# inputs you have not seen, grade your answers.
 # <a href="../assignments/8_6_resnet.ipynb" download>Download the student notebook</a>;
 # instructors build and grade it as the [Instructors' guide](../book/instructors.md)
 # explains.

@@ -320,7 +320,9 @@ def conv_output_shape(
 ) -> int | tuple[int, int]:
     """Output size of a convolution or pooling window, as ``nn.Conv2d``/``nn.MaxPool2d``.
 
-    Uses ``floor((n + 2p - d(k - 1) - 1) / s) + 1`` in each dimension.
+    Uses ``floor((n + 2p - d(k - 1) - 1) / s) + 1`` in each dimension. ``p`` counts the
+    zeros on *each* side, as ``nn.Conv2d``'s ``padding`` does; D2L 7.3 counts the total
+    ``p_h = 2p`` and writes the same size, for ``d = 1``, as ``floor((n - k + p_h + s) / s)``.
 
     Args:
         input_size: input height/width n (int) or (H, W).

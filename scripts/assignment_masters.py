@@ -26,6 +26,9 @@ MASTERS = ROOT / "assignments"
 HEADING = re.compile(r"^### (q\d+) · (.+) \(≈(\d+) min\)\s*$")
 _DEF = re.compile(r"^def (test_\w+)\(")
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+# What a question asks: work a computation out in code, predict what code will do before
+# running it, or explain why (a choice among reasons, or a number whose reasoning is graded).
+KINDS = ("compute", "predict", "explain")
 
 
 class AssignmentError(ValueError):
@@ -48,6 +51,8 @@ class Question:
     tests: list[Test] = field(default_factory=list)
     solution_lines: list[str] = field(default_factory=list)
     forbids: list[str] = field(default_factory=list)  # dotted names its answer may not call
+    kind: str = "compute"  # compute, predict or explain (KINDS)
+    exercises: list[int] = field(default_factory=list)  # the section's exercises it asks
 
 
 @dataclass
@@ -122,14 +127,36 @@ def read_master(path: Path) -> Master:
             config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
             if "name" not in config or "points" not in config:
                 raise AssignmentError(f"{path.name}: a question needs name: and points: {config}")
-            forbids = config.get("forbids", [])
+            # Every question says what it asks of the student and which library calls would
+            # answer it for them (an empty list when none would): the guide's table shows the
+            # kind, and the grader scores 0 for a call that the question forbids.
+            missing = [key for key in ("kind", "forbids") if key not in config]
+            if missing:
+                raise AssignmentError(
+                    f"{path.name}: {config['name']} must declare {' and '.join(missing)}: "
+                    f"(kind: one of {', '.join(KINDS)}; forbids: a list of dotted names, "
+                    "[] when no library call answers it)")
+            if config["kind"] not in KINDS:
+                raise AssignmentError(
+                    f"{path.name}: {config['name']}'s kind: must be one of {', '.join(KINDS)}, "
+                    f"got {config['kind']!r}")
+            forbids = config["forbids"]
             if not (isinstance(forbids, list) and all(
                     isinstance(n, str) and _DOTTED.match(n) for n in forbids)):
                 raise AssignmentError(
                     f"{path.name}: {config['name']}'s forbids: must be a list of dotted names "
                     f"(torch.nn.functional.conv2d), got {forbids!r}")
+            # The chapter's own Exercises that this question grades (its closing paragraph
+            # names them; tests/test_assignment_masters.py holds the two to each other).
+            exercises = config.get("exercises", [])
+            if not (isinstance(exercises, list) and all(
+                    isinstance(n, int) and n > 0 for n in exercises)):
+                raise AssignmentError(
+                    f"{path.name}: {config['name']}'s exercises: must be a list of the "
+                    f"section's exercise numbers ([1, 4]), got {exercises!r}")
             question = Question(str(config["name"]), float(config["points"]), "", 0,
-                                forbids=list(forbids))
+                                forbids=list(forbids), kind=config["kind"],
+                                exercises=list(exercises))
         elif marker == "END QUESTION":
             if question is None or not question.title:
                 raise AssignmentError(f"{path.name}: END QUESTION without a headed question")
@@ -206,20 +233,25 @@ def _given_code(master: Master) -> str:
 
 
 def guide_table(masters: list[Master]) -> str:
-    """A Markdown table of every question: assignment, question, what it covers, points, time."""
+    """A Markdown table of every question: assignment, question, what it covers, its kind,
+    points and time."""
     lines = [
-        "| assignment | question | covers | points | time |",
-        "|---|---|---|---:|---:|",
+        "| assignment | question | covers | kind | points | time |",
+        "|---|---|---|---|---:|---:|",
     ]
     for master in masters:
         for k, q in enumerate(master.questions):
             # Raw HTML: the student notebook is a built file Sphinx does not know about.
             name = (f'<a href="../assignments/{master.stem}.ipynb" download>{master.section}</a>'
                     if k == 0 else "")
-            lines.append(f"| {name} | {q.name} | {q.title} | {q.points:g} | {q.minutes} min |")
-        lines.append(f"| | **all of {master.section}** | {len(master.questions)} questions | "
+            lines.append(f"| {name} | {q.name} | {q.title} | {q.kind} | {q.points:g} | "
+                         f"{q.minutes} min |")
+        lines.append(f"| | **all of {master.section}** | {len(master.questions)} questions | | "
                      f"**{master.points:g}** | **{master.minutes} min** |")
     total_q = sum(len(m.questions) for m in masters)
-    lines.append(f"| **all** | | **{total_q} questions** | **{sum(m.points for m in masters):g}** "
+    kinds = ", ".join(f"{sum(q.kind == k for m in masters for q in m.questions)} {k}"
+                      for k in KINDS)
+    lines.append(f"| **all** | | **{total_q} questions** | {kinds} | "
+                 f"**{sum(m.points for m in masters):g}** "
                  f"| **{sum(m.minutes for m in masters) / 60:.1f} h** |")
     return "\n".join(lines) + "\n"

@@ -75,8 +75,9 @@ def _add_requirements(notebook, folder: Path) -> None:
 
 
 def declare_forbids(notebook, master: Master) -> None:
-    """Take ``forbids:`` out of each question's config (otter does not know it) and say it
-    in the question's prompt instead, so the student reads what the grader enforces."""
+    """Take ``forbids:``, ``kind:`` and ``exercises:`` out of each question's config (otter
+    does not know them); say in the prompt which exercises it grades and what is forbidden,
+    so the student reads what the grader enforces."""
     by_name = {q.name: q for q in master.questions}
     question = None
     for cell in notebook.cells:
@@ -85,8 +86,15 @@ def declare_forbids(notebook, master: Master) -> None:
             config = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
             question = by_name.get(str(config.get("name")))
             config.pop("forbids", None)
+            config.pop("kind", None)
+            config.pop("exercises", None)
             cell.source = first + "\n" + yaml.safe_dump(config, sort_keys=False)
         elif question is not None and cell.cell_type == "markdown":
+            if question.exercises:
+                numbers = " and ".join(", ".join(map(str, question.exercises)).rsplit(", ", 1))
+                plural = "s" if len(question.exercises) > 1 else ""
+                cell.source += (f"\n\n*This question grades exercise{plural} {numbers} of the "
+                                "companion section.*")
             if question.forbids:
                 names = ", ".join(f"`{name}`" for name in question.forbids)
                 cell.source += (f"\n\n*Not allowed in this answer:* {names}. The grader "

@@ -16,8 +16,7 @@ into ``cnnlib/weights/``:
   the weights file.
 
 Nothing is written when the run stops early or ends below the budget's floor.
-On the 2-core build machine the six networks take about 30 minutes together
-(AlexNet about 13 of them).
+Each record holds the run's own time per epoch and hardware.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Train the notes' LeNet on Fashion-MNIST and ship its weights with cnnlib.
 
-Usage (from the repository root, about a minute on a laptop CPU)::
+Usage (from the repository root; the record it writes holds each epoch's time)::
 
     python scripts/train_lenet_checkpoint.py
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from assignment_masters import (  # noqa: E402
     AssignmentError,
     find_masters,
+    guide_table,
     leaks,
     read_master,
 )
@@ -98,7 +99,7 @@ QUESTION = '''
 # # BEGIN QUESTION
 # name: q1
 # points: 2
-
+{config}
 # %% [markdown]
 # {heading}
 
@@ -126,6 +127,7 @@ test_q1_public(answer)
 # %% [raw]
 # # END QUESTION
 '''
+CONFIG = "# kind: predict\n# forbids: [torch.nn.Conv2d]\n"
 HIDDEN = '''
 # %%
 # HIDDEN
@@ -137,22 +139,30 @@ test_q1_hidden(answer)
 
 
 def test_a_wellformed_master_is_read(tmp_path):
-    body = QUESTION.format(heading="### q1 · the answer (≈5 min)", hidden=HIDDEN)
+    body = QUESTION.format(heading="### q1 · the answer (≈5 min)", hidden=HIDDEN, config=CONFIG)
     master = read_master(_write_master(tmp_path, body))
     (q,) = master.questions
     assert (q.name, q.points, q.title, q.minutes) == ("q1", 2.0, "the answer", 5)
+    assert (q.kind, q.forbids) == ("predict", ["torch.nn.Conv2d"])
+    table = guide_table([master])
+    assert "| kind |" in table.splitlines()[0]
+    assert "| q1 | the answer | predict | 2 | 5 min |" in table
     assert [(t.name, t.hidden) for t in q.tests] == [("test_q1_public", False),
                                                      ("test_q1_hidden", True)]
     assert q.solution_lines == ["answer = 42"]
 
 
-@pytest.mark.parametrize("heading, hidden, message", [
-    ("### q1 the answer", HIDDEN, "prompt must start with"),
-    ("### q1 · the answer (≈5 min)", "", "at least one public and one hidden test"),
+@pytest.mark.parametrize("heading, hidden, config, message", [
+    ("### q1 the answer", HIDDEN, CONFIG, "prompt must start with"),
+    ("### q1 · the answer (≈5 min)", "", CONFIG, "at least one public and one hidden test"),
+    ("### q1 · the answer (≈5 min)", HIDDEN, "# forbids: []\n", "q1 must declare kind"),
+    ("### q1 · the answer (≈5 min)", HIDDEN, "# kind: compute\n", "q1 must declare forbids"),
+    ("### q1 · the answer (≈5 min)", HIDDEN, "# kind: guess\n# forbids: []\n",
+     "kind: must be one of compute, predict, explain, got 'guess'"),
 ])
 def test_a_master_breaking_the_conventions_is_refused_with_the_reason(
-        tmp_path, heading, hidden, message):
-    path = _write_master(tmp_path, QUESTION.format(heading=heading, hidden=hidden))
+        tmp_path, heading, hidden, config, message):
+    path = _write_master(tmp_path, QUESTION.format(heading=heading, hidden=hidden, config=config))
     with pytest.raises(AssignmentError, match=message):
         read_master(path)
 

@@ -83,3 +83,47 @@ def test_accuracy_floor_fails_an_untrained_network_with_the_seed():
                                              r"seed \d+\)"):
         check_test_accuracy(lenet().eval(), "net", floor=0.5, num_images=500)
     check_test_accuracy(lenet().eval(), "net", floor=0.0, num_images=500)
+
+
+FORM = {"a": bool, "reason": ("A", "B", "C"), "count": range(0, 37), "pair": [int, float]}
+
+
+def test_check_form_accepts_any_answer_of_the_asked_form():
+    from cnnlib.classroom.checks import check_form
+
+    check_form({"a": False, "reason": "C", "count": 0, "pair": [3, 2.5]}, FORM, "q4_answer")
+    check_form({"a": True, "reason": "A", "count": 36, "pair": (3, 7)}, FORM, "q4_answer")
+
+
+@pytest.mark.parametrize("answer, message", [
+    (..., "q4_answer is not answered yet"),
+    ([], "q4_answer should be a dict, got list"),
+    ({"a": True, "reason": "A", "count": 1}, "should have the keys"),
+    ({"a": 1, "reason": "A", "count": 1, "pair": (1, 1.0)},
+     r"q4_answer\['a'\] should be True or False"),
+    ({"a": True, "reason": "a", "count": 1, "pair": (1, 1.0)}, "should be one of 'A', 'B', 'C'"),
+    ({"a": True, "reason": "A", "count": 37, "pair": (1, 1.0)}, "a whole number from 0 to 36"),
+    ({"a": True, "reason": "A", "count": True, "pair": (1, 1.0)}, "a whole number from 0 to 36"),
+    ({"a": True, "reason": "A", "count": 1, "pair": (1.5, 1.0)},
+     r"\['pair'\]\[0\] should be a whole"),
+    ({"a": True, "reason": "A", "count": 1, "pair": (1, "x")},
+     r"\['pair'\]\[1\] should be a number"),
+    ({"a": True, "reason": "A", "count": 1, "pair": (1,)}, "should be a tuple of 2 values"),
+])
+def test_check_form_says_which_part_has_the_wrong_form(answer, message):
+    from cnnlib.classroom.checks import check_form
+
+    with pytest.raises(AssertionError, match=message):
+        check_form(answer, FORM, "q4_answer")
+
+
+def test_check_judged_names_the_part_and_never_the_right_value():
+    from cnnlib.classroom.checks import check_judged
+
+    check_judged(True, True, "statement a")
+    check_judged("B", "B", "the reason")
+    check_judged(16.7, 16.7, "the ratio")
+    for got, truth in ((1, True), (False, True), ("b", "B"), (16.8, 16.7), (True, 1)):
+        with pytest.raises(AssertionError) as error:
+            check_judged(got, truth, "statement a")
+        assert str(error.value) == "statement a is judged wrongly"

@@ -57,3 +57,39 @@ def test_every_registered_model_has_a_row_and_records_fill_it():
     assert "| resnet18 | 20k imgs, 32 px, width ÷2, 3 ep, sgd, bf16 | 0.891 | 151 [^hw1]" in resnet
     assert "[^hw1]: Test CPU (2 cores), torch 2.x, 2 threads" in section
     assert results_page.render_plot(rows).startswith(b"\x89PNG")
+
+
+def test_every_accuracy_on_the_page_comes_from_a_record():
+    # No accuracy typed into the generator: with no records the tables hold sizes and
+    # costs only, and a full-budget record fills its model's full column (and the plot).
+    empty = results_page.models_section(results_page.model_rows([]))
+    assert "D2L" not in empty and "no run recorded" in empty
+    table = [line for line in empty.splitlines() if line.startswith("| lenet |")][0]
+    assert table.count("|") == 6  # model, section, input, parameters, FLOPs
+    full = {
+        "model": "lenet", "budget": "full",
+        "settings": {"train_subset": None, "resize": None, "epochs": 10,
+                     "optimizer": "sgd", "precision": "fp32"},
+        "final": {"val_acc": 0.6543}, "train_seconds": 12.0,
+        "hardware": {"gpu": "Test GPU", "torch": "2.x", "torch_threads": 1},
+    }
+    rows = results_page.model_rows([full])
+    [_, lenet] = [line for line in results_page.models_section(rows).splitlines()
+                  if line.startswith("| lenet |")]
+    assert lenet.endswith("| 0.654 [^hw1] |"), lenet
+    assert results_page.render_plot(rows).startswith(b"\x89PNG")
+
+
+def test_grading_numbers_come_from_the_record():
+    record = {
+        "machine": {"cpu": "Test CPU", "cores": 2},
+        "seconds": {"otter run": [120.0], "sandbox": [30.0], "unisolated": [24.0]},
+        "submissions_per_minute": {"otter run": 10.0, "sandbox": 40.0, "unisolated": 50.0},
+        "sandbox_vs_otter_run": 4.0, "sandbox_vs_unisolated": 0.8,
+    }
+    section = results_page.grading_section({"7_2": record})
+    # 40 a minute for 30 s: a class of 20; 200 of them take 5 minutes.
+    assert "| 7.2 | 20 | 40.0 | 50.0 | 10.0 |" in section
+    assert ("- 7.2: sandboxed, 4.00× as fast as otter run; the sandbox costs 20.0 % of the "
+            "grader's rate; a class of 200 at this rate takes 5.0 min.") in section
+    assert "Test CPU, 2 cores" in section and "--assignment 7_2 --class-size 20" in section

@@ -279,3 +279,13 @@ def test_a_row_too_wide_for_the_page_wraps_instead_of_shrinking():
     assert lines == sorted(lines) and len(set(lines)) > 1
     assert len({lines.count(k) for k in set(lines)}) == 1  # shared out evenly
     assert canvas.cell == cell
+
+
+def test_a_class_name_wider_than_its_panel_breaks_before_a_capital():
+    from cnnlib.viz.style import text_width, wrap
+
+    narrow = text_width("FastAvgPool2d") * 0.7
+    assert wrap("2 FastAvgPool2d", narrow) == "2\nFastAvg\nPool2d"
+    assert all(text_width(line) <= narrow for line in wrap("2 FastAvgPool2d", narrow).split("\n"))
+    wide = text_width("2 FastAvgPool2d") + 0.1
+    assert wrap("2 FastAvgPool2d", wide) == "2 FastAvgPool2d"

@@ -134,6 +134,63 @@ def check_equal(got: Any, expected: Any, what: str) -> None:
         raise AssertionError(f"{what}: expected {expected!r}, got {got!r}")
 
 
+def check_form(answer: Any, form: Any, name: str) -> None:
+    """Assert that a predict or explain answer has the asked-for form, never its content:
+    what such a question's public test checks, so the check gives nothing away.
+
+    ``form`` describes the answer: ``bool`` (True or False), ``int`` (a whole number),
+    ``float`` (any real number), a tuple or ``range`` of the allowed values (letters,
+    counts), a dict of forms (exactly those keys), or a list of forms (a pair, a triple:
+    a tuple or list of that length). A bool is never taken for a number.
+    """
+    if answer is Ellipsis or answer is None:
+        raise AssertionError(f"{name} is not answered yet: replace the ... in its cell")
+    if form is bool:
+        if not isinstance(answer, bool):
+            raise AssertionError(f"{name} should be True or False, got {answer!r}")
+    elif form is int or form is float:
+        numbers = (int,) if form is int else (int, float)
+        if isinstance(answer, bool) or not isinstance(answer, numbers):
+            kind = "a whole number (an int)" if form is int else "a number"
+            raise AssertionError(f"{name} should be {kind}, got {answer!r}")
+    elif isinstance(form, (tuple, range)):
+        if isinstance(answer, bool) or answer not in form:
+            allowed = (f"a whole number from {form.start} to {form.stop - 1}"
+                       if isinstance(form, range) else
+                       "one of " + ", ".join(repr(v) for v in form))
+            raise AssertionError(f"{name} should be {allowed}, got {answer!r}")
+    elif isinstance(form, dict):
+        if not isinstance(answer, dict):
+            raise AssertionError(f"{name} should be a dict, got {type(answer).__name__}")
+        if sorted(map(str, answer)) != sorted(map(str, form)):
+            raise AssertionError(f"{name} should have the keys {list(form)}, "
+                                 f"got {list(answer)}")
+        for key, sub in form.items():
+            check_form(answer[key], sub, f"{name}[{key!r}]")
+    elif isinstance(form, list):
+        if not isinstance(answer, (tuple, list)) or len(answer) != len(form):
+            raise AssertionError(f"{name} should be a tuple of {len(form)} values, "
+                                 f"got {answer!r}")
+        for k, (value, sub) in enumerate(zip(answer, form, strict=True)):
+            check_form(value, sub, f"{name}[{k}]")
+    else:
+        raise TypeError(f"check_form does not know the form {form!r}")
+
+
+def check_judged(got: Any, truth: Any, what: str) -> None:
+    """Assert that one part of a predict or explain answer is right, without printing the
+    right value (the feedback names the part, so the student knows what to rethink)."""
+    if isinstance(truth, bool):
+        right = got is truth
+    elif isinstance(truth, float):
+        right = (not isinstance(got, bool) and isinstance(got, (int, float))
+                 and abs(got - truth) <= 1e-9 + 1e-9 * abs(truth))
+    else:
+        right = type(got) is type(truth) and got == truth
+    if not right:
+        raise AssertionError(f"{what} is judged wrongly")
+
+
 def check_number(got: Any, expected: float, what: str, *, atol: float = 1e-6,
                  rtol: float = 1e-6) -> None:
     """Assert that ``got`` is a real number (or 0-d tensor) close to ``expected``."""

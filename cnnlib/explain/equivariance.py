@@ -4,9 +4,10 @@ A convolution applies one kernel at every position, so shifting its input shifts
 output by the same amount (translation *equivariance*). A dense layer has its own weight
 for every (input pixel, output unit) pair, so a shifted input gives an unrelated output,
 unless its weights happen to be tied the way a convolution ties them: the convolution
-*is* a dense layer whose matrix repeats one kernel along its diagonals
-(:func:`conv_as_dense`). The functions here compute those comparisons for the 7.1
-explorers; the pictures are in :mod:`cnnlib.viz.equivariance`.
+*is* a dense layer whose every row holds the same kernel weights, at the columns of
+that output's window, and zeros elsewhere (:func:`conv_as_dense`). The functions here
+compute those comparisons for the 7.1 explorers; the pictures are in
+:mod:`cnnlib.viz.equivariance`.
 """
 
 from __future__ import annotations

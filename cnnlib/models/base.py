@@ -22,9 +22,10 @@ def init_cnn(module: nn.Module) -> None:
 
 
 def divide_width(channels: int, width_divisor: int) -> int:
-    """Shrink a layer's channel count by ``width_divisor``, as the book does to train VGG on a CPU.
+    """Shrink a layer's channel count by ``width_divisor``, as the book does to train VGG.
 
-    The book trains VGG-11 with every channel count divided by 4; the depth and
+    The book trains VGG-11 with every channel count divided by 4 (D2L 8.2.3: the full
+    network is too demanding to train and analyse); the depth and
     block structure, which are what make the network "VGG", stay the same.
 
     Raises:

@@ -116,6 +116,9 @@ class GoogLeNet(Classifier):
 
     ``net`` is ``Sequential(b1, b2, b3, b4, b5, Linear)``, so ``layer_summary``
     prints six lines; at 96 pixels they end in ``(N, 1024)`` and ``(N, num_classes)``.
+    In D2L's terms ``b1`` and ``b2`` are the stem, the Inception blocks of ``b3`` to
+    ``b5`` (with the max-pools between them) the body, and the global average pooling
+    and flatten at the end of ``b5`` plus the ``Linear`` layer the head.
 
     Args:
         num_classes: size of the output.

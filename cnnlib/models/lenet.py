@@ -1,7 +1,10 @@
 """LeNet-5 as in D2L 7.6 (and the user's notes), and a modern variant to compare with.
 
-``LeNet`` keeps the 1998 design the book trains: sigmoid activations and
-average pooling, 6 and 16 convolution channels, 120 and 84 hidden units.
+``LeNet`` is the book's version of the 1998 LeNet-5: sigmoid activations and
+average pooling, 6 and 16 convolution channels, 120 and 84 hidden units, and a
+linear output layer (trained with softmax and cross-entropy) where the paper had
+fixed Gaussian (RBF) units. Its pooling layers are ``FastAvgPool2d``, an
+``nn.AvgPool2d`` with a faster CPU path (see :mod:`cnnlib.models.fastpool`).
 ``ModernLeNet`` keeps that layout but uses what later chapters motivate:
 ReLU, max pooling and batch normalisation (see D2L 8.5).
 
@@ -41,7 +44,11 @@ class _LeNetBase(Classifier):
 
 
 class LeNet(_LeNetBase):
-    """LeNet-5 exactly as in the notes: sigmoid, average pooling, Xavier init.
+    """LeNet-5 as in the notes: sigmoid, average pooling, Xavier init.
+
+    The layers are the notes' ones with the same settings; the two pooling layers are
+    ``FastAvgPool2d``, which is an ``nn.AvgPool2d`` and computes its averages (up to
+    float rounding) by a faster path on a CPU.
 
     Args:
         num_classes: size of the output layer.
@@ -73,9 +80,9 @@ class LeNet(_LeNetBase):
 class ModernLeNet(_LeNetBase):
     """LeNet's layout with ReLU, max pooling and batch norm after every hidden layer.
 
-    Batch norm keeps each layer's inputs centred and scaled while the weights
-    move, which lets a plain SGD step size train in a few epochs what the
-    sigmoid network needs many more for.
+    Batch norm re-centres and rescales each layer's inputs with the statistics of
+    the current minibatch; with ReLU it lets SGD at the book's learning rate train
+    in a few epochs (see ``get_budget("modern_lenet")``).
 
     Args:
         num_classes: size of the output layer.

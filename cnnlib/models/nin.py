@@ -65,7 +65,8 @@ class NiN(Classifier):
             the image-dependent part of the signal from shrinking layer after layer.
         class_bias: if set, the initial bias of the class block's last convolution;
             a positive value makes it unlikely that a class starts dead (section 8.3).
-            ``None`` keeps PyTorch's default bias initialisation.
+            ``None`` leaves that bias as ``init`` set it: PyTorch's default with
+            ``'xavier'`` (which changes only the weights), zero with ``'kaiming'``.
 
     Shapes:
         ``(N, in_channels, H, W)`` -> ``(N, num_classes)`` for any ``H, W >= 67``

@@ -1,6 +1,7 @@
 """The trained networks shipped in ``cnnlib/weights``, for the explorers.
 
-Each chapter-8 section trains its network under the quick budget. The explorers
+Each chapter-8 section trains its network under the quick budget, and the weights shipped
+for it come from one run of that budget. The explorers
 that look inside a *trained* network (kernels, feature maps, class maps, Grad-CAM)
 cannot train one every time they are built, and the website's tests must rebuild
 exactly the network the page shows. So those runs are made once, by one command
@@ -26,7 +27,8 @@ from torch import nn
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-#: Networks with shipped weights: registry name -> the section whose quick budget made them.
+#: Networks with shipped weights: registry name -> the section that shows them. Chapter 8's
+#: come from their section's quick budget; LeNet's from scripts/train_lenet_checkpoint.py.
 SHIPPED = {
     "lenet": "7.6",
     "alexnet": "8.1",

@@ -102,7 +102,9 @@ class Residual(nn.Module):
         Y = F.relu(Y)
         Y = self.conv2(Y)
         Y = self.bn2(Y)
-        # The block only has to learn the residual F(X) = target - X (Section 3.1).
+        # The layers learn the residual F(X) = target - X (Section 3.1 of the paper). With
+        # the ReLU after the addition the block computes relu(F(X) + X): when F(X) = 0
+        # that is X for non-negative X (the output of an earlier ReLU), relu(X) otherwise.
         shortcut = X if self.conv3 is None else self.conv3(X)
         Y = Y + shortcut
         return F.relu(Y)

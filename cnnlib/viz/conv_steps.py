@@ -44,10 +44,12 @@ class ConvStep:
     """The numbers behind one step of a cross-correlation with padding and stride.
 
     Attributes:
-        X_padded: the zero-padded input, shape ``(H + 2p_h, W + 2p_w)``.
+        X_padded: the zero-padded input, shape ``(H + 2p_h, W + 2p_w)``. Here ``p_h`` and
+            ``p_w`` count zeros per side, as ``nn.Conv2d``'s ``padding`` does; D2L 7.3's
+            ``p_h`` and ``p_w`` count the total, twice as many.
         K: the kernel, shape ``(kh, kw)``.
         Y: the whole output, shape ``(H', W')``.
-        padding: ``(p_h, p_w)``.
+        padding: ``(p_h, p_w)``, zeros added on each side.
         stride: ``(s_h, s_w)``.
         step: index of this step, counting output cells row by row.
         position: ``(row, col)`` of the output cell this step computes.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import matplotlib
 from matplotlib.font_manager import FontProperties
@@ -85,7 +86,9 @@ def text_width(text: str, fontsize: float = FONT) -> float:
 def wrap(text: str, width: float, fontsize: float = FONT) -> str:
     """Break ``text`` at spaces into lines at most ``width`` inches wide.
 
-    A word wider than ``width`` gets a line of its own.
+    A word wider than ``width`` gets a line of its own, broken before its capitals
+    (``FastAvgPool2d`` -> ``FastAvg`` / ``Pool2d``) where that makes it fit, so a
+    layer's class name does not run into the next panel's title.
     """
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -97,5 +100,20 @@ def wrap(text: str, width: float, fontsize: float = FONT) -> str:
                 line = word
             else:
                 line = candidate
+            if line == word and text_width(word, fontsize) > width:
+                *whole, line = _break_camel(word, width, fontsize)
+                lines += whole
         lines.append(line)
     return "\n".join(lines)
+
+
+def _break_camel(word: str, width: float, fontsize: float) -> list[str]:
+    """``word`` in pieces cut before capital letters, each piece as long as still fits."""
+    parts = re.split(r"(?<=[a-z0-9])(?=[A-Z])", word)
+    pieces = [parts[0]]
+    for part in parts[1:]:
+        if text_width(pieces[-1] + part, fontsize) <= width:
+            pieces[-1] += part
+        else:
+            pieces.append(part)
+    return pieces

@@ -36,8 +36,9 @@ class ShiftExplorer(GuardedExplorer):
     Both layers map the 28×28 image to a 26×26 map: the convolution with a 3×3 kernel,
     the dense layer with a 676×784 matrix. "random" is a dense layer as PyTorch
     initialises it (every weight its own); "tied" is the convolution written as a dense
-    matrix (:func:`~cnnlib.explain.equivariance.conv_as_dense`): the same layer type,
-    but with the weights tied along the diagonals, and then it shifts too.
+    matrix (:func:`~cnnlib.explain.equivariance.conv_as_dense`): the same layer type, but
+    every row holds the same kernel weights, placed over its output's 3×3 window (zeros
+    elsewhere), and then it shifts too.
 
     Attributes:
         example: dropdown over the example test images (one of each class).

@@ -94,4 +94,41 @@ def input_window(kernel_sizes, i, j):
     return input_region(layers, (i, j), size)
 ''',
     ],
+    "q4": [
+        # "A convolution is translation equivariant, full stop": forgets that zero padding
+        # treats the wrapped-in column differently from the rest (b).
+        '''
+q4_answer = {"a": True, "b": True, "c": True, "d": True, "e": False}
+''',
+        # "The zero border spoils every shift": also rejects c, where no window of the
+        # shifted image reaches a padding cell or a lost pixel.
+        '''
+q4_answer = {"a": True, "b": False, "c": False, "d": True, "e": False}
+''',
+        # "Every layer of a network is equivariant": takes the dense layer to commute with
+        # the shift too (e), as if it shared its weights across positions.
+        '''
+q4_answer = {"a": True, "b": False, "c": True, "d": True, "e": True}
+''',
+        # "Equivariant, so the maximum moves too": mixes up an equivariant map with an
+        # invariant summary of it (d).
+        '''
+q4_answer = {"a": True, "b": False, "c": True, "d": False, "e": False}
+''',
+    ],
+    "q5": [
+        # Forgets the 64 biases.
+        '''
+q5_answer = (3 * 64, "A")
+''',
+        # "A 1 x 1 kernel is one weight per channel": the count is right, the picture of
+        # what the layer does (no mixing of channels) is not.
+        '''
+q5_answer = (3 * 64 + 64, "B")
+''',
+        # Gives every pixel its own weights: the count grows with the image.
+        '''
+q5_answer = (224 * 224 * (3 * 64 + 64), "D")
+''',
+    ],
 }

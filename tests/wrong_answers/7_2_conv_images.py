@@ -77,4 +77,23 @@ def learn_kernel(X, Y, kernel_size, steps=200, lr=0.03):
     return K.detach()
 ''',
     ],
+    "q4": [
+        # "[[1, -1]] only sees vertical edges": expects nothing from the transposed image or
+        # kernel, although the diagonal step is there in both directions.
+        '''
+q4_answer = {"X, K": (5, 1.0), "X.t(), K": (0, 0.0), "X, K.t()": (0, 0.0),
+             "X.t(), K.t()": (5, 1.0)}
+''',
+        # Ignores the sign: a step from 0 up to 1 gives -1, not 1.
+        '''
+q4_answer = {"X, K": (5, 1.0), "X.t(), K": (5, 1.0), "X, K.t()": (5, 1.0),
+             "X.t(), K.t()": (5, 1.0)}
+''',
+        # Counts one edge cell per row of the image (6), forgetting that the output has one
+        # column (or row) fewer than the input and that the last step falls outside it.
+        '''
+q4_answer = {"X, K": (6, 1.0), "X.t(), K": (6, -1.0), "X, K.t()": (6, -1.0),
+             "X.t(), K.t()": (6, 1.0)}
+''',
+    ],
 }

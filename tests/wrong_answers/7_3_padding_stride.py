@@ -129,4 +129,34 @@ def unread_rows(n, k, p, s):
     return n - len(read)
 ''',
     ],
+    "q5": [
+        # "A stride of 2 halves the work": applies the stride to one direction only.
+        '''
+q5_answer = {"outputs": 2, "mult_adds": 2, "params": 1}
+''',
+        # Thinks the layer gets smaller too, as if the kernel shrank with the stride.
+        '''
+q5_answer = {"outputs": 4, "mult_adds": 4, "params": 4}
+''',
+        # "The kernel still reads every input value, so the work stays": fewer outputs, but
+        # the same multiply-adds.
+        '''
+q5_answer = {"outputs": 4, "mult_adds": 1, "params": 1}
+''',
+    ],
+    "q6": [
+        # "Same padding is (k - 1) / 2 on each side, so an even kernel cannot keep the size."
+        '''
+q6_answer = {"a": False, "b": False, "c": True, "d": False, "e": False}
+''',
+        # "'same' always means the same size, whatever the stride."
+        '''
+q6_answer = {"a": True, "b": True, "c": True, "d": False, "e": False}
+''',
+        # "Padding makes the border like the interior": zero padding keeps a constant, and
+        # every pixel is read as often as any other.
+        '''
+q6_answer = {"a": True, "b": False, "c": True, "d": True, "e": True}
+''',
+    ],
 }

@@ -97,4 +97,20 @@ def merge_1x1(K1, b1, K2, b2):
     return (W2 @ W1)[:, :, None, None], W2 @ b1
 ''',
     ],
+    "q5": [
+        # "The same mathematics gives the same numbers": forgets rounding.
+        '''
+q5_answer = {"identical": True, "close": True, "reason": "A"}
+''',
+        # "If they are not identical, one of them must be wrong": sees a difference and
+        # blames a missing bias.
+        '''
+q5_answer = {"identical": False, "close": False, "reason": "C"}
+''',
+        # The right observations, the wrong cause: half precision would give differences
+        # far beyond allclose's tolerance.
+        '''
+q5_answer = {"identical": False, "close": True, "reason": "D"}
+''',
+    ],
 }

@@ -102,4 +102,36 @@ def avg_pool_weight(channels, pool_size):
     return W
 ''',
     ],
+    "q4": [
+        # "The maximum of -X is minus the maximum of X": confuses it with the minimum.
+        '''
+q4_answer = {"scale": True, "negate": True, "add": False, "offset": True, "reason": "A"}
+''',
+        # "Any scaling passes through, but not an offset": treats max pooling like a
+        # convolution without bias, for which conv(X + 1) = conv(X) + the sum of the weights.
+        '''
+q4_answer = {"scale": True, "negate": False, "add": False, "offset": False, "reason": "A"}
+''',
+        # The right properties, but the proof that "a fixed operation cannot be a layer".
+        '''
+q4_answer = {"scale": True, "negate": False, "add": False, "offset": True, "reason": "D"}
+''',
+    ],
+    "q5": [
+        # "Max pooling is invariant to one-pixel shifts": forgives every move.
+        '''
+q5_answer = {"down": True, "right": True, "up": True, "left": True, "down-right": True,
+             "down from (3, 3)": True}
+''',
+        # Gets the moves from (2, 2) right, then assumes a move down is always forgiven.
+        '''
+q5_answer = {"down": True, "right": True, "up": False, "left": False, "down-right": True,
+             "down from (3, 3)": True}
+''',
+        # Forgives moves along one axis, not the diagonal one.
+        '''
+q5_answer = {"down": True, "right": True, "up": False, "left": False, "down-right": False,
+             "down from (3, 3)": False}
+''',
+    ],
 }

@@ -132,4 +132,37 @@ net.eval()
 data = FashionMNIST(batch_size=64)
 ''',
     ],
+    "q4": [
+        # "The sigmoid's slope at 0 is 1, like tanh's": overestimates the derivative.
+        '''
+q4_answer = {"sigmoid": False, "relu": True, "avg_pool": True, "max_pool": False,
+             "reason": "A"}
+''',
+        # "Max pooling passes the gradient on unchanged": forgets that only the cell that
+        # won the maximum influenced the output.
+        '''
+q4_answer = {"sigmoid": True, "relu": True, "avg_pool": True, "max_pool": True,
+             "reason": "B"}
+''',
+        # The right statements, but credits the optimizer with larger gradients.
+        '''
+q4_answer = {"sigmoid": True, "relu": True, "avg_pool": True, "max_pool": False,
+             "reason": "C"}
+''',
+    ],
+    "q5": [
+        # Weights only: forgets the 6 + 16 + 120 + 84 + 10 biases.
+        '''
+q5_answer = {"total": 150 + 2400 + 48000 + 10080 + 840, "largest": "fc1",
+             "total_padding_0": 150 + 2400 + 256 * 120 + 10080 + 840}
+''',
+        # "Convolutions are the expensive layers", and "padding adds no parameters".
+        '''
+q5_answer = {"total": 61706, "largest": "conv2", "total_padding_0": 61706}
+''',
+        # Right total and layer, but keeps fc1 at 400 inputs without the padding.
+        '''
+q5_answer = {"total": 61706, "largest": "fc1", "total_padding_0": 61706}
+''',
+    ],
 }

@@ -128,4 +128,48 @@ def dropout(X, p, training):
     return F.dropout(X, p, training=training)
 ''',
     ],
+    "q4": [
+        # "Parameters grow with the image everywhere": larger images would mean larger
+        # convolutions too (b), though a convolution's weights depend only on its window and
+        # channels.
+        '''
+q4_answer = {"a": False, "b": True, "c": True, "d": True, "e": True}
+''',
+        # "The dense layers grow in proportion to the channels": twice the channels, twice
+        # the dense parameters (a); only the first dense layer reads the channels.
+        '''
+q4_answer = {"a": True, "b": False, "c": True, "d": True, "e": True}
+''',
+        # "Only the first dense layer depends on the image, so 4 times the pixels cannot
+        # triple the dense layers" (c), and "halving two layers out of eight removes less
+        # than half" (d): both forget how large the first dense layer is.
+        '''
+q4_answer = {"a": False, "b": False, "c": False, "d": False, "e": True}
+''',
+        # "A 67-pixel image leaves a 1 x 1 map, so the first dense layer is small and the
+        # convolutions must hold a real share" (e): 4,096 x 4,096 weights in the second
+        # dense layer alone dwarf every convolution of the quick model.
+        '''
+q4_answer = {"a": False, "b": False, "c": True, "d": True, "e": False}
+''',
+    ],
+    "q5": [
+        # Inverts the ratio: evaluation inputs are 1 / (1 - p) times the training ones, but
+        # the question asks for training over evaluation.
+        '''
+q5_answer = {"ratio": 1.25, "reason": "A"}
+''',
+        # Takes the fraction dropped for the fraction kept.
+        '''
+q5_answer = {"ratio": 0.2, "reason": "A"}
+''',
+        # The right ratio, but believes evaluation mode must drop elements too.
+        '''
+q5_answer = {"ratio": 0.8, "reason": "D"}
+''',
+        # The right ratio, but takes the division for a fix of the gradients alone.
+        '''
+q5_answer = {"ratio": 0.8, "reason": "C"}
+''',
+    ],
 }

@@ -6,10 +6,12 @@ WRONG = {
         # Every convolution reads in_channels, including the second and later ones of a block:
         # invisible in blocks of one convolution (VGG-11's first blocks) or with in == out.
         '''
-def vgg_block(num_convs, in_channels, out_channels):
+def vgg_block(num_convs, in_channels, out_channels, batch_norm=False):
     layers = []
     for _ in range(num_convs):
         layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
         layers.append(nn.ReLU())
     layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*layers)
@@ -18,23 +20,55 @@ def vgg_block(num_convs, in_channels, out_channels):
         # of them shrinks the map by 2, which no public check runs (their blocks that are run
         # have one convolution).
         '''
-def vgg_block(num_convs, in_channels, out_channels):
-    layers = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
+def vgg_block(num_convs, in_channels, out_channels, batch_norm=False):
+    norm = [nn.BatchNorm2d(out_channels)] if batch_norm else []
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), *norm, nn.ReLU()]
     for _ in range(num_convs - 1):
-        layers += [nn.Conv2d(out_channels, out_channels, kernel_size=3), nn.ReLU()]
+        norm = [nn.BatchNorm2d(out_channels)] if batch_norm else []
+        layers += [nn.Conv2d(out_channels, out_channels, kernel_size=3), *norm, nn.ReLU()]
     layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*layers)
 ''',
         # Pools with ceil_mode=True "so that no pixel is lost": the same on the public test's
         # even sides, one row and column more on odd ones.
         '''
-def vgg_block(num_convs, in_channels, out_channels):
+def vgg_block(num_convs, in_channels, out_channels, batch_norm=False):
     layers = []
     for _ in range(num_convs):
         layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
         layers.append(nn.ReLU())
         in_channels = out_channels
     layers.append(nn.MaxPool2d(kernel_size=2, stride=2, ceil_mode=True))
+    return nn.Sequential(*layers)
+''',
+        # Sizes each batch norm by the block's input channels, as if it normalised what the
+        # convolution reads: the public block with batch norm is only inspected, never run.
+        '''
+def vgg_block(num_convs, in_channels, out_channels, batch_norm=False):
+    layers, c_in = [], in_channels
+    for _ in range(num_convs):
+        layers.append(nn.Conv2d(c_in, out_channels, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(in_channels))
+        layers.append(nn.ReLU())
+        c_in = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+''',
+        # Normalises once, after the block's first convolution only ("one batch norm per
+        # block"): right for the public block of one convolution.
+        '''
+def vgg_block(num_convs, in_channels, out_channels, batch_norm=False):
+    layers = []
+    for i in range(num_convs):
+        layers.append(nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1))
+        if batch_norm and i == 0:
+            layers.append(nn.BatchNorm2d(out_channels))
+        layers.append(nn.ReLU())
+        in_channels = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*layers)
 ''',
     ],
@@ -100,6 +134,24 @@ def receptive_field_size(layers):
         size += (kernel_size - 1) * jump
         jump = stride
     return size
+''',
+    ],
+    "q4": [
+        # "A bigger window is cheaper than two layers": counts layers, not weights (9 + 9
+        # against 25 per pair of channels).
+        '''
+q4_answer = {"a": False, "b": False, "c": False, "d": True}
+''',
+        # "One more pixel, one more pixel at the end" (b), and "the field after five blocks
+        # covers the whole image" (d): forgets the floors of the pooling, and that the field
+        # grows by the jump, not by the image.
+        '''
+q4_answer = {"a": True, "b": True, "c": False, "d": False}
+''',
+        # "Fewer layers, fewer parameters" (c): forgets that the first dense layer reads
+        # 4 times as many values when one pooling less has halved the side.
+        '''
+q4_answer = {"a": True, "b": False, "c": True, "d": True}
 ''',
     ],
 }

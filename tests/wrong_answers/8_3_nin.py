@@ -6,32 +6,56 @@ WRONG = {
         # Passes `padding` to the 1x1 convolutions too: harmless for the public block (padding
         # 0), but with padding p every 1x1 convolution grows the map by 2p.
         '''
-def nin_block(in_channels, out_channels, kernel_size, strides, padding):
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
-        nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1, padding=padding), nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1, padding=padding), nn.ReLU(),
-    )
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=2):
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides,
+                        padding=padding), nn.ReLU()]
+    for _ in range(num_1x1):
+        layers += [nn.Conv2d(out_channels, out_channels, kernel_size=1, padding=padding),
+                   nn.ReLU()]
+    return nn.Sequential(*layers)
 ''',
         # Forgets to pass `padding` to the first convolution: the public block has padding 0,
         # every padded block comes out 2p pixels too small.
         '''
-def nin_block(in_channels, out_channels, kernel_size, strides, padding):
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides), nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
-    )
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=2):
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides), nn.ReLU()]
+    for _ in range(num_1x1):
+        layers += [nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU()]
+    return nn.Sequential(*layers)
 ''',
         # Returns cnnlib's own nin_block: the right layers, but the question asks for the
         # block built from torch.nn layers and forbids cnnlib.models.nin.
         '''
-def nin_block(in_channels, out_channels, kernel_size, strides, padding):
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=2):
     from cnnlib.models import nin as lib
 
-    return lib.nin_block(in_channels, out_channels, kernel_size, stride=strides,
-                         padding=padding)
+    block = lib.nin_block(in_channels, out_channels, kernel_size, stride=strides,
+                          padding=padding)
+    ones = [layer for _ in range(num_1x1)
+            for layer in (nn.Conv2d(out_channels, out_channels, 1), nn.ReLU())]
+    return nn.Sequential(*list(block)[:2], *ones)
+''',
+        # Counts the first convolution among the num_1x1 (one too few 1 x 1 convolutions
+        # whenever num_1x1 is given), keeping the section's block for the default: the
+        # public checks build the default block and only call the other.
+        '''
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=None):
+    count = 2 if num_1x1 is None else num_1x1 - 1
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides,
+                        padding=padding), nn.ReLU()]
+    for _ in range(max(count, 0)):
+        layers += [nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU()]
+    return nn.Sequential(*layers)
+''',
+        # Accepts num_1x1 but always builds the section's two 1 x 1 convolutions.
+        '''
+def nin_block(in_channels, out_channels, kernel_size, strides, padding, num_1x1=2):
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride=strides, padding=padding),
+        nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+    )
 ''',
     ],
     "q2": [
@@ -105,6 +129,24 @@ def class_map_side(n):
     features = lib.NiN(num_classes=1, block_channels=(1, 1, 1)).net[:7].eval()
     with torch.no_grad():
         return features(torch.zeros(1, 1, n, n)).shape[-1]
+''',
+    ],
+    "q5": [
+        # "Two layers are deeper, so they compute more" (a): without a nonlinearity between
+        # them two linear maps are one linear map.
+        '''
+q5_answer = {"a": False, "b": False, "c": True, "d": False}
+''',
+        # "A convolution always mixes neighbours" (b), and "a dense head on a small map is
+        # cheap" (d): a 1 x 1 window holds one pixel, and 250 inputs to 10 outputs are
+        # 2,510 parameters.
+        '''
+q5_answer = {"a": True, "b": True, "c": True, "d": True}
+''',
+        # "The 5 x 5 convolution dominates the block" (c): two 3 x 3 layers of 256 channels
+        # hold about twice its weights.
+        '''
+q5_answer = {"a": True, "b": False, "c": False, "d": False}
 ''',
     ],
 }

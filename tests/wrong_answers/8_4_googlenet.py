@@ -1,16 +1,26 @@
 """Plausible wrong answers for assignment 8.4. Each passes the public tests and is caught by a
 hidden one, or by calling a function its question forbids."""
 
+# The right layers (the factorised branch 3 too); _wide runs branch 3 after its reduction.
 _INIT = '''
-    def __init__(self, in_channels, c1, c2, c3, c4):
+    def __init__(self, in_channels, c1, c2, c3, c4, factorize=False):
         super().__init__()
         self.b1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
         self.b2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
         self.b2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
         self.b3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
-        self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        if factorize:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)
+            self.b3_3 = nn.Conv2d(c3[1], c3[1], kernel_size=3, padding=1)
+        else:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+            self.b3_3 = None
         self.b4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
         self.b4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
+
+    def _wide(self, y):
+        y = F.relu(self.b3_2(y))
+        return y if self.b3_3 is None else F.relu(self.b3_3(y))
 '''
 
 WRONG = {
@@ -21,7 +31,7 @@ WRONG = {
     def forward(self, x):
         b1 = F.relu(self.b1_1(x))
         b2 = F.relu(self.b2_2(self.b2_1(x)))
-        b3 = F.relu(self.b3_2(self.b3_1(x)))
+        b3 = self._wide(self.b3_1(x))
         b4 = F.relu(self.b4_2(self.b4_1(x)))
         return torch.cat((b1, b2, b3, b4), dim=1)
 ''',
@@ -31,7 +41,7 @@ WRONG = {
     def forward(self, x):
         b1 = F.relu(self.b1_1(x))
         b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
-        b3 = F.relu(self.b3_2(F.relu(self.b3_1(x))))
+        b3 = self._wide(F.relu(self.b3_1(x)))
         b4 = F.relu(self.b4_2(self.b4_1(x)))
         return torch.cat((b1, b3, b2, b4), dim=1)
 ''',
@@ -39,13 +49,18 @@ WRONG = {
         # different values in the last c4 channels.
         '''
 class Inception(nn.Module):
-    def __init__(self, in_channels, c1, c2, c3, c4):
+    def __init__(self, in_channels, c1, c2, c3, c4, factorize=False):
         super().__init__()
         self.b1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
         self.b2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
         self.b2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
         self.b3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
-        self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+        if factorize:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)
+            self.b3_3 = nn.Conv2d(c3[1], c3[1], kernel_size=3, padding=1)
+        else:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+            self.b3_3 = None
         self.b4_1 = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
         self.b4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
 
@@ -53,6 +68,51 @@ class Inception(nn.Module):
         b1 = F.relu(self.b1_1(x))
         b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
         b3 = F.relu(self.b3_2(F.relu(self.b3_1(x))))
+        if self.b3_3 is not None:
+            b3 = F.relu(self.b3_3(b3))
+        b4 = F.relu(self.b4_2(self.b4_1(x)))
+        return torch.cat((b1, b2, b3, b4), dim=1)
+''',
+        # Factorises without a ReLU between the two 3 x 3 convolutions, as if they were one
+        # 5 x 5 layer split in two: the shapes are right, the values are not.
+        '''
+class Inception(nn.Module):
+    def __init__(self, in_channels, c1, c2, c3, c4, factorize=False):
+        super().__init__()
+        self.b1_1 = nn.Conv2d(in_channels, c1, kernel_size=1)
+        self.b2_1 = nn.Conv2d(in_channels, c2[0], kernel_size=1)
+        self.b2_2 = nn.Conv2d(c2[0], c2[1], kernel_size=3, padding=1)
+        self.b3_1 = nn.Conv2d(in_channels, c3[0], kernel_size=1)
+        if factorize:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)
+            self.b3_3 = nn.Conv2d(c3[1], c3[1], kernel_size=3, padding=1)
+        else:
+            self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=5, padding=2)
+            self.b3_3 = None
+        self.b4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.b4_2 = nn.Conv2d(in_channels, c4, kernel_size=1)
+
+    def forward(self, x):
+        b1 = F.relu(self.b1_1(x))
+        b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
+        if self.b3_3 is None:
+            b3 = F.relu(self.b3_2(F.relu(self.b3_1(x))))
+        else:
+            b3 = F.relu(self.b3_3(self.b3_2(F.relu(self.b3_1(x)))))
+        b4 = F.relu(self.b4_2(self.b4_1(x)))
+        return torch.cat((b1, b2, b3, b4), dim=1)
+''',
+        # Keeps the reduced width through the first 3 x 3 convolution (c3[0] to c3[0]) and
+        # widens only in the second: the output shape is right, the weights' shapes are not.
+        "class Inception(nn.Module):" + _INIT.replace(
+            "self.b3_2 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)",
+            "self.b3_2 = nn.Conv2d(c3[0], c3[0], kernel_size=3, padding=1)").replace(
+            "self.b3_3 = nn.Conv2d(c3[1], c3[1], kernel_size=3, padding=1)",
+            "self.b3_3 = nn.Conv2d(c3[0], c3[1], kernel_size=3, padding=1)") + '''
+    def forward(self, x):
+        b1 = F.relu(self.b1_1(x))
+        b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
+        b3 = self._wide(F.relu(self.b3_1(x)))
         b4 = F.relu(self.b4_2(self.b4_1(x)))
         return torch.cat((b1, b2, b3, b4), dim=1)
 ''',
@@ -144,6 +204,24 @@ def stage_sides(n):
             X = stage(X)
             sides.append(X.shape[-1])
     return tuple(sides)
+''',
+    ],
+    "q4": [
+        # "Pooling never changes the size of the channels it keeps, so nothing breaks" (a):
+        # with stride 3 the map shrinks to a third, and torch.cat needs equal sizes.
+        '''
+q4_answer = {"a": False, "b": False, "c": False, "d": True}
+''',
+        # "Two layers hold more than one" (b), and "every convolution's channels add to the
+        # output" (c): the reduction is what makes branch 2 cheaper, and only the last layer
+        # of each branch reaches the concatenation.
+        '''
+q4_answer = {"a": True, "b": True, "c": True, "d": True}
+''',
+        # "The centre position sees the whole map, so the window is mostly on the map" (d):
+        # 9 of 25 positions at best.
+        '''
+q4_answer = {"a": True, "b": False, "c": False, "d": False}
 ''',
     ],
 }

@@ -103,12 +103,18 @@ class BatchNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("moving_mean", torch.zeros(num_features))
         self.register_buffer("moving_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
 
     def forward(self, X):
         training = torch.is_grad_enabled()
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if training:
+            self.num_batches_tracked += 1
+            if self.momentum is None:
+                momentum = 1 / self.num_batches_tracked.item()
         Y, moving_mean, moving_var = batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var,
-            self.eps, self.momentum, training)
+            self.eps, momentum, training)
         if training:
             self.moving_mean, self.moving_var = moving_mean.detach(), moving_var.detach()
         return Y
@@ -123,8 +129,11 @@ class BatchNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("moving_mean", torch.zeros(num_features))
         self.register_buffer("moving_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
 
     def forward(self, X):
+        if self.training:
+            self.num_batches_tracked += 1
         Y, moving_mean, moving_var = batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var, 1e-5, 0.1,
             self.training)
@@ -147,10 +156,65 @@ class BatchNorm(nn.Module):
         self.beta = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("moving_mean", torch.zeros(num_features))
         self.register_buffer("moving_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
 
     def forward(self, X):
+        momentum = self.momentum
+        if self.training:
+            self.num_batches_tracked += 1
+            if momentum is None:
+                momentum = 1 / self.num_batches_tracked.item()
         return F.batch_norm(X, self.moving_mean, self.moving_var, self.gamma, self.beta,
-                            self.training, self.momentum, self.eps)
+                            self.training, momentum or 0.0, self.eps)
+''',
+        # Reads momentum=None as "the default": an exponential average with 0.1, which one
+        # public training step cannot tell from the plain average.
+        '''
+class BatchNorm(nn.Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.eps, self.momentum = eps, 0.1 if momentum is None else momentum
+        self.gamma = nn.Parameter(torch.ones(num_features))
+        self.beta = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("moving_mean", torch.zeros(num_features))
+        self.register_buffer("moving_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
+
+    def forward(self, X):
+        if self.training:
+            self.num_batches_tracked += 1
+        Y, moving_mean, moving_var = batch_norm(
+            X, self.gamma, self.beta, self.moving_mean, self.moving_var,
+            self.eps, self.momentum, self.training)
+        if self.training:
+            self.moving_mean, self.moving_var = moving_mean, moving_var
+        return Y
+''',
+        # Uses 1 / (k + 1) at the k-th step, one more than the steps so far: the first step
+        # keeps half of the starting statistics instead of replacing them.
+        '''
+class BatchNorm(nn.Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.gamma = nn.Parameter(torch.ones(num_features))
+        self.beta = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("moving_mean", torch.zeros(num_features))
+        self.register_buffer("moving_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
+
+    def forward(self, X):
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training:
+            self.num_batches_tracked += 1
+            if self.momentum is None:
+                momentum = 1 / (self.num_batches_tracked.item() + 1)
+        Y, moving_mean, moving_var = batch_norm(
+            X, self.gamma, self.beta, self.moving_mean, self.moving_var,
+            self.eps, momentum, self.training)
+        if self.training:
+            self.moving_mean, self.moving_var = moving_mean, moving_var
+        return Y
 ''',
     ],
     "q3": [
@@ -206,6 +270,42 @@ bn_net = nn.Sequential(
     nn.Linear(16 * 4 * 4, 120), BatchNorm(120), nn.ReLU(),
     nn.Linear(120, 84), BatchNorm(84), nn.ReLU(),
     nn.Linear(84, 10)).eval()
+''',
+    ],
+    "q4": [
+        # "Batch norm removes the bias in both modes" (b): in evaluation mode the moving mean
+        # is fixed, so a shift of the input passes through, scaled by gamma / sqrt(var).
+        '''
+q4_answer = {"a": True, "b": True, "c": False, "d": True}
+''',
+        # "Each example is normalised on its own" (c), and so "a batch of one is normalised
+        # like any other" (d): both forget that the statistics are taken over the batch.
+        '''
+q4_answer = {"a": True, "b": False, "c": True, "d": False}
+''',
+        # "The mean is learnt again by beta, so the bias still matters" (a): the batch mean
+        # takes every constant shift out before beta is added.
+        '''
+q4_answer = {"a": False, "b": False, "c": False, "d": True}
+''',
+    ],
+    "q5": [
+        # Takes the unbiased variance of the two values, (a - b)^2 / 2, as the one batch
+        # norm divides by: 1 / sqrt(2).
+        '''
+q5_answer = {"value": 0.7071, "reason": "A"}
+''',
+        # "Normalised values are 0 on average, so they are 0": the mean of +1 and -1.
+        '''
+q5_answer = {"value": 0.0, "reason": "A"}
+''',
+        # The right value, but believes training mode normalises with the moving averages.
+        '''
+q5_answer = {"value": 1.0, "reason": "B"}
+''',
+        # The right value, but believes evaluation trains gamma and beta.
+        '''
+q5_answer = {"value": 1.0, "reason": "C"}
 ''',
     ],
 }

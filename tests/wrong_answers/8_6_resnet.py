@@ -208,4 +208,41 @@ def resnet_params(arch, in_channels=1, num_classes=10, stem_channels=64):
     return sum(p.numel() for p in net.parameters())
 ''',
     ],
+    "q4": [
+        # "A block with zero weights outputs zero" (a): the shortcut still carries X, and the
+        # final ReLU only clips its negative values.
+        '''
+q4_answer = {"a": False, "b": False, "c": False, "d": True}
+''',
+        # "Stride 2 just halves the output" (b), and "bigger images need a bigger network"
+        # (c): X keeps its size on the shortcut, and global average pooling makes the head
+        # independent of the image size.
+        '''
+q4_answer = {"a": True, "b": True, "c": True, "d": True}
+''',
+        # "Groups only split the work, not the weights" (d): each of the g groups reads 1/g
+        # of the input channels.
+        '''
+q4_answer = {"a": True, "b": False, "c": False, "d": False}
+''',
+    ],
+    "q5": [
+        # Takes the 3 x 3 convolution's factor, 16, for the whole ratio: forgets the two 1 x 1
+        # convolutions and the biases and batch norms.
+        '''
+q5_answer = {"ratio": 16.0, "reason": "A"}
+''',
+        # Counts only the weights, 2 * 9 * 256^2 against 256 * 64 + 9 * 64^2 + 64 * 256.
+        '''
+q5_answer = {"ratio": 16.9, "reason": "A"}
+''',
+        # Divides the channels, 256 / 64, as if parameters grew with the width alone.
+        '''
+q5_answer = {"ratio": 4.0, "reason": "A"}
+''',
+        # The right ratio, but credits the number of layers.
+        '''
+q5_answer = {"ratio": 16.7, "reason": "B"}
+''',
+    ],
 }
