@@ -487,13 +487,9 @@ q4_answer = {"a": True, "b": False, "c": True, "d": True, "e": False}
 
 # %%
 def test_q4_form(q4_answer):
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    if sorted(q4_answer) != ["a", "b", "c", "d", "e"]:
-        raise AssertionError(f"q4_answer should have the keys a to e, got {sorted(q4_answer)}")
-    for key, value in q4_answer.items():
-        if not isinstance(value, bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got {value!r}")
+    from cnnlib.classroom.checks import check_form
+
+    check_form(q4_answer, dict.fromkeys("abcde", bool), "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -503,7 +499,7 @@ def test_q4_a_circular_padding(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
@@ -518,8 +514,7 @@ def test_q4_a_circular_padding(q4_answer):
             return torch.roll(Y, shifts=1, dims=1)
 
         holds &= torch.allclose(conv_c(roll(X)), roll(conv_c(X)), atol=1e-5)
-    if q4_answer["a"] is not holds:
-        raise AssertionError("statement a is judged wrongly: which cells read a wrapped pixel?")
+    check_judged(q4_answer["a"], holds, "statement a (which cells read a wrapped pixel?)")
 
 test_q4_a_circular_padding(q4_answer)
 
@@ -529,7 +524,7 @@ def test_q4_b_zero_padding_and_roll(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
@@ -543,8 +538,7 @@ def test_q4_b_zero_padding_and_roll(q4_answer):
             return torch.roll(Y, shifts=1, dims=1)
 
         holds &= torch.allclose(conv(roll(X)), roll(conv(X)), atol=1e-5)
-    if q4_answer["b"] is not holds:
-        raise AssertionError("statement b is judged wrongly: look at the first and last columns")
+    check_judged(q4_answer["b"], holds, "statement b (look at the first and last columns)")
 
 test_q4_b_zero_padding_and_roll(q4_answer)
 
@@ -554,7 +548,7 @@ def test_q4_c_content_away_from_the_border(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
 
@@ -571,8 +565,7 @@ def test_q4_c_content_away_from_the_border(q4_answer):
             return F.conv2d(Y[None, None], K[None, None], padding=1)[0, 0]
 
         holds &= torch.allclose(conv(shift(X)), shift(conv(X)), atol=1e-5)
-    if q4_answer["c"] is not holds:
-        raise AssertionError("statement c is judged wrongly: does any window reach the border?")
+    check_judged(q4_answer["c"], holds, "statement c (does any window reach the border?)")
 
 test_q4_c_content_away_from_the_border(q4_answer)
 
@@ -582,7 +575,7 @@ def test_q4_d_global_maximum(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
@@ -595,8 +588,7 @@ def test_q4_d_global_maximum(q4_answer):
 
         shifted = conv_c(torch.roll(X, shifts=1, dims=1)).max()
         holds &= torch.allclose(shifted, conv_c(X).max(), atol=1e-5)
-    if q4_answer["d"] is not holds:
-        raise AssertionError("statement d is judged wrongly")
+    check_judged(q4_answer["d"], holds, "statement d")
 
 test_q4_d_global_maximum(q4_answer)
 
@@ -605,7 +597,7 @@ test_q4_d_global_maximum(q4_answer)
 def test_q4_e_dense_layer(q4_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
@@ -619,8 +611,7 @@ def test_q4_e_dense_layer(q4_answer):
         left = dense(torch.roll(X, shifts=1, dims=1).flatten())
         right = torch.roll(dense(X.flatten()).reshape(12, 12), shifts=1, dims=1).flatten()
         holds &= torch.allclose(left, right, atol=1e-5)
-    if q4_answer["e"] is not holds:
-        raise AssertionError("statement e is judged wrongly: does a dense layer share weights?")
+    check_judged(q4_answer["e"], holds, "statement e (does a dense layer share weights?)")
 
 test_q4_e_dense_layer(q4_answer)
 
@@ -679,13 +670,9 @@ q5_answer = (3 * 64 + 64, "A")
 
 # %%
 def test_q5_form(q5_answer):
-    if not isinstance(q5_answer, (tuple, list)) or len(q5_answer) != 2:
-        raise AssertionError(f"q5_answer should be a pair (count, letter), got {q5_answer!r}")
-    count, letter = q5_answer
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise AssertionError(f"the count should be an int, got {count!r}")
-    if letter not in ("A", "B", "C", "D"):
-        raise AssertionError(f"the letter should be 'A', 'B', 'C' or 'D', got {letter!r}")
+    from cnnlib.classroom.checks import check_form
+
+    check_form(q5_answer, [int, ("A", "B", "C", "D")], "q5_answer")
 
 test_q5_form(q5_answer)
 
@@ -705,11 +692,12 @@ test_q5_count_against_conv2d(q5_answer)
 # %%
 # HIDDEN
 def test_q5_what_it_computes(q5_answer):
+    from cnnlib.classroom.checks import check_judged
+
     # A: a 1 x 1 convolution mixes the channels of each pixel with shared weights (a dense
     # layer per pixel, D2L exercise 1); B forgets the mixing, C describes a larger kernel,
     # D gives up weight sharing.
-    if q5_answer[1] != "A":
-        raise AssertionError("the sentence you chose does not describe a 1 x 1 convolution")
+    check_judged(q5_answer[1], "A", "the sentence you chose")
 
 test_q5_what_it_computes(q5_answer)
 

@@ -427,23 +427,15 @@ q4_answer = {"X, K": (5, 1.0), "X.t(), K": (5, -1.0), "X, K.t()": (5, -1.0),
 
 # %%
 def test_q4_form(q4_answer):
+    from cnnlib.classroom.checks import check_form
+
     keys = ["X, K", "X.t(), K", "X, K.t()", "X.t(), K.t()"]
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    if sorted(q4_answer) != sorted(keys):
-        raise AssertionError(f"q4_answer should have the keys {keys}, got {list(q4_answer)}")
+    check_form(q4_answer, dict.fromkeys(keys, [int, float]), "q4_answer")
     for key in keys:
-        pair = q4_answer[key]
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise AssertionError(f"q4_answer[{key!r}] should be a pair (count, value), "
-                                 f"got {pair!r}")
-        count, value = pair
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 36:
+        count = q4_answer[key][0]
+        if not 0 <= count <= 36:
             raise AssertionError(f"the count of q4_answer[{key!r}] should be an int from 0 "
                                  f"to 36, got {count!r}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise AssertionError(f"the value of q4_answer[{key!r}] should be a number, "
-                                 f"got {value!r}")
 
 test_q4_form(q4_answer)
 

@@ -494,13 +494,11 @@ q5_answer = {"outputs": 4, "mult_adds": 4, "params": 1}
 
 # %%
 def test_q5_form(q5_answer):
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    if sorted(q5_answer) != ["mult_adds", "outputs", "params"]:
-        raise AssertionError("q5_answer should have the keys 'outputs', 'mult_adds' and "
-                             f"'params', got {sorted(q5_answer)}")
+    from cnnlib.classroom.checks import check_form
+
+    check_form(q5_answer, dict.fromkeys(("outputs", "mult_adds", "params"), float), "q5_answer")
     for key, value in q5_answer.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if value <= 0:
             raise AssertionError(f"q5_answer[{key!r}] should be a positive number, "
                                  f"got {value!r}")
 
@@ -605,13 +603,9 @@ q6_answer = {"a": True, "b": False, "c": True, "d": False, "e": False}
 
 # %%
 def test_q6_form(q6_answer):
-    if not isinstance(q6_answer, dict):
-        raise AssertionError(f"q6_answer should be a dict, got {type(q6_answer).__name__}")
-    if sorted(q6_answer) != ["a", "b", "c", "d", "e"]:
-        raise AssertionError(f"q6_answer should have the keys a to e, got {sorted(q6_answer)}")
-    for key, value in q6_answer.items():
-        if not isinstance(value, bool):
-            raise AssertionError(f"q6_answer[{key!r}] should be True or False, got {value!r}")
+    from cnnlib.classroom.checks import check_form
+
+    check_form(q6_answer, dict.fromkeys("abcde", bool), "q6_answer")
 
 test_q6_form(q6_answer)
 
@@ -623,6 +617,8 @@ def test_q6_a_same_with_an_even_kernel(q6_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
+
     def keeps_size(**settings):
         try:
             with warnings.catch_warnings():
@@ -632,9 +628,8 @@ def test_q6_a_same_with_an_even_kernel(q6_answer):
         except ValueError:  # PyTorch refuses the setting
             return False
 
-    if q6_answer["a"] is not keeps_size(kernel_size=4, padding="same"):
-        raise AssertionError("statement a is judged wrongly: must the padding be the same on "
-                             "both sides?")
+    check_judged(q6_answer["a"], keeps_size(kernel_size=4, padding="same"),
+                 "statement a (must the padding be the same on both sides?)")
 
 test_q6_a_same_with_an_even_kernel(q6_answer)
 
@@ -646,6 +641,8 @@ def test_q6_b_same_with_a_stride(q6_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
+
     def keeps_size(**settings):
         try:
             with warnings.catch_warnings():
@@ -655,9 +652,8 @@ def test_q6_b_same_with_a_stride(q6_answer):
         except ValueError:  # PyTorch refuses the setting
             return False
 
-    if q6_answer["b"] is not keeps_size(kernel_size=3, padding="same", stride=2):
-        raise AssertionError("statement b is judged wrongly: how many windows can a stride "
-                             "of 2 fit?")
+    check_judged(q6_answer["b"], keeps_size(kernel_size=3, padding="same", stride=2),
+                 "statement b (how many windows can a stride of 2 fit?)")
 
 test_q6_b_same_with_a_stride(q6_answer)
 
@@ -667,7 +663,7 @@ def test_q6_c_reflect_padding(q6_answer):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     def constant_kept(mode):
         gen = fresh_generator()
@@ -681,8 +677,8 @@ def test_q6_c_reflect_padding(q6_answer):
             kept &= torch.allclose(Y, torch.full_like(Y, 2.0), atol=1e-5)
         return kept
 
-    if q6_answer["c"] is not constant_kept("reflect"):
-        raise AssertionError("statement c is judged wrongly: what does a border window see?")
+    check_judged(q6_answer["c"], constant_kept("reflect"),
+                 "statement c (what does a border window see?)")
 
 test_q6_c_reflect_padding(q6_answer)
 
@@ -692,7 +688,7 @@ def test_q6_d_zero_padding(q6_answer):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     def constant_kept(mode):
         gen = fresh_generator()
@@ -706,8 +702,8 @@ def test_q6_d_zero_padding(q6_answer):
             kept &= torch.allclose(Y, torch.full_like(Y, 2.0), atol=1e-5)
         return kept
 
-    if q6_answer["d"] is not constant_kept("zeros"):
-        raise AssertionError("statement d is judged wrongly: what does a border window see?")
+    check_judged(q6_answer["d"], constant_kept("zeros"),
+                 "statement d (what does a border window see?)")
 
 test_q6_d_zero_padding(q6_answer)
 
@@ -717,11 +713,12 @@ def test_q6_e_windows_per_pixel(q6_answer):
     import torch
     import torch.nn.functional as F
 
+    from cnnlib.classroom.checks import check_judged
+
     X = torch.ones(1, 1, 8, 8, requires_grad=True)
     F.conv2d(X, torch.ones(1, 1, 3, 3), padding=1).sum().backward()
     every_pixel_nine = bool((X.grad == 9).all())  # X.grad counts the windows per pixel
-    if q6_answer["e"] is not every_pixel_nine:
-        raise AssertionError("statement e is judged wrongly: count the windows of a corner")
+    check_judged(q6_answer["e"], every_pixel_nine, "statement e (count the windows of a corner)")
 
 test_q6_e_windows_per_pixel(q6_answer)
 

@@ -524,18 +524,10 @@ q5_answer = {"identical": False, "close": True, "reason": "A"}
 
 # %%
 def test_q5_form(q5_answer):
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    if sorted(q5_answer) != ["close", "identical", "reason"]:
-        raise AssertionError("q5_answer should have the keys 'identical', 'close' and "
-                             f"'reason', got {sorted(q5_answer)}")
-    for key in ("identical", "close"):
-        if not isinstance(q5_answer[key], bool):
-            raise AssertionError(f"q5_answer[{key!r}] should be True or False, "
-                                 f"got {q5_answer[key]!r}")
-    if q5_answer["reason"] not in ("A", "B", "C", "D"):
-        raise AssertionError("q5_answer['reason'] should be 'A', 'B', 'C' or 'D', "
-                             f"got {q5_answer['reason']!r}")
+    from cnnlib.classroom.checks import check_form
+
+    form = {"identical": bool, "close": bool, "reason": ("A", "B", "C", "D")}
+    check_form(q5_answer, form, "q5_answer")
 
 test_q5_form(q5_answer)
 
@@ -544,7 +536,7 @@ test_q5_form(q5_answer)
 def test_q5_identical(q5_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
     from cnnlib.ops import corr2d_multi_in_out, corr2d_multi_in_out_1x1
 
     gen = fresh_generator()
@@ -553,8 +545,8 @@ def test_q5_identical(q5_answer):
         X = torch.randn(64, 5, 5, generator=gen)
         K = torch.randn(8, 64, 1, 1, generator=gen)
         always &= torch.equal(corr2d_multi_in_out_1x1(X, K), corr2d_multi_in_out(X, K))
-    if q5_answer["identical"] is not always:
-        raise AssertionError('q5_answer["identical"] is wrong: compare them with torch.equal')
+    check_judged(q5_answer["identical"], always,
+                 'q5_answer["identical"] (compare them with torch.equal)')
 
 test_q5_identical(q5_answer)
 
@@ -563,7 +555,7 @@ test_q5_identical(q5_answer)
 def test_q5_close(q5_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
     from cnnlib.ops import corr2d_multi_in_out, corr2d_multi_in_out_1x1
 
     gen = fresh_generator()
@@ -573,19 +565,19 @@ def test_q5_close(q5_answer):
         K = torch.randn(8, 64, 1, 1, generator=gen)
         always &= torch.allclose(corr2d_multi_in_out_1x1(X, K), corr2d_multi_in_out(X, K),
                                  atol=1e-5)
-    if q5_answer["close"] is not always:
-        raise AssertionError('q5_answer["close"] is wrong')
+    check_judged(q5_answer["close"], always, 'q5_answer["close"]')
 
 test_q5_close(q5_answer)
 
 # %%
 # HIDDEN
 def test_q5_reason(q5_answer):
+    from cnnlib.classroom.checks import check_judged
+
     # A: the same sum in another order rounds differently in float32. B is false (zeros
     # are multiplied like any number), C is false (neither function has a bias), D is
     # false (float32 inputs give a float32 product).
-    if q5_answer["reason"] != "A":
-        raise AssertionError("the sentence you chose does not explain the difference")
+    check_judged(q5_answer["reason"], "A", "the sentence you chose")
 
 test_q5_reason(q5_answer)
 

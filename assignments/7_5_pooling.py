@@ -446,18 +446,11 @@ q4_answer = {"scale": True, "negate": False, "add": False, "offset": True, "reas
 
 # %%
 def test_q4_form(q4_answer):
-    keys = ["add", "negate", "offset", "reason", "scale"]
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    if sorted(q4_answer) != keys:
-        raise AssertionError(f"q4_answer should have the keys {keys}, got {sorted(q4_answer)}")
-    for key in ("scale", "negate", "add", "offset"):
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, "
-                                 f"got {q4_answer[key]!r}")
-    if q4_answer["reason"] not in ("A", "B", "C", "D"):
-        raise AssertionError("q4_answer['reason'] should be 'A', 'B', 'C' or 'D', "
-                             f"got {q4_answer['reason']!r}")
+    from cnnlib.classroom.checks import check_form
+
+    form = {"scale": bool, "negate": bool, "add": bool, "offset": bool,
+            "reason": ("A", "B", "C", "D")}
+    check_form(q4_answer, form, "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -467,15 +460,14 @@ def test_q4_scale(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
     for _ in range(5):
         X = torch.randn(1, 1, 6, 6, generator=gen)
         holds &= torch.allclose(F.max_pool2d(3 * X, 2), 3 * F.max_pool2d(X, 2), atol=1e-6)
-    if q4_answer["scale"] is not holds:
-        raise AssertionError('q4_answer["scale"] is wrong')
+    check_judged(q4_answer["scale"], holds, 'q4_answer["scale"]')
 
 test_q4_scale(q4_answer)
 
@@ -485,15 +477,14 @@ def test_q4_negate(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
     for _ in range(5):
         X = torch.randn(1, 1, 6, 6, generator=gen)
         holds &= torch.allclose(F.max_pool2d(-X, 2), -F.max_pool2d(X, 2), atol=1e-6)
-    if q4_answer["negate"] is not holds:
-        raise AssertionError('q4_answer["negate"] is wrong: what is the maximum of -X?')
+    check_judged(q4_answer["negate"], holds, 'q4_answer["negate"] (what is the maximum of -X?)')
 
 test_q4_negate(q4_answer)
 
@@ -503,7 +494,7 @@ def test_q4_add(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
@@ -511,9 +502,8 @@ def test_q4_add(q4_answer):
         X, Z = torch.randn(1, 1, 6, 6, generator=gen), torch.randn(1, 1, 6, 6, generator=gen)
         holds &= torch.allclose(F.max_pool2d(X + Z, 2),
                                 F.max_pool2d(X, 2) + F.max_pool2d(Z, 2), atol=1e-6)
-    if q4_answer["add"] is not holds:
-        raise AssertionError('q4_answer["add"] is wrong: what if X and Z peak at different '
-                             'cells of a window?')
+    check_judged(q4_answer["add"], holds,
+                 'q4_answer["add"] (what if X and Z peak at different cells of a window?)')
 
 test_q4_add(q4_answer)
 
@@ -523,26 +513,26 @@ def test_q4_offset(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     holds = True
     for _ in range(5):
         X = torch.randn(1, 1, 6, 6, generator=gen)
         holds &= torch.allclose(F.max_pool2d(X + 1, 2), F.max_pool2d(X, 2) + 1, atol=1e-6)
-    if q4_answer["offset"] is not holds:
-        raise AssertionError('q4_answer["offset"] is wrong')
+    check_judged(q4_answer["offset"], holds, 'q4_answer["offset"]')
 
 test_q4_offset(q4_answer)
 
 # %%
 # HIDDEN
 def test_q4_reason(q4_answer):
+    from cnnlib.classroom.checks import check_judged
+
     # A: linearity, which "negate" and "add" break. B is false (a convolution's stride may
     # equal its kernel), C is false (groups=channels gives one kernel per channel, as q3
     # could have used), D is false (weights can be fixed, as in q3).
-    if q4_answer["reason"] != "A":
-        raise AssertionError("the sentence you chose is not a proof")
+    check_judged(q4_answer["reason"], "A", "the sentence you chose")
 
 test_q4_reason(q4_answer)
 
@@ -598,14 +588,10 @@ q5_answer = {"down": True, "right": True, "up": False, "left": False, "down-righ
 
 # %%
 def test_q5_form(q5_answer):
+    from cnnlib.classroom.checks import check_form
+
     keys = ["down", "right", "up", "left", "down-right", "down from (3, 3)"]
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    if sorted(q5_answer) != sorted(keys):
-        raise AssertionError(f"q5_answer should have the keys {keys}, got {list(q5_answer)}")
-    for key, value in q5_answer.items():
-        if not isinstance(value, bool):
-            raise AssertionError(f"q5_answer[{key!r}] should be True or False, got {value!r}")
+    check_form(q5_answer, dict.fromkeys(keys, bool), "q5_answer")
 
 test_q5_form(q5_answer)
 
@@ -635,14 +621,15 @@ def test_q5_move_from_3_3(q5_answer):
     import torch
     import torch.nn.functional as F
 
+    from cnnlib.classroom.checks import check_judged
+
     def pooled(i, j):
         X = torch.zeros(1, 1, 8, 8)
         X[0, 0, i, j] = 1.0
         return F.max_pool2d(X, 2)
 
-    if q5_answer["down from (3, 3)"] is not torch.equal(pooled(4, 3), pooled(3, 3)):
-        raise AssertionError('q5_answer["down from (3, 3)"] is wrong: which window holds '
-                             "row 4?")
+    check_judged(q5_answer["down from (3, 3)"], torch.equal(pooled(4, 3), pooled(3, 3)),
+                 'q5_answer["down from (3, 3)"] (which window holds row 4?)')
 
 test_q5_move_from_3_3(q5_answer)
 

@@ -503,18 +503,11 @@ q4_answer = {"sigmoid": True, "relu": True, "avg_pool": True, "max_pool": False,
 
 # %%
 def test_q4_form(q4_answer):
-    keys = ["avg_pool", "max_pool", "reason", "relu", "sigmoid"]
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    if sorted(q4_answer) != keys:
-        raise AssertionError(f"q4_answer should have the keys {keys}, got {sorted(q4_answer)}")
-    for key in ("sigmoid", "relu", "avg_pool", "max_pool"):
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, "
-                                 f"got {q4_answer[key]!r}")
-    if q4_answer["reason"] not in ("A", "B", "C", "D"):
-        raise AssertionError("q4_answer['reason'] should be 'A', 'B', 'C' or 'D', "
-                             f"got {q4_answer['reason']!r}")
+    from cnnlib.classroom.checks import check_form
+
+    form = {"sigmoid": bool, "relu": bool, "avg_pool": bool, "max_pool": bool,
+            "reason": ("A", "B", "C", "D")}
+    check_form(q4_answer, form, "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -523,11 +516,13 @@ test_q4_form(q4_answer)
 def test_q4_sigmoid(q4_answer):
     import torch
 
+    from cnnlib.classroom.checks import check_judged
+
     x = torch.linspace(-20, 20, 100_001, dtype=torch.float64, requires_grad=True)
     torch.sigmoid(x).sum().backward()
     holds = bool(x.grad.max() <= 0.25 + 1e-12)
-    if q4_answer["sigmoid"] is not holds:
-        raise AssertionError('q4_answer["sigmoid"] is wrong: where is the sigmoid steepest?')
+    check_judged(q4_answer["sigmoid"], holds,
+                 'q4_answer["sigmoid"] (where is the sigmoid steepest?)')
 
 test_q4_sigmoid(q4_answer)
 
@@ -536,13 +531,12 @@ test_q4_sigmoid(q4_answer)
 def test_q4_relu(q4_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     x = (torch.rand(1000, generator=fresh_generator()) * 10 + 1e-3).requires_grad_()
     torch.relu(x).sum().backward()
     holds = bool((x.grad == 1).all())
-    if q4_answer["relu"] is not holds:
-        raise AssertionError('q4_answer["relu"] is wrong')
+    check_judged(q4_answer["relu"], holds, 'q4_answer["relu"]')
 
 test_q4_relu(q4_answer)
 
@@ -552,7 +546,7 @@ def test_q4_avg_pool(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     X = torch.randn(1, 1, 6, 6, generator=gen, requires_grad=True)
@@ -560,8 +554,7 @@ def test_q4_avg_pool(q4_answer):
     (F.avg_pool2d(X, 2) * G).sum().backward()
     quarter = G.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3) / 4
     holds = torch.allclose(X.grad, quarter)
-    if q4_answer["avg_pool"] is not holds:
-        raise AssertionError('q4_answer["avg_pool"] is wrong')
+    check_judged(q4_answer["avg_pool"], holds, 'q4_answer["avg_pool"]')
 
 test_q4_avg_pool(q4_answer)
 
@@ -571,7 +564,7 @@ def test_q4_max_pool(q4_answer):
     import torch
     import torch.nn.functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     X = torch.randn(1, 1, 6, 6, generator=gen, requires_grad=True)
@@ -579,21 +572,21 @@ def test_q4_max_pool(q4_answer):
     (F.max_pool2d(X, 2) * G).sum().backward()
     whole = G.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
     holds = torch.allclose(X.grad, whole)
-    if q4_answer["max_pool"] is not holds:
-        raise AssertionError('q4_answer["max_pool"] is wrong: which cells did the maximum '
-                             "depend on?")
+    check_judged(q4_answer["max_pool"], holds,
+                 'q4_answer["max_pool"] (which cells did the maximum depend on?)')
 
 test_q4_max_pool(q4_answer)
 
 # %%
 # HIDDEN
 def test_q4_reason(q4_answer):
+    from cnnlib.classroom.checks import check_judged
+
     # A: ReLU's derivative is 1 where a unit is active, the sigmoid's at most 1/4. Max
     # pooling (B) is not an activation layer and passes the gradient to one cell only;
     # Adam (C) rescales the steps, not the gradient that backpropagation computes; the
     # batch size (D) changes neither.
-    if q4_answer["reason"] != "A":
-        raise AssertionError("the change you chose does not remove that factor")
+    check_judged(q4_answer["reason"], "A", "the change you chose")
 
 test_q4_reason(q4_answer)
 
@@ -645,18 +638,14 @@ q5_answer = {"total": 156 + 2416 + 48120 + 10164 + 850, "largest": "fc1",
 
 # %%
 def test_q5_form(q5_answer):
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    if sorted(q5_answer) != ["largest", "total", "total_padding_0"]:
-        raise AssertionError("q5_answer should have the keys 'total', 'largest' and "
-                             f"'total_padding_0', got {sorted(q5_answer)}")
+    from cnnlib.classroom.checks import check_form
+
+    largest = ("conv1", "conv2", "fc1", "fc2", "fc3")
+    check_form(q5_answer, {"total": int, "largest": largest, "total_padding_0": int}, "q5_answer")
     for key in ("total", "total_padding_0"):
-        value = q5_answer[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise AssertionError(f"q5_answer[{key!r}] should be a positive int, got {value!r}")
-    if q5_answer["largest"] not in ("conv1", "conv2", "fc1", "fc2", "fc3"):
-        raise AssertionError("q5_answer['largest'] should be one of 'conv1', 'conv2', 'fc1', "
-                             f"'fc2', 'fc3', got {q5_answer['largest']!r}")
+        if q5_answer[key] <= 0:
+            raise AssertionError(f"q5_answer[{key!r}] should be a positive int, "
+                                 f"got {q5_answer[key]!r}")
 
 test_q5_form(q5_answer)
 
@@ -680,13 +669,14 @@ def test_q5_largest(q5_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
+
     with torch.device("meta"):
         layers = {"conv1": nn.Conv2d(1, 6, 5, padding=2), "conv2": nn.Conv2d(6, 16, 5),
                   "fc1": nn.Linear(400, 120), "fc2": nn.Linear(120, 84),
                   "fc3": nn.Linear(84, 10)}
     counts = {name: sum(p.numel() for p in layer.parameters()) for name, layer in layers.items()}
-    if q5_answer["largest"] != max(counts, key=counts.get):
-        raise AssertionError('q5_answer["largest"] is wrong')
+    check_judged(q5_answer["largest"], max(counts, key=counts.get), 'q5_answer["largest"]')
 
 test_q5_largest(q5_answer)
 

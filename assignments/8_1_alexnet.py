@@ -483,15 +483,9 @@ q4_answer = {"a": False, "b": False, "c": True, "d": True, "e": True}
 
 # %%
 def test_q4_form(q4_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    check_equal(sorted(q4_answer), ["a", "b", "c", "d", "e"], "the keys of q4_answer")
-    for key in "abcde":
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
-                                 f"{q4_answer[key]!r}")
+    check_form(q4_answer, dict.fromkeys("abcde", bool), "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -501,6 +495,7 @@ def test_q4_a_wider_convolutions(q4_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.alexnet import AlexNet
 
     def dense_params(**kwargs):
@@ -510,8 +505,7 @@ def test_q4_a_wider_convolutions(q4_answer):
                    for p in m.parameters())
 
     truth = dense_params(conv_channels=(192, 512, 768, 768, 512)) >= 2 * dense_params()
-    if q4_answer["a"] is not truth:
-        raise AssertionError("statement a (twice the convolution channels) is judged wrongly")
+    check_judged(q4_answer["a"], truth, "statement a (twice the convolution channels)")
 
 test_q4_a_wider_convolutions(q4_answer)
 
@@ -521,6 +515,7 @@ def test_q4_b_larger_images_and_the_convolutions(q4_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.alexnet import AlexNet
 
     def conv_params(input_size):
@@ -530,9 +525,7 @@ def test_q4_b_larger_images_and_the_convolutions(q4_answer):
                    for p in m.parameters())
 
     truth = conv_params(448) != conv_params(224)
-    if q4_answer["b"] is not truth:
-        raise AssertionError("statement b (448-pixel images, the convolutions) is judged "
-                             "wrongly")
+    check_judged(q4_answer["b"], truth, "statement b (448-pixel images, the convolutions)")
 
 test_q4_b_larger_images_and_the_convolutions(q4_answer)
 
@@ -542,6 +535,7 @@ def test_q4_c_larger_images_and_the_dense_layers(q4_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.alexnet import AlexNet
 
     def dense_params(input_size):
@@ -551,9 +545,7 @@ def test_q4_c_larger_images_and_the_dense_layers(q4_answer):
                    for p in m.parameters())
 
     truth = dense_params(448) > 3 * dense_params(224)
-    if q4_answer["c"] is not truth:
-        raise AssertionError("statement c (448-pixel images, the dense layers) is judged "
-                             "wrongly")
+    check_judged(q4_answer["c"], truth, "statement c (448-pixel images, the dense layers)")
 
 test_q4_c_larger_images_and_the_dense_layers(q4_answer)
 
@@ -562,6 +554,7 @@ test_q4_c_larger_images_and_the_dense_layers(q4_answer)
 def test_q4_d_narrower_hidden_layers(q4_answer):
     import torch
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.alexnet import AlexNet
 
     def params(hidden_size):
@@ -570,8 +563,7 @@ def test_q4_d_narrower_hidden_layers(q4_answer):
         return sum(p.numel() for p in model.parameters())
 
     truth = params(2048) < params(4096) / 2
-    if q4_answer["d"] is not truth:
-        raise AssertionError("statement d (2,048 hidden units) is judged wrongly")
+    check_judged(q4_answer["d"], truth, "statement d (2,048 hidden units)")
 
 test_q4_d_narrower_hidden_layers(q4_answer)
 
@@ -581,6 +573,7 @@ def test_q4_e_the_quick_model_with_wide_dense_layers(q4_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.alexnet import alexnet
 
     with torch.device("meta"):
@@ -588,9 +581,7 @@ def test_q4_e_the_quick_model_with_wide_dense_layers(q4_answer):
     dense = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear)
                 for p in m.parameters())
     truth = dense > 0.95 * sum(p.numel() for p in model.parameters())
-    if q4_answer["e"] is not truth:
-        raise AssertionError("statement e (the quick model with 4,096 hidden units) is judged "
-                             "wrongly")
+    check_judged(q4_answer["e"], truth, "statement e (the quick model with 4,096 hidden units)")
 
 test_q4_e_the_quick_model_with_wide_dense_layers(q4_answer)
 
@@ -648,17 +639,12 @@ q5_answer = {"ratio": 0.8, "reason": "A"}
 
 # %%
 def test_q5_form(q5_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    check_equal(sorted(q5_answer), ["ratio", "reason"], "the keys of q5_answer")
-    ratio = q5_answer["ratio"]
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio < 10:
-        raise AssertionError(f"q5_answer['ratio'] should be a positive number, got {ratio!r}")
-    if q5_answer["reason"] not in ("A", "B", "C", "D"):
-        raise AssertionError("q5_answer['reason'] should be one of 'A', 'B', 'C', 'D', got "
-                             f"{q5_answer['reason']!r}")
+    check_form(q5_answer, {"ratio": float, "reason": ("A", "B", "C", "D")}, "q5_answer")
+    if not 0 < q5_answer["ratio"] < 10:
+        raise AssertionError("q5_answer['ratio'] should be a positive number, got "
+                             f"{q5_answer['ratio']!r}")
 
 test_q5_form(q5_answer)
 
@@ -688,7 +674,7 @@ test_q5_ratio(q5_answer)
 def test_q5_reason(q5_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     # A's claim, measured: a dense layer fed without the division sees, in evaluation mode,
@@ -698,8 +684,7 @@ def test_q5_reason(q5_answer):
     masks = (torch.rand(4000, 1000, generator=gen) > p).float()
     plain, inverted = (masks * X).mean(), (masks * X / (1 - p)).mean()
     assert abs(X.mean() / plain - 1 / (1 - p)) < 0.01 and abs(inverted / X.mean() - 1) < 0.01
-    if q5_answer["reason"] != "A":
-        raise AssertionError("the reason is not the one that explains the division")
+    check_judged(q5_answer["reason"], "A", "the reason you chose")
 
 test_q5_reason(q5_answer)
 

@@ -482,15 +482,9 @@ q4_answer = {"a": True, "b": False, "c": False, "d": True}
 
 # %%
 def test_q4_form(q4_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
-    for key in "abcd":
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
-                                 f"{q4_answer[key]!r}")
+    check_form(q4_answer, dict.fromkeys("abcd", bool), "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -500,7 +494,7 @@ def test_q4_a_two_small_windows(q4_answer):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
     from cnnlib.ops import LayerSpec, receptive_field
 
     gen = fresh_generator()
@@ -509,9 +503,7 @@ def test_q4_a_two_small_windows(q4_answer):
     one = nn.Conv2d(C, C, 5, bias=False).weight.numel()
     field = receptive_field([LayerSpec("a", 3, padding=1), LayerSpec("b", 3, padding=1)])
     truth = two < one and field[-1].size == (5, 5)
-    if q4_answer["a"] is not truth:
-        raise AssertionError("statement a (two 3 x 3 windows against one 5 x 5) is judged "
-                             "wrongly")
+    check_judged(q4_answer["a"], truth, "statement a (two 3 x 3 windows against one 5 x 5)")
 
 test_q4_a_two_small_windows(q4_answer)
 
@@ -521,6 +513,7 @@ def test_q4_b_one_pixel_wider(q4_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.vgg import vgg_block
 
     blocks, c_in = [], 1
@@ -530,8 +523,7 @@ def test_q4_b_one_pixel_wider(q4_answer):
     with torch.no_grad():
         side = nn.Sequential(*blocks)(torch.zeros(1, 1, 225, 225)).shape[-1]
     truth = side == 8
-    if q4_answer["b"] is not truth:
-        raise AssertionError("statement b (a 225-pixel image) is judged wrongly")
+    check_judged(q4_answer["b"], truth, "statement b (a 225-pixel image)")
 
 test_q4_b_one_pixel_wider(q4_answer)
 
@@ -540,6 +532,7 @@ test_q4_b_one_pixel_wider(q4_answer)
 def test_q4_c_four_blocks(q4_answer):
     import torch
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.vgg import VGG
 
     vgg11 = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
@@ -547,23 +540,21 @@ def test_q4_c_four_blocks(q4_answer):
         five, four = VGG(vgg11), VGG(vgg11[:4])
     truth = (sum(p.numel() for p in four.parameters())
              < sum(p.numel() for p in five.parameters()))
-    if q4_answer["c"] is not truth:
-        raise AssertionError("statement c (four blocks instead of five) is judged wrongly")
+    check_judged(q4_answer["c"], truth, "statement c (four blocks instead of five)")
 
 test_q4_c_four_blocks(q4_answer)
 
 # %%
 # HIDDEN
 def test_q4_d_what_the_last_unit_sees(q4_answer):
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models.vgg import VGG
     from cnnlib.ops import layer_specs, receptive_field
 
     narrow = VGG(((1, 1), (1, 1), (2, 1), (2, 1), (2, 1)), hidden_size=4)  # VGG-11's geometry
     size = receptive_field(layer_specs(narrow.net))[-1].size
     truth = size[0] < 224
-    if q4_answer["d"] is not truth:
-        raise AssertionError("statement d (what a unit after the last block sees) is judged "
-                             "wrongly")
+    check_judged(q4_answer["d"], truth, "statement d (what a unit after the last block sees)")
 
 test_q4_d_what_the_last_unit_sees(q4_answer)
 

@@ -546,15 +546,9 @@ q5_answer = {"a": True, "b": False, "c": True, "d": False}
 
 # %%
 def test_q5_form(q5_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    check_equal(sorted(q5_answer), ["a", "b", "c", "d"], "the keys of q5_answer")
-    for key in "abcd":
-        if not isinstance(q5_answer[key], bool):
-            raise AssertionError(f"q5_answer[{key!r}] should be True or False, got "
-                                 f"{q5_answer[key]!r}")
+    check_form(q5_answer, dict.fromkeys("abcd", bool), "q5_answer")
 
 test_q5_form(q5_answer)
 
@@ -564,7 +558,7 @@ def test_q5_a_two_linear_maps_are_one(q5_answer):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     C = 6
@@ -578,9 +572,7 @@ def test_q5_a_two_linear_maps_are_one(q5_answer):
         merged.bias.copy_(W2 @ first.bias + second.bias)
         X = torch.randn(2, C, 5, 4, generator=gen)
         truth = torch.allclose(second(first(X)), merged(X), atol=1e-4)
-    if q5_answer["a"] is not truth:
-        raise AssertionError("statement a (two 1 x 1 convolutions without a ReLU) is judged "
-                             "wrongly")
+    check_judged(q5_answer["a"], truth, "statement a (two 1 x 1 convolutions without a ReLU)")
 
 test_q5_a_two_linear_maps_are_one(q5_answer)
 
@@ -590,7 +582,7 @@ def test_q5_b_neighbours(q5_answer):
     import torch
     from torch import nn
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     conv = nn.Conv2d(3, 4, 1)
@@ -599,8 +591,7 @@ def test_q5_b_neighbours(q5_answer):
     changed[0, :, 2, 3] += 10  # the right-hand neighbour of pixel (2, 2)
     with torch.no_grad():
         truth = not torch.allclose(conv(X)[0, :, 2, 2], conv(changed)[0, :, 2, 2])
-    if q5_answer["b"] is not truth:
-        raise AssertionError("statement b (a neighbouring pixel) is judged wrongly")
+    check_judged(q5_answer["b"], truth, "statement b (a neighbouring pixel)")
 
 test_q5_b_neighbours(q5_answer)
 
@@ -609,6 +600,8 @@ test_q5_b_neighbours(q5_answer)
 def test_q5_c_three_by_three_instead(q5_answer):
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
+
     def params(*layers):
         return sum(p.numel() for layer in layers for p in layer.parameters())
 
@@ -616,8 +609,7 @@ def test_q5_c_three_by_three_instead(q5_answer):
     ones = params(first, nn.Conv2d(256, 256, 1), nn.Conv2d(256, 256, 1))
     threes = params(first, nn.Conv2d(256, 256, 3, padding=1), nn.Conv2d(256, 256, 3, padding=1))
     truth = threes > 2 * ones
-    if q5_answer["c"] is not truth:
-        raise AssertionError("statement c (3 x 3 instead of 1 x 1) is judged wrongly")
+    check_judged(q5_answer["c"], truth, "statement c (3 x 3 instead of 1 x 1)")
 
 test_q5_c_three_by_three_instead(q5_answer)
 
@@ -627,6 +619,7 @@ def test_q5_d_a_dense_head(q5_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models import nin as lib
 
     net = lib.NiN(block_channels=(1, 1, 1)).eval()  # NiN's geometry, 10 classes
@@ -634,9 +627,7 @@ def test_q5_d_a_dense_head(q5_answer):
         maps = net.net[:8](torch.zeros(1, 1, 224, 224))  # up to the class block
     dense = nn.Linear(maps[0].numel(), 10)
     truth = sum(p.numel() for p in dense.parameters()) < 1000
-    if q5_answer["d"] is not truth:
-        raise AssertionError("statement d (a dense layer instead of the averaging) is judged "
-                             "wrongly")
+    check_judged(q5_answer["d"], truth, "statement d (a dense layer instead of the averaging)")
 
 test_q5_d_a_dense_head(q5_answer)
 

@@ -510,15 +510,9 @@ q4_answer = {"a": True, "b": False, "c": False, "d": True}
 
 # %%
 def test_q4_form(q4_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
-    for key in "abcd":
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
-                                 f"{q4_answer[key]!r}")
+    check_form(q4_answer, dict.fromkeys("abcd", bool), "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -528,6 +522,7 @@ def test_q4_a_a_pool_with_the_default_stride(q4_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models import googlenet as lib
 
     block = lib.Inception(8, 2, (2, 3), (2, 3), 2)
@@ -538,8 +533,7 @@ def test_q4_a_a_pool_with_the_default_stride(q4_answer):
         truth = False
     except RuntimeError:  # torch.cat: the branches' sizes differ
         truth = True
-    if q4_answer["a"] is not truth:
-        raise AssertionError("statement a (the default stride in branch 4) is judged wrongly")
+    check_judged(q4_answer["a"], truth, "statement a (the default stride in branch 4)")
 
 test_q4_a_a_pool_with_the_default_stride(q4_answer)
 
@@ -548,15 +542,15 @@ test_q4_a_a_pool_with_the_default_stride(q4_answer)
 def test_q4_b_the_reduction_pays(q4_answer):
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
+
     def params(*layers):
         return sum(p.numel() for layer in layers for p in layer.parameters())
 
     branch = params(nn.Conv2d(192, 96, 1), nn.Conv2d(96, 128, 3, padding=1))
     direct = params(nn.Conv2d(192, 128, 3, padding=1))
     truth = branch > direct
-    if q4_answer["b"] is not truth:
-        raise AssertionError("statement b (branch 2 against one 3 x 3 convolution) is judged "
-                             "wrongly")
+    check_judged(q4_answer["b"], truth, "statement b (branch 2 against one 3 x 3 convolution)")
 
 test_q4_b_the_reduction_pays(q4_answer)
 
@@ -565,6 +559,7 @@ test_q4_b_the_reduction_pays(q4_answer)
 def test_q4_c_what_fixes_the_output_channels(q4_answer):
     import torch
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models import googlenet as lib
 
     with torch.no_grad():
@@ -572,9 +567,7 @@ def test_q4_c_what_fixes_the_output_channels(q4_answer):
         narrow = lib.Inception(8, 2, (1, 3), (1, 4), 2)(X).shape[1]
         wide = lib.Inception(8, 2, (7, 3), (9, 4), 2)(X).shape[1]
     truth = narrow != wide
-    if q4_answer["c"] is not truth:
-        raise AssertionError("statement c (the reductions and the output channels) is judged "
-                             "wrongly")
+    check_judged(q4_answer["c"], truth, "statement c (the reductions and the output channels)")
 
 test_q4_c_what_fixes_the_output_channels(q4_answer)
 
@@ -584,6 +577,7 @@ def test_q4_d_a_five_by_five_window_on_a_three_by_three_map(q4_answer):
     import torch
     from torch.nn import functional as F
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models import googlenet as lib
 
     net = lib.googlenet(width_divisor=8).eval()
@@ -592,8 +586,7 @@ def test_q4_d_a_five_by_five_window_on_a_three_by_three_map(q4_answer):
         # How many of each window's 25 positions lie on the map, at every output position.
         on_map = F.conv2d(torch.ones(1, 1, side, side), torch.ones(1, 1, 5, 5), padding=2)
     truth = side == 3 and bool((on_map < 25 / 2).all())
-    if q4_answer["d"] is not truth:
-        raise AssertionError("statement d (5 x 5 windows on 3 x 3 maps) is judged wrongly")
+    check_judged(q4_answer["d"], truth, "statement d (5 x 5 windows on 3 x 3 maps)")
 
 test_q4_d_a_five_by_five_window_on_a_three_by_three_map(q4_answer)
 

@@ -719,15 +719,9 @@ q4_answer = {"a": True, "b": False, "c": False, "d": True}
 
 # %%
 def test_q4_form(q4_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
-    for key in "abcd":
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
-                                 f"{q4_answer[key]!r}")
+    check_form(q4_answer, dict.fromkeys("abcd", bool), "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -737,7 +731,7 @@ def test_q4_a_a_shift_in_training_mode(q4_answer):
     import torch
     from torch.nn import functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     X = torch.randn(8, 3, 4, 4, generator=gen)
@@ -746,8 +740,7 @@ def test_q4_a_a_shift_in_training_mode(q4_answer):
     Y = F.batch_norm(X, None, None, gamma, beta, training=True)
     Y_shifted = F.batch_norm(X + shift, None, None, gamma, beta, training=True)
     truth = torch.allclose(Y, Y_shifted, atol=1e-4)
-    if q4_answer["a"] is not truth:
-        raise AssertionError("statement a (a shift in training mode) is judged wrongly")
+    check_judged(q4_answer["a"], truth, "statement a (a shift in training mode)")
 
 test_q4_a_a_shift_in_training_mode(q4_answer)
 
@@ -757,7 +750,7 @@ def test_q4_b_a_shift_in_evaluation_mode(q4_answer):
     import torch
     from torch.nn import functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     X = torch.randn(8, 3, 4, 4, generator=gen)
@@ -766,8 +759,7 @@ def test_q4_b_a_shift_in_evaluation_mode(q4_answer):
     Y = F.batch_norm(X, mean, var, training=False)
     Y_shifted = F.batch_norm(X + shift, mean, var, training=False)
     truth = torch.allclose(Y, Y_shifted, atol=1e-4)
-    if q4_answer["b"] is not truth:
-        raise AssertionError("statement b (a shift in evaluation mode) is judged wrongly")
+    check_judged(q4_answer["b"], truth, "statement b (a shift in evaluation mode)")
 
 test_q4_b_a_shift_in_evaluation_mode(q4_answer)
 
@@ -777,7 +769,7 @@ def test_q4_c_the_other_examples(q4_answer):
     import torch
     from torch.nn import functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     x = torch.randn(1, 3, 4, 4, generator=gen)
@@ -786,8 +778,7 @@ def test_q4_c_the_other_examples(q4_answer):
     Y_1 = F.batch_norm(batch_1, None, None, training=True)[0]
     Y_2 = F.batch_norm(batch_2, None, None, training=True)[0]
     truth = torch.allclose(Y_1, Y_2, atol=1e-4)
-    if q4_answer["c"] is not truth:
-        raise AssertionError("statement c (the other examples of the batch) is judged wrongly")
+    check_judged(q4_answer["c"], truth, "statement c (the other examples of the batch)")
 
 test_q4_c_the_other_examples(q4_answer)
 
@@ -796,7 +787,7 @@ test_q4_c_the_other_examples(q4_answer)
 def test_q4_d_a_batch_of_one(q4_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     X = torch.randn(1, 5, generator=gen) * 10
@@ -805,8 +796,7 @@ def test_q4_d_a_batch_of_one(q4_answer):
     mean, var = X.mean(dim=0), X.var(dim=0, correction=0)
     Y = gamma * (X - mean) / torch.sqrt(var + eps) + beta
     truth = torch.allclose(Y, beta.expand_as(Y))
-    if q4_answer["d"] is not truth:
-        raise AssertionError("statement d (a batch of one) is judged wrongly")
+    check_judged(q4_answer["d"], truth, "statement d (a batch of one)")
 
 test_q4_d_a_batch_of_one(q4_answer)
 
@@ -866,17 +856,9 @@ q5_answer = {"value": 1.0, "reason": "A"}
 
 # %%
 def test_q5_form(q5_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    check_equal(sorted(q5_answer), ["reason", "value"], "the keys of q5_answer")
-    value = q5_answer["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AssertionError(f"q5_answer['value'] should be a number, got {value!r}")
-    if q5_answer["reason"] not in ("A", "B", "C", "D"):
-        raise AssertionError("q5_answer['reason'] should be one of 'A', 'B', 'C', 'D', got "
-                             f"{q5_answer['reason']!r}")
+    check_form(q5_answer, {"value": float, "reason": ("A", "B", "C", "D")}, "q5_answer")
 
 test_q5_form(q5_answer)
 
@@ -904,7 +886,7 @@ def test_q5_reason(q5_answer):
     import torch
     from torch.nn import functional as F
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
 
     gen = fresh_generator()
     # A's claim, measured: in training mode one image's output changes with its batch
@@ -917,8 +899,7 @@ def test_q5_reason(q5_answer):
                              training=True)[0] for _ in range(200)]
         spread[n] = torch.stack(outs).std(dim=0).mean().item()
     assert spread[8] > 2 * spread[128] > 0
-    if q5_answer["reason"] != "A":
-        raise AssertionError("the reason is not the one that explains the drop")
+    check_judged(q5_answer["reason"], "A", "the reason you chose")
 
 test_q5_reason(q5_answer)
 

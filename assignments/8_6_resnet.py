@@ -528,15 +528,9 @@ q4_answer = {"a": True, "b": False, "c": False, "d": True}
 
 # %%
 def test_q4_form(q4_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q4_answer, dict):
-        raise AssertionError(f"q4_answer should be a dict, got {type(q4_answer).__name__}")
-    check_equal(sorted(q4_answer), ["a", "b", "c", "d"], "the keys of q4_answer")
-    for key in "abcd":
-        if not isinstance(q4_answer[key], bool):
-            raise AssertionError(f"q4_answer[{key!r}] should be True or False, got "
-                                 f"{q4_answer[key]!r}")
+    check_form(q4_answer, dict.fromkeys("abcd", bool), "q4_answer")
 
 test_q4_form(q4_answer)
 
@@ -545,7 +539,7 @@ test_q4_form(q4_answer)
 def test_q4_a_a_block_that_adds_nothing(q4_answer):
     import torch
 
-    from cnnlib.classroom.checks import fresh_generator
+    from cnnlib.classroom.checks import check_judged, fresh_generator
     from cnnlib.models import resnet as lib
 
     gen = fresh_generator()
@@ -561,8 +555,7 @@ def test_q4_a_a_block_that_adds_nothing(q4_answer):
             block.train(mode)
             truth = truth and torch.allclose(block(X), torch.relu(X))
             truth = truth and torch.allclose(block(torch.relu(X)), torch.relu(X))
-    if q4_answer["a"] is not truth:
-        raise AssertionError("statement a (bn2 with gamma = beta = 0) is judged wrongly")
+    check_judged(q4_answer["a"], truth, "statement a (bn2 with gamma = beta = 0)")
 
 test_q4_a_a_block_that_adds_nothing(q4_answer)
 
@@ -573,6 +566,8 @@ def test_q4_b_a_stride_without_the_projection(q4_answer):
     from torch import nn
     from torch.nn import functional as F
 
+    from cnnlib.classroom.checks import check_judged
+
     conv1 = nn.Conv2d(4, 4, 3, padding=1, stride=2)
     conv2 = nn.Conv2d(4, 4, 3, padding=1)
     X = torch.randn(2, 4, 8, 8)
@@ -582,8 +577,7 @@ def test_q4_b_a_stride_without_the_projection(q4_answer):
         truth = tuple(Y.shape[-2:]) == (4, 4)
     except RuntimeError:  # (2, 4, 4, 4) + (2, 4, 8, 8)
         truth = False
-    if q4_answer["b"] is not truth:
-        raise AssertionError("statement b (stride 2 without the projection) is judged wrongly")
+    check_judged(q4_answer["b"], truth, "statement b (stride 2 without the projection)")
 
 test_q4_b_a_stride_without_the_projection(q4_answer)
 
@@ -592,6 +586,7 @@ test_q4_b_a_stride_without_the_projection(q4_answer)
 def test_q4_c_image_size_and_parameters(q4_answer):
     import torch
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models import resnet as lib
 
     net = lib.ResNet(((1, 4), (1, 8)), num_classes=3, stem_channels=4).eval()
@@ -599,9 +594,7 @@ def test_q4_c_image_size_and_parameters(q4_answer):
     with torch.no_grad():  # one network, fed two image sizes: global average pooling
         shapes = {tuple(net(torch.zeros(1, 1, n, n)).shape) for n in (32, 96)}
     truth = shapes != {(1, 3)} or sum(p.numel() for p in net.parameters()) != before
-    if q4_answer["c"] is not truth:
-        raise AssertionError("statement c (the image size and the parameters) is judged "
-                             "wrongly")
+    check_judged(q4_answer["c"], truth, "statement c (the image size and the parameters)")
 
 test_q4_c_image_size_and_parameters(q4_answer)
 
@@ -610,11 +603,11 @@ test_q4_c_image_size_and_parameters(q4_answer)
 def test_q4_d_groups(q4_answer):
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
+
     truth = all(nn.Conv2d(24, 24, 3, groups=g).weight.numel() * g
                 == nn.Conv2d(24, 24, 3).weight.numel() for g in (2, 3, 4, 6, 8, 12, 24))
-    if q4_answer["d"] is not truth:
-        raise AssertionError("statement d (the weights of a grouped convolution) is judged "
-                             "wrongly")
+    check_judged(q4_answer["d"], truth, "statement d (the weights of a grouped convolution)")
 
 test_q4_d_groups(q4_answer)
 
@@ -675,17 +668,12 @@ q5_answer = {"ratio": 16.7, "reason": "A"}
 
 # %%
 def test_q5_form(q5_answer):
-    from cnnlib.classroom.checks import check_equal
+    from cnnlib.classroom.checks import check_form
 
-    if not isinstance(q5_answer, dict):
-        raise AssertionError(f"q5_answer should be a dict, got {type(q5_answer).__name__}")
-    check_equal(sorted(q5_answer), ["ratio", "reason"], "the keys of q5_answer")
-    ratio = q5_answer["ratio"]
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0:
-        raise AssertionError(f"q5_answer['ratio'] should be a positive number, got {ratio!r}")
-    if q5_answer["reason"] not in ("A", "B", "C", "D"):
-        raise AssertionError("q5_answer['reason'] should be one of 'A', 'B', 'C', 'D', got "
-                             f"{q5_answer['reason']!r}")
+    check_form(q5_answer, {"ratio": float, "reason": ("A", "B", "C", "D")}, "q5_answer")
+    if not q5_answer["ratio"] > 0:
+        raise AssertionError("q5_answer['ratio'] should be a positive number, got "
+                             f"{q5_answer['ratio']!r}")
 
 test_q5_form(q5_answer)
 
@@ -710,6 +698,7 @@ def test_q5_reason(q5_answer):
     import torch
     from torch import nn
 
+    from cnnlib.classroom.checks import check_judged
     from cnnlib.models import resnet as lib
 
     # A's claim, measured; B, C and D do not hold for these blocks.
@@ -721,8 +710,7 @@ def test_q5_reason(q5_answer):
     with torch.no_grad():
         assert block(torch.zeros(1, 256, 6, 6)).shape == (1, 256, 6, 6)
         assert block.conv2.stride == (1, 1)  # D
-    if q5_answer["reason"] != "A":
-        raise AssertionError("the reason is not the one that explains the difference")
+    check_judged(q5_answer["reason"], "A", "the reason you chose")
 
 test_q5_reason(q5_answer)
 

@@ -248,3 +248,21 @@ def test_train_builds_the_data_and_the_model_from_the_budget(monkeypatch):
     budget = _tiny_budget(floor=0.0, train_subset=64)
     run = budget.train(**_QUIET)
     assert built == budget.data_kwargs() and isinstance(run.model, nn.Sequential)
+
+
+def test_every_accuracy_a_budget_note_states_is_one_of_our_recorded_runs():
+    # describe() prints the notes in the chapters: an accuracy there ("about 0.89",
+    # "(0.863)") must be what a recorded run of ours reached (this budget's run, the same
+    # model's other budget, or, for LeNet, d2l's own trainer in our benchmark), to the
+    # two decimals that "about" promises.
+    d2l = json.loads((RUNS.parent / "lenet_vs_d2l.json").read_text())["d2l"]["val_acc"]
+    for table in (QUICK, FULL):
+        for name, budget in table.items():
+            recorded = [acc for acc in (_recorded_val_acc(name, "quick"),
+                                        _recorded_val_acc(name, "full")) if acc is not None]
+            if name == "lenet":
+                recorded.append(d2l)
+            # Learning rates (lr 0.01) are settings, not results.
+            for figure in re.findall(r"(?<![\d.])(?<!lr )0\.\d{2,3}(?!\d)", budget.note or ""):
+                assert any(abs(float(figure) - acc) <= 0.011 for acc in recorded), (
+                    f"{name} ({budget.budget}) says {figure}; our runs reached {recorded}")

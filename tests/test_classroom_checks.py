@@ -104,6 +104,7 @@ def test_check_form_accepts_any_answer_of_the_asked_form():
     ({"a": True, "reason": "a", "count": 1, "pair": (1, 1.0)}, "should be one of 'A', 'B', 'C'"),
     ({"a": True, "reason": "A", "count": 37, "pair": (1, 1.0)}, "a whole number from 0 to 36"),
     ({"a": True, "reason": "A", "count": True, "pair": (1, 1.0)}, "a whole number from 0 to 36"),
+    ({"a": True, "reason": "A", "count": 2.0, "pair": (1, 1.0)}, "a whole number from 0 to 36"),
     ({"a": True, "reason": "A", "count": 1, "pair": (1.5, 1.0)},
      r"\['pair'\]\[0\] should be a whole"),
     ({"a": True, "reason": "A", "count": 1, "pair": (1, "x")},

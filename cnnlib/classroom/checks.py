@@ -154,7 +154,8 @@ def check_form(answer: Any, form: Any, name: str) -> None:
             kind = "a whole number (an int)" if form is int else "a number"
             raise AssertionError(f"{name} should be {kind}, got {answer!r}")
     elif isinstance(form, (tuple, range)):
-        if isinstance(answer, bool) or answer not in form:
+        whole = not isinstance(form, range) or type(answer) is int  # a range means ints
+        if isinstance(answer, bool) or not whole or answer not in form:
             allowed = (f"a whole number from {form.start} to {form.stop - 1}"
                        if isinstance(form, range) else
                        "one of " + ", ".join(repr(v) for v in form))
