@@ -43,7 +43,8 @@ pytestmark = [
 
 MASTER = read_master(find_masters(["7_2"])[0])
 POINTS = {q.name: q.points for q in MASTER.questions}
-Q1_ONLY = {"q1": POINTS["q1"], "q2": 0.0, "q3": 0.0}  # what every honest-in-q1 attack earns
+# What every attack that answers q1 honestly (and nothing else) earns.
+Q1_ONLY = {q: POINTS["q1"] if q == "q1" else 0.0 for q in POINTS}
 TIMEOUT = 45  # wall seconds per sandbox: the endless loop and the fork bomb must reach it
 MEMORY_MB = 1024  # small, so that the memory attack hits it quickly
 CALL_S = 10  # one call of the student's code by a test

@@ -78,11 +78,6 @@ def built(tmp_path_factory):
     return build(MASTER, out=tmp / "built", run_tests=False), tmp
 
 
-def _grader_uids(pid: int) -> range:
-    start = 200_000 + (pid % 4096) * 256
-    return range(start, start + 256)
-
-
 @needs_bwrap
 @pytest.mark.slow
 @pytest.mark.xdist_group("grading_killed")
@@ -101,15 +96,25 @@ def test_kill_9_leaves_nothing_and_a_second_run_grades_everything(built):
                "--built", str(tmp / "built")]
     grader = subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    uids = _grader_uids(grader.pid) if os.geteuid() == 0 else None
+    # As root, the grader's sandboxes run as uids it draws at random: note each uid seen
+    # below the grader while it runs, then look for any process still running as one.
+    uids: set[int] = set()
 
     def sandboxed() -> list:
+        try:
+            below = {p.pid for p in psutil.Process(grader.pid).children(recursive=True)}
+        except psutil.Error:
+            below = set()
         found = []
-        for proc in psutil.process_iter(["uids", "ppid", "cmdline"]):
+        for proc in psutil.process_iter(["uids", "cmdline"]):
             info = proc.info
-            if uids is not None and info["uids"] and info["uids"].real in uids:
-                found.append(proc)
-            elif uids is None and "cnnlib.classroom.runner" in " ".join(info["cmdline"] or []):
+            uid = info["uids"].real if info["uids"] else None
+            if os.geteuid() == 0:
+                if proc.pid in below and uid is not None and uid >= 200_000:
+                    uids.add(uid)
+                if uid in uids:
+                    found.append(proc)
+            elif "cnnlib.classroom.runner" in " ".join(info["cmdline"] or []):
                 found.append(proc)
         return found
 
@@ -149,3 +154,61 @@ def test_the_gradescope_zip_still_grades_the_solution_with_otter(built, tmp_path
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     tests = json.loads((tmp_path / "results.json").read_text())["tests"]
     assert sum(t.get("score", 0) for t in tests) == MASTER.points, tests  # + "Public Tests"
+
+
+def test_each_sandbox_gets_a_uid_no_process_runs_as(monkeypatch):
+    """Two graders on one machine (or two test workers) must not share a uid: the process
+    limit counts every process of a uid, so one's fork bomb would stop the other's cells."""
+    from cnnlib.classroom import sandbox
+
+    busy = 200_000 + 12_345
+    draws = iter([busy, busy, busy + 1])
+    monkeypatch.setattr(sandbox.secrets, "randbelow", lambda n: next(draws) - 200_000)
+    monkeypatch.setattr(sandbox, "_GIVEN", set())
+
+    class Proc:
+        def __init__(self, uid):
+            self.info = {"uids": type("U", (), {"real": uid})()}
+
+    monkeypatch.setattr(sandbox.psutil, "process_iter", lambda attrs: [Proc(0), Proc(busy)])
+    assert sandbox._sandbox_uid() == busy + 1  # skips the uid a process already runs as
+    assert sandbox.sandbox_uids() == {busy + 1}
+
+
+def test_a_message_that_arrives_slowly_is_read_whole_not_cut_at_the_wait():
+    """The sandbox waits for messages in short steps (to watch its limits in between).
+    A step that ended half way through a message used to leave the rest in the pipe, and
+    the next read took '{"event"' for a length: a false "broke the grading protocol" when
+    the machine was busy. A message that has begun is now read to its end."""
+    import threading
+    import time
+
+    from cnnlib.classroom import protocol
+
+    read, write = os.pipe()
+    try:
+        whole = protocol.HEADER.pack(len(b'{"event": "ready"}')) + b'{"event": "ready"}'
+
+        def slowly():
+            os.write(write, whole[:6])
+            time.sleep(0.4)
+            os.write(write, whole[6:])
+
+        writer = threading.Thread(target=slowly)
+        writer.start()
+        message = protocol.receive(read, time.monotonic() + 0.1, finish_by=time.monotonic() + 5)
+        writer.join()
+        assert message == {"event": "ready"}
+        # One that begins and never ends is refused by the real deadline, not waited on.
+        os.write(write, whole[:6])
+        with pytest.raises(ProtocolError, match="stopped half way"):
+            protocol.receive(read, time.monotonic() + 0.1, finish_by=time.monotonic() + 0.3)
+        # Nothing begun: the short wait ends, and the caller may wait again.
+        read2, write2 = os.pipe()
+        with pytest.raises(TimeoutError):
+            protocol.receive(read2, time.monotonic() + 0.1, finish_by=time.monotonic() + 5)
+        os.close(read2)
+        os.close(write2)
+    finally:
+        os.close(read)
+        os.close(write)

@@ -97,15 +97,26 @@ def send(fd: int, message: dict) -> None:
         data = data[written:]
 
 
-def receive(fd: int, deadline: float | None = None) -> dict:
-    """Read one message; raise ``TimeoutError`` past ``deadline`` (``time.monotonic``),
-    ``EOFError`` when the writer is gone and :class:`ProtocolError` on a bad message."""
-    header = _read_exactly(fd, HEADER.size, deadline)
-    (length,) = HEADER.unpack(header)
-    if length > MAX_MESSAGE:
-        raise ProtocolError(f"a message announces {length} bytes, over the "
-                            f"{MAX_MESSAGE >> 20} MB limit")
-    body = _read_exactly(fd, length, deadline)
+def receive(fd: int, deadline: float | None = None, finish_by: float | None = None) -> dict:
+    """Read one message; raise ``TimeoutError`` when none has begun by ``deadline``
+    (``time.monotonic``), ``EOFError`` when the writer is gone and :class:`ProtocolError` on
+    a bad message.
+
+    ``deadline`` bounds only the wait for a message to *begin*: once its first byte is
+    here, the rest is read whole, by ``finish_by`` (or ProtocolError). A timeout that struck
+    half way through would leave the rest in the pipe, and the next read would take the
+    middle of a message for its length.
+    """
+    first = _read_exactly(fd, 1, deadline)
+    try:
+        header = first + _read_exactly(fd, HEADER.size - 1, finish_by)
+        (length,) = HEADER.unpack(header)
+        if length > MAX_MESSAGE:
+            raise ProtocolError(f"a message announces {length} bytes, over the "
+                                f"{MAX_MESSAGE >> 20} MB limit")
+        body = _read_exactly(fd, length, finish_by)
+    except TimeoutError:
+        raise ProtocolError("a message stopped half way and did not end in time") from None
     try:
         message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:

@@ -19,12 +19,13 @@ grader's deadline). When a limit ends the sandbox, :attr:`Sandbox.ended` names i
 
 from __future__ import annotations
 
-import itertools
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -135,19 +136,30 @@ def readable_paths(data_dir: Path | None) -> list[Path]:
     return unique
 
 
-_UIDS = itertools.count()
+# Sandbox uids are drawn from a billion, above the range distributions hand out.
+_UID_BASE, _UID_SPAN = 200_000, 1 << 30
+_GIVEN: set[int] = set()
+_GIVEN_LOCK = threading.Lock()
 
 
-def sandbox_uids() -> range:
-    """The uids this grading process gives its sandboxes when it runs as root."""
-    start = 200_000 + (os.getpid() % 4096) * 256
-    return range(start, start + 256)
+def sandbox_uids() -> frozenset[int]:
+    """The uids this grading process has given its sandboxes (when it runs as root)."""
+    with _GIVEN_LOCK:
+        return frozenset(_GIVEN)
 
 
 def _sandbox_uid() -> int:
-    """An unused uid for this sandbox (root only), a new one for each sandbox of this grader,
-    so that one submission's processes never count against another's process limit."""
-    return sandbox_uids()[next(_UIDS) % 256]
+    """An unused uid for this sandbox (root only). The process limit counts every process
+    of a uid, so two sandboxes must never share one: not two submissions of this grader,
+    nor two graders on one machine (two `make grade` runs, or test workers). So the uid is
+    drawn at random from a billion, and one that any process already runs as is skipped."""
+    in_use = {p.info["uids"].real for p in psutil.process_iter(["uids"]) if p.info["uids"]}
+    with _GIVEN_LOCK:
+        while True:
+            uid = _UID_BASE + secrets.randbelow(_UID_SPAN)
+            if uid not in in_use and uid not in _GIVEN:
+                _GIVEN.add(uid)
+                return uid
 
 
 class Sandbox:
@@ -259,7 +271,8 @@ class Sandbox:
             deadline = min(self.deadline, call_deadline or self.deadline)
             step = min(deadline, time.monotonic() + 0.5)
             try:
-                return protocol.receive(self._fds[1], step)
+                # A message that has begun is read whole, by the real deadline.
+                return protocol.receive(self._fds[1], step, finish_by=deadline)
             except TimeoutError:
                 now = time.monotonic()
                 if now >= self.deadline:
