@@ -22,6 +22,7 @@ from typing import Protocol
 
 from cnnlib.classroom import checks
 from cnnlib.classroom.remote import Connection, StudentError
+from cnnlib.classroom.static import AST_LOCK
 
 
 class CellTest(Protocol):
@@ -64,10 +65,12 @@ class QuestionResult:
 
 def define_test(test: CellTest):
     """The test's function, defined from its cell (the call that follows it is dropped)."""
-    tree = ast.parse(test.source)
-    tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    with AST_LOCK:  # see static.AST_LOCK: the grader parses on several threads
+        tree = ast.parse(test.source)
+        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+        code = compile(tree, f"<test {test.name}>", "exec")
     defined: dict = {}
-    exec(compile(tree, f"<test {test.name}>", "exec"), defined)  # noqa: S102 - instructor code
+    exec(code, defined)  # noqa: S102 - instructor code
     return defined[test.name]
 
 

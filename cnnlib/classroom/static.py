@@ -16,6 +16,7 @@ notebook's imports, so ``import torch.nn.functional as F`` then ``F.conv2d(...)`
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 _IPYTHON_PREFIXES = ("%", "!")
@@ -58,9 +59,17 @@ def without_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
+# CPython 3.11 keeps one counter per interpreter while it turns source into ``ast`` objects
+# or back, and threads doing so at the same time can trip it: "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). The grader grades submissions on
+# threads, so every such conversion in the grading process holds this lock.
+AST_LOCK = threading.Lock()
+
+
 def _parse(source: str) -> ast.Module | None:
     try:
-        return ast.parse(without_magics(source))
+        with AST_LOCK:
+            return ast.parse(without_magics(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
