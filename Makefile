@@ -43,7 +43,7 @@ setup: venv data
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml scripts/jupyterlab-overrides.json
+$(STAMP): requirements.lock pyproject.toml scripts/jupyterlab-overrides.json scripts/jupyter-server-config.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "CNN Companion needs Python >= 3.10, found " + sys.version.split()[0]'
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
@@ -51,6 +51,12 @@ $(STAMP): requirements.lock pyproject.toml scripts/jupyterlab-overrides.json
 	@# Double-clicking chapters/*.py in JupyterLab opens it as a (Jupytext) notebook.
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp scripts/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@# A reader's save never rewrites a built chapters/*.ipynb: it goes to my-notebooks/
+	@# (cnnlib/lab/contents.py; README, "Reading in JupyterLab").
+	@# (jupyter_server_config.d/ only enables extensions, so this is the venv's own
+	@# jupyter_server_config.json, which Jupyter reads for any server the venv starts.)
+	mkdir -p $(VENV)/etc/jupyter
+	cp scripts/jupyter-server-config.json $(VENV)/etc/jupyter/jupyter_server_config.json
 	@touch $(STAMP)
 	@echo "venv ready: $(VENV) matches requirements.lock"
 

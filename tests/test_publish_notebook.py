@@ -12,7 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from publish_notebook import WIDGET_VIEW, main, publish  # noqa: E402
+from publish_notebook import main, publish  # noqa: E402
+
+from cnnlib.lab.offline import WIDGET_VIEW, is_built  # noqa: E402
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MAX_FORM_BYTES = 1_500_000  # one explorer's page form, pictures included
@@ -47,7 +49,7 @@ def _notebook() -> nbformat.NotebookNode:
 def test_publish_keeps_page_forms_and_drops_live_views():
     notebook = _notebook()
     counts = publish(notebook)
-    assert counts == {"page forms": 1, "dropped": 1}
+    assert counts == {"page forms": 1, "pictures": 0, "dropped": 1}
     explorer, training, plain = notebook.cells
     (form,) = explorer.outputs
     assert WIDGET_VIEW not in form.data
@@ -56,6 +58,7 @@ def test_publish_keeps_page_forms_and_drops_live_views():
     assert [o.output_type for o in training.outputs] == ["stream"]
     assert plain.outputs[0].text == "1\n"
     assert "widgets" not in notebook.metadata
+    assert is_built(notebook), "JupyterLab must know not to overwrite it"
 
 
 def test_main_rewrites_the_file_and_it_stays_valid(tmp_path, capsys):
@@ -65,7 +68,7 @@ def test_main_rewrites_the_file_and_it_stays_valid(tmp_path, capsys):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     assert WIDGET_VIEW not in path.read_text()
-    assert "1 page forms, 1 widget outputs dropped" in capsys.readouterr().out
+    assert "1 page forms, 0 pictures, 1 widget outputs dropped" in capsys.readouterr().out
     assert main([]) == 2
 
 
@@ -76,6 +79,8 @@ def test_committed_notebooks_are_published(path):
     assert WIDGET_VIEW not in text, f"{path.name}: run `make notebooks NB=chapters/{path.stem}.py`"
     notebook = nbformat.reads(text, as_version=4)
     assert "widgets" not in notebook.metadata
+    # Marked built: a reader's JupyterLab save goes to my-notebooks/ (cnnlib/lab/contents.py).
+    assert is_built(notebook), f"{path.name}: run `make notebooks NB=chapters/{path.stem}.py`"
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from collections.abc import Sequence
@@ -79,11 +80,17 @@ class Explorer:
         return []
 
     def _repr_mimebundle_(self, **kwargs):
-        # Lets a notebook cell end in the explorer itself. `make notebooks` sets
-        # CNNLIB_EXPLORER_PAGES=1, and then the output also carries the page form, which the
-        # website shows (scripts/publish_notebook.py keeps it and drops the live view);
-        # a reader's kernel skips that sweep, so displaying stays instant.
+        # Lets a notebook cell end in the explorer itself. Beside the live view, the output
+        # carries the picture drawn at display time (already encoded: free) and a plain
+        # text naming the explorer, so a notebook saved without its kernel still shows
+        # something true (cnnlib/lab/offline.py keeps them, JupyterLab saves of the
+        # chapters go through it). `make notebooks` sets CNNLIB_EXPLORER_PAGES=1, and then
+        # the output also carries the page form, which the website shows; a reader's kernel
+        # skips that sweep, so displaying stays instant.
         bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{type(self).__name__}: run this cell for the live explorer"
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         if os.environ.get(PAGE_FORMS_VARIABLE) == "1" and self.page_controls():
             from cnnlib.widgets.page import page_html
 

@@ -1,12 +1,15 @@
-"""JupyterLab in a real browser: a chapters/*.py opens as a notebook and its widgets respond.
+"""JupyterLab in a real browser: a chapter opens, runs, saves and reopens, and nothing breaks.
 
-This is what `make lab` promises. The lab runs on a copy of some sections (each
-.py with its executed .ipynb, as in a clone) in a temporary directory, so running
-cells never writes into chapters/.
+This is what `make lab` promises a reader. The lab runs on a throwaway git repository
+holding some sections (each .py with its executed .ipynb, as in a clone), the Jupytext
+settings and the .gitignore, with the contents manager `make venv` configures
+(cnnlib/lab/contents.py). So the walk can check what a reader's save does to git, and
+running cells never writes into this repository's chapters/.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -16,14 +19,24 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from cnnlib.lab.contents import reader_copy_path
+from cnnlib.lab.offline import WIDGET_VIEW
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTION = "7_2_conv_images.py"
+# Walked whole (run all, save, shut down, reopen): explorers (7.2), and explorers plus two
+# trainings with progress bars and a live plot (7.6). tests/test_lab_contents.py saves every
+# section through the same contents manager without a browser.
+WALKED = ("7_2_conv_images", "7_6_lenet")
 # Opened before Run All: explorers (7.3) and a training progress bar (8.1).
 FRESH_SECTIONS = ("7_3_padding_stride", "8_1_alexnet")
+# What a notebook must never show: a widget whose kernel is gone, or its raw repr.
+WIDGET_ERRORS = ("Error displaying widget", "model not found", "VBox(children=", "0%|")
+GIT = ["git", "-c", "user.name=walk", "-c", "user.email=walk@example.invalid"]
 
 
 def _free_port() -> int:
@@ -32,19 +45,32 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
 @pytest.fixture(scope="module")
-def lab_url(tmp_path_factory):
-    work = tmp_path_factory.mktemp("lab")
-    for stem in (SECTION.removesuffix(".py"), *FRESH_SECTIONS):
+def lab(tmp_path_factory):
+    """``(url, repo)``: JupyterLab serving a fresh git repository of a few sections."""
+    repo = tmp_path_factory.mktemp("lab")
+    (repo / "chapters").mkdir()
+    for stem in (*WALKED, *FRESH_SECTIONS):
         for suffix in (".py", ".ipynb"):
-            shutil.copy(ROOT / "chapters" / f"{stem}{suffix}", work / f"{stem}{suffix}")
+            shutil.copy(ROOT / "chapters" / f"{stem}{suffix}", repo / "chapters")
+    for name in ("jupytext.toml", ".gitignore"):
+        shutil.copy(ROOT / name, repo / name)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "a clone")
     port = _free_port()
-    log = open(work / "jupyterlab.log", "w")  # closed in teardown
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / ".jupyter-config"))
+    log_path = tmp_path_factory.getbasetemp() / "jupyterlab.log"
+    log = open(log_path, "w")  # closed in teardown
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(repo.parent / ".jupyter-config"))
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
          f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}",
+         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={repo}",
          *(["--allow-root"] if os.geteuid() == 0 else [])],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -57,67 +83,131 @@ def lab_url(tmp_path_factory):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                log_text = (work / "jupyterlab.log").read_text()
-                pytest.fail(f"JupyterLab did not start; its log:\n{log_text}")
+                pytest.fail(f"JupyterLab did not start; its log:\n{log_path.read_text()}")
             time.sleep(0.5)
-    yield url
+    yield url, repo
     server.terminate()
     server.wait(timeout=30)
     log.close()
 
 
-def _widget_png(page) -> str:
-    return page.eval_on_selector(".jp-OutputArea .widget-image", "img => img.src")
+def _open(page, url: str, path: str):
+    """Open ``path`` in a fresh workspace (only it open) and wait for its outputs."""
+    page.goto(f"{url}/lab/tree/{path}?reset")
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+    notebook.locator(".jp-OutputArea-output").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(2_000)  # let every saved output render
+    return notebook
 
 
-def test_py_opens_as_notebook_and_explorer_redraws(page, lab_url, artifacts):
-    page.goto(f"{lab_url}/lab/tree/{SECTION}")
-    # The overrides shipped by `make venv` make the Jupytext notebook the default viewer.
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+def _widget_errors(notebook) -> list[str]:
+    # text_content, not inner_text: it includes cells that Lab has not painted yet.
+    text = notebook.text_content()
+    return [problem for problem in WIDGET_ERRORS if problem in text]
+
+
+def _sessions(url: str) -> list[dict]:
+    return json.load(urllib.request.urlopen(f"{url}/api/sessions", timeout=10))
+
+
+def _current(expression: str) -> str:
+    return f"window.jupyterapp.shell.currentWidget.{expression}"
+
+
+def _run_all_and_wait(page) -> None:
     page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session",
+        f"() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        f" && {_current('sessionContext')} && {_current('sessionContext.session')}"
+        f" && {_current('sessionContext.session.kernel')}",
         timeout=60_000,
     )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # The command resolves once every cell has run; it returns false if one failed.
+    ok = page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    assert ok, "a cell failed in JupyterLab; see the screenshot in test-artifacts/"
+
+
+def _redraw_one_explorer(page) -> None:
+    """Pick another entry of the first explorer's dropdown: the live picture changes."""
     dropdown = page.locator(".jp-OutputArea .widget-dropdown select").first
-    dropdown.wait_for(state="visible", timeout=180_000)
+    dropdown.wait_for(state="visible", timeout=60_000)
+    image = ".jp-OutputArea .widget-image"
     page.wait_for_function(
-        "() => document.querySelector('.jp-OutputArea .widget-image')"
-        " && document.querySelector('.jp-OutputArea .widget-image').src.startsWith('blob:')",
-        timeout=60_000,
-    )
-    before = _widget_png(page)
+        f"() => document.querySelector('{image}')"
+        f" && document.querySelector('{image}').src.startsWith('blob:')", timeout=60_000)
+    before = page.eval_on_selector(image, "img => img.src")
     # ipywidgets renders labels with non-breaking spaces, so pick by position.
     options = dropdown.locator("option").all_inner_texts()
     current = dropdown.evaluate("select => select.selectedIndex")
     choice = next(i for i, o in enumerate(options) if i != current and o.lower() != "custom")
     dropdown.select_option(index=choice)
-    page.wait_for_function(
-        "(old) => document.querySelector('.jp-OutputArea .widget-image').src !== old",
-        arg=before, timeout=30_000,
-    )
-    dropdown.scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "lab_7_2.png"))
+    page.wait_for_function(f"(old) => document.querySelector('{image}').src !== old",
+                           arg=before, timeout=30_000)
+
+
+@pytest.mark.parametrize("stem", WALKED)
+def test_run_save_reopen_keeps_git_clean_and_shows_no_widget_error(stem, page, lab, artifacts):
+    """The reader's walk: open the .py, run all, poke an explorer, save, shut down, reopen."""
+    url, repo = lab
+    path = f"chapters/{stem}.py"
+    built = (repo / f"chapters/{stem}.ipynb").read_bytes()
+    built_mtime = (repo / f"chapters/{stem}.ipynb").stat().st_mtime_ns
+    # The overrides shipped by `make venv` make the Jupytext notebook the default viewer.
+    _open(page, url, path)
+    _run_all_and_wait(page)
+    _redraw_one_explorer(page)
+    page.screenshot(path=str(artifacts / f"lab_run_{stem}.png"))
+    page.evaluate("async () => await window.jupyterapp.commands.execute('docmanager:save')")
+
+    # The built notebook is untouched; the reader's run is in my-notebooks/, which git ignores.
+    assert (repo / f"chapters/{stem}.ipynb").read_bytes() == built
+    assert (repo / f"chapters/{stem}.ipynb").stat().st_mtime_ns == built_mtime
+    copy = repo / reader_copy_path(f"chapters/{stem}.ipynb")
+    saved = nbformat.read(copy, as_version=4)
+    assert WIDGET_VIEW not in copy.read_text(), "a live widget view was saved"
+    pictures = [o for cell in saved.cells if cell.cell_type == "code" for o in cell.outputs
+                if "run this cell for the live explorer" in o.get("data", {}).get("text/plain", "")]
+    assert pictures and all("image/png" in o["data"] for o in pictures), (
+        "each explorer's output in the reader's copy keeps the picture it showed")
+    assert _git(repo, "status", "--porcelain") == "", "the reader's save changed a tracked file"
+
+    # Shut the kernel down and close everything, as a reader ending the day.
+    page.evaluate(f"async () => await {_current('sessionContext.shutdown()')}")
+    page.evaluate("async () => await window.jupyterapp.commands.execute('application:close-all')")
+    running = [s["path"] for s in _sessions(url)]
+    assert path not in running, f"{path}'s kernel is still running"
+
+    # Reopened, the section shows its published outputs, and the copy shows its pictures.
+    for reopened in (path, reader_copy_path(f"chapters/{stem}.ipynb")):
+        notebook = _open(page, url, reopened)
+        page.screenshot(path=str(artifacts / f"lab_reopen_{Path(reopened).parent.name}_{stem}.png"))
+        assert not _widget_errors(notebook), f"{reopened} reopened shows {_widget_errors(notebook)}"
+        assert notebook.locator(".jp-OutputArea-output img").count() >= 1
+    assert _git(repo, "status", "--porcelain") == "", "reopening changed a tracked file"
+    # The reopened notebooks started kernels: shut them down to keep the next walk light.
+    page.evaluate("async () => await window.jupyterapp.serviceManager.sessions.shutdownAll()")
 
 
 @pytest.mark.parametrize("stem", FRESH_SECTIONS)
-def test_fresh_section_shows_its_saved_outputs_without_widget_errors(stem, page, lab_url,
-                                                                     artifacts):
-    """Before Run All: no "model not found", no raw ``VBox(children=...)``, no frozen bar."""
-    # ?reset: a fresh workspace, so only this section is open (as for a reader who just cloned).
-    page.goto(f"{lab_url}/lab/tree/{stem}.py?reset")
-    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-    notebook.locator(".jp-OutputArea-output").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(2_000)  # let every saved output render
-    # text_content, not inner_text: it includes cells that Lab has not painted yet.
-    text = notebook.text_content()
-    problems = [p for p in ("Error displaying widget", "model not found", "VBox(children=",
-                            "0%|") if p in text]
+def test_fresh_section_is_honest_before_it_runs(stem, page, lab, artifacts):
+    """Before Run All: no widget error, and an explorer says to run it instead of offering
+    controls that cannot redraw (Lab does not run the page form's script)."""
+    url, _ = lab
+    notebook = _open(page, url, f"chapters/{stem}.py")
     page.screenshot(path=str(artifacts / f"lab_fresh_{stem}.png"))
-    assert not problems, f"{stem} before Run All shows {problems}"
-    # The saved outputs are there: figures, and each explorer's page form with its picture.
+    assert not _widget_errors(notebook), f"{stem} before Run All shows {_widget_errors(notebook)}"
+    # The saved outputs are there: figures, and each explorer's first picture.
     assert notebook.locator(".jp-OutputArea-output img").count() >= 1
+    forms = notebook.locator(".jp-OutputArea-output .cnn-explorer")
     if stem == "7_3_padding_stride":
-        assert notebook.locator(".jp-OutputArea-output .cnn-explorer img").count() == 2
+        assert forms.count() == 2
+        assert forms.locator("img").count() == 2
+    for i in range(forms.count()):
+        form = forms.nth(i)
+        form.scroll_into_view_if_needed()
+        controls = form.locator("input, select, button")
+        visible = [j for j in range(controls.count()) if controls.nth(j).is_visible()]
+        assert not visible, f"{stem}: explorer {i} shows controls that cannot redraw"
+        text = form.inner_text()
+        assert "run this cell" in text.lower(), f"{stem}: explorer {i} does not say to run it"
+        assert "on this page" not in text.lower(), f"{stem}: website wording in Lab"
