@@ -235,6 +235,45 @@ def test_live_plot_is_readable_as_displayed():
     assert not problems, "\n".join(problems)
 
 
+def _clipped_markers(fig: Figure) -> list[str]:
+    """Markers that reach past their axes' left or right edge, where the axes cut them."""
+    figure_to_png(fig)  # lays the figure out as the notebook's picture has it
+    problems = []
+    for n, ax in enumerate(fig.axes):
+        box = ax.get_window_extent()
+        for line in ax.lines:
+            if line.get_marker() in (None, "", " ", "None", "none"):
+                continue
+            radius = (line.get_markersize() + line.get_markeredgewidth()) / 2 * fig.dpi / 72
+            for x, y in line.get_xydata():
+                px = ax.transData.transform((x, y))[0]
+                if px - radius < box.x0 or px + radius > box.x1:
+                    problems.append(f"axes {n}, {line.get_label()} at epoch {x:g}")
+    return problems
+
+
+def _live_plot(epochs: int) -> LivePlot:
+    plot = LivePlot(epochs=epochs, show=False)
+    history = _history(epochs)
+    for e in range(1, epochs + 1):
+        plot.add_train_point(e - 0.5, history.train_loss[e - 1])
+        plot.add_epoch(e, history.row(e))
+    plot.finish()
+    return plot
+
+
+@pytest.mark.parametrize("epochs", [1, 4, 30])
+def test_live_plot_shows_its_first_and_last_markers_whole(epochs):
+    plot = _live_plot(epochs)
+    assert plot.lines["val_acc"].get_xdata()[-1] == epochs  # the last marker is at the edge
+    assert not _clipped_markers(plot.figure)
+
+
+@pytest.mark.parametrize("epochs", [1, 4])
+def test_history_plot_shows_every_marker_whole(epochs):
+    assert not _clipped_markers(plot_history(_history(epochs)))
+
+
 def test_animation_frames_are_readable():
     """7.3's step-through animation: every frame is a PNG shown at its natural width."""
     anim = conv_step_animation(X3, K2, padding=1, stride=2)

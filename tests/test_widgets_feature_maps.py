@@ -278,6 +278,13 @@ def test_clearing_the_upload_changes_nothing(explorer):
     assert explorer.renders == renders and not _is_error(explorer)
 
 
+def test_the_upload_button_is_as_wide_as_its_label(explorer):
+    # ipywidgets gives buttons one fixed width (148 px in JupyterLab 4), which cut this label
+    # to "upload a pictur…"; sized to its content it showed whole in JupyterLab 4.6.
+    assert explorer.upload.description == "upload a picture"
+    assert explorer.upload.layout.width in ("max-content", "fit-content")
+
+
 # ----------------------------------------------------------------------------- kernels
 
 

@@ -11,6 +11,7 @@ from test_viz_style import notebook_png_width, reader_view
 
 from cnnlib.explain.grad_flow import FlowNet, gradient_flow, twin_networks
 from cnnlib.viz.grad_flow import show_gradient_flow
+from cnnlib.widgets import grad_flow as grad_flow_widget
 from cnnlib.widgets import page
 from cnnlib.widgets.grad_flow import GradientFlowExplorer
 
@@ -153,3 +154,25 @@ def test_bad_input_is_refused_with_a_clear_message():
         GradientFlowExplorer(y=y)
     with pytest.raises(TypeError, match="FlowNet"):
         gradient_flow(torch.nn.Linear(2, 2), X, y)
+
+
+def test_redraws_compute_on_one_thread_and_agree_with_more_threads(monkeypatch):
+    X, y = _batch()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)  # as a reader's kernel on two cores has it
+    try:
+        plain, residual = twin_networks(12, True, "kaiming", seed=4)
+        expected = gradient_flow(plain, X, y), gradient_flow(residual, X, y)
+        seen = []
+        monkeypatch.setattr(grad_flow_widget, "gradient_flow", lambda *args: (
+            seen.append(torch.get_num_threads()), gradient_flow(*args))[1])
+        explorer = GradientFlowExplorer(X, y, depth=12, batch_norm=False, seed=4)
+        explorer.batch_norm.value = True
+        assert seen == [1, 1, 1, 1] and torch.get_num_threads() == 2  # and put back after
+        # One thread adds up in another order than two: equal to float32 rounding.
+        for got, want in zip((explorer.plain, explorer.residual), expected, strict=True):
+            torch.testing.assert_close(got.weight_norms, want.weight_norms, rtol=1e-5, atol=0)
+            torch.testing.assert_close(got.output_norms, want.output_norms, rtol=1e-5, atol=0)
+            assert got.loss == pytest.approx(want.loss, rel=1e-6)
+    finally:
+        torch.set_num_threads(previous)

@@ -174,6 +174,40 @@ def test_the_form_is_self_contained_and_script_safe(swept):
     assert "</" not in body
 
 
+def _without_scripts(form: str) -> str:
+    """What JupyterLab keeps of an untrusted output: no <script> (nor its text), no <style>."""
+    return re.sub(r"<(script|style)\b[^>]*>.*?</\1>", "", form, flags=re.S)
+
+
+def test_without_its_script_the_form_shows_its_first_picture_and_says_so(swept):
+    result = swept("padding_stride")
+    bare = _without_scripts(result.form)
+    assert "cnnx-states" in result.form and "cnnx-states" not in bare  # the helper works
+    # No dead controls: nothing a reader could move, nothing that claims the form works.
+    for part in ("<input", "<select", "<button", "<output", "data-control",
+                 result.data["note"]):
+        assert part not in bare, part
+    assert page.NOTICE in bare
+    image_index, status, _ = result.data["states"][result.data["start"]]
+    assert f'base64,{result.data["images"][image_index]}"' in bare
+    assert f'<div class="cnnx-status">{status}</div>' in bare
+
+
+def test_the_script_gets_the_controls_and_a_true_note(swept):
+    result = swept("padding_stride")
+    controls, data = result.explorer.page_controls(), result.data
+    assert re.findall(r'data-control="(\w+)"', data["controls"]) == [c.name for c in controls]
+    maxima = [int(m) for m in re.findall(r'data-control="\w+" min="0" max="(\d+)"',
+                                         data["controls"])]
+    assert maxima == [len(c.values) - 1 for c in controls]
+    assert data["note"].startswith(f"This form offers {len(data['states'])} settings,")
+    # The script puts them in and takes the notice out (run in Chromium by
+    # tests/browser/test_site_explorers.py).
+    script = re.search(r"<script>(.*?)</script>", result.form, re.S).group(1)
+    for step in ("data.controls", "data.note", ".cnnx-notice", "cnnx-live"):
+        assert step in script, step
+
+
 def test_same_explorer_same_bytes(swept):
     # Re-executing an unchanged notebook must not change it.
     assert page.page_html(MAKERS["channels"]()) == swept("channels").form

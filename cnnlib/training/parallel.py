@@ -88,8 +88,9 @@ def torch_threads(count: int) -> Iterator[None]:
     """Run the block with PyTorch's intra-op thread count set to ``count``, then restore it.
 
     The one place in cnnlib that changes the process-wide thread count (the sliced
-    training step and the one-image forward passes of the explorers use it), so a
-    change is always undone, also when the block raises.
+    training step uses it, and so do the explorers: one-image forward passes, and the
+    gradient-flow explorer's small batch), so a change is always undone, also when the
+    block raises.
     """
     if count < 1:
         raise ValueError(f"count must be at least 1 thread, got {count}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -25,6 +26,9 @@ _STYLE = {
     "train_acc": dict(color="C0", linestyle=":", marker=".", label="train acc"),
     "val_acc": dict(color="C2", linestyle="--", marker="o", label="val acc"),
 }
+
+# What matplotlib accepts for "no marker".
+_NO_MARKER = (None, "", " ", "None", "none")
 
 
 def in_notebook() -> bool:
@@ -48,7 +52,7 @@ class LivePlot:
     a notebook cell shows a single picture that grows, not a pile of figures.
 
     Args:
-        epochs: the x-axis runs from 0 to ``epochs``.
+        epochs: the x-axis runs from 0 to ``epochs``, with room for a marker at each end.
         show: display in the notebook; default: only when running in one.
     """
 
@@ -69,6 +73,13 @@ class LivePlot:
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
             ax.legend(loc="best")
+        # Only now are the axes laid out at their final width, which the margin needs.
+        engine = self.figure.get_layout_engine()
+        if engine is not None:
+            engine.execute(self.figure)
+        for ax in (self.ax_loss, self.ax_acc):
+            pad = _marker_room(ax)
+            ax.set_xlim(-pad, max(1, epochs) + pad)
         self.draws = 0
         self._handle = None
 
@@ -113,6 +124,29 @@ class LivePlot:
     def _add(self, name: str, x: float, y: float) -> None:
         self.data[name][0].append(float(x))
         self.data[name][1].append(float(y))
+
+
+def _marker_room(ax: Axes) -> float:
+    """Data units to add at each end of ``ax``'s x-range so an edge marker shows whole.
+
+    A marker at the axis limit is clipped to its left or right half (the last epoch
+    of the live plot sits at ``epochs``). The room is the largest marker radius, edge
+    included, and half as much again: the axes narrow a little once tick labels grow.
+
+    Args:
+        ax: axes already laid out, with its lines and its x-limits set.
+
+    Returns:
+        The margin in x data units (0 when no line has markers).
+    """
+    radius_pt = max(
+        ((line.get_markersize() + line.get_markeredgewidth()) / 2
+         for line in ax.lines if line.get_marker() not in _NO_MARKER),
+        default=0.0,
+    )
+    width_in = ax.get_position().width * ax.figure.get_figwidth()
+    low, high = ax.get_xlim()
+    return 1.5 * radius_pt / 72 / width_in * (high - low)
 
 
 def plot_history(history: History | Mapping[str, History]) -> Figure:

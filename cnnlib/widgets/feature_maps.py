@@ -229,8 +229,11 @@ class FeatureMapExplorer(Explorer):
                                         layout=widgets.Layout(width="max-content"))
         self.index = widgets.IntSlider(value=index, min=0, max=images.shape[0] - 1,
                                        description="test image", continuous_update=False)
+        # As wide as its label: ipywidgets gives every button one short fixed width, which
+        # cut this label to "upload a pictur…" in JupyterLab.
         self.upload = widgets.FileUpload(accept="image/*", multiple=False,
-                                         description="upload a picture")
+                                         description="upload a picture",
+                                         layout=widgets.Layout(width="max-content"))
         self.stages_only = widgets.Checkbox(value=stages_only, description="stage outputs only")
         self.upload_steps: list[str] = []
         self._figures: dict[bool, ProbeFigure] = {}

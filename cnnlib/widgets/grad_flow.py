@@ -4,7 +4,8 @@ A plain deep CNN and its residual twin (same weights, the shortcut is the only
 difference; see :mod:`cnnlib.explain.grad_flow`) are built at initialisation, and one
 fixed batch of Fashion-MNIST images gives, for every block, the norm of the loss's
 gradient with respect to its weights and its output. Controls choose the depth,
-batch norm, the initialisation and the random seed.
+batch norm, the initialisation and the random seed. Each setting is computed once, on
+one PyTorch thread, and kept: going back to it only redraws the plot.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from matplotlib.figure import Figure
 from torch.nn import functional as F
 
 from cnnlib.explain.grad_flow import INITS, GradientFlow, gradient_flow, twin_networks
+from cnnlib.training.parallel import torch_threads
 from cnnlib.viz.grad_flow import show_gradient_flow
 from cnnlib.widgets import page
 from cnnlib.widgets.guarded import GuardedExplorer
@@ -135,11 +137,21 @@ class GradientFlowExplorer(GuardedExplorer):
     def update(self) -> None:
         key = (self.depth.value, self.batch_norm.value, self.init.value, self.seed.value)
         if key not in self._cache:
-            plain_net, residual_net = twin_networks(
-                key[0], key[1], key[2], key[3], width=self.width,
-                in_channels=self.X.shape[1], num_classes=self.num_classes)
-            self._cache[key] = (plain_net, residual_net, gradient_flow(plain_net, self.X, self.y),
-                                gradient_flow(residual_net, self.X, self.y))
+            # One thread: the operations are tiny (8 channels at 14 x 14), too small for a
+            # second thread to help, and a reader's kernel shares the cores with the
+            # browser. With two threads on two busy cores, each of the few hundred small
+            # operations of a redraw waits until both threads have run: on this project's
+            # shared 2-core machine with one busy process alongside
+            # (benchmarks/grad_flow_redraws.py --load 1), new settings took seconds to
+            # draw. The numbers agree with a computation on more threads to float32
+            # rounding (tests/test_widgets_grad_flow.py).
+            with torch_threads(1):
+                plain_net, residual_net = twin_networks(
+                    key[0], key[1], key[2], key[3], width=self.width,
+                    in_channels=self.X.shape[1], num_classes=self.num_classes)
+                self._cache[key] = (plain_net, residual_net,
+                                    gradient_flow(plain_net, self.X, self.y),
+                                    gradient_flow(residual_net, self.X, self.y))
         self.plain_net, self.residual_net, self.plain, self.residual = self._cache[key]
 
     def draw(self) -> Figure:

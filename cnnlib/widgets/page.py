@@ -17,6 +17,18 @@ controls there too.
 The form is one self-contained ``text/html`` block (images inline as base64, the
 script inline), so it works from a local folder, in any notebook viewer that
 trusts the notebook, and with no network.
+
+Where the script does not run, the form must not pretend to work. JupyterLab shows a
+notebook opened from disk untrusted: its sanitizer drops every ``<script>`` (with its
+text), every ``<style>`` element, ``id``, ``data-*`` and ``hidden`` attributes, and
+disables range inputs, but keeps classes, inline ``style`` attributes and the text of
+unknown tags such as ``<template>`` or ``<noscript>`` (checked in JupyterLab 4.6).
+So no CSS rule and no hidden element can keep dead controls out of sight there.
+Instead the HTML holds only what is true without the script: the explorer's first
+picture, its status line and a notice "Run this cell to use the explorer". The
+controls and the note about the form are in the script's JSON payload, and the
+script puts them in and takes the notice out. A reader who trusts the notebook in
+Lab runs the script, and then sees what the website shows.
 """
 
 from __future__ import annotations
@@ -209,10 +221,11 @@ def sweep(explorer: Any, controls: Sequence[PageControl], max_states: int = MAX_
     return PageStates(controls, images, states, _key(start))
 
 
-# Scoped to the form, so it looks the same on the website, in JupyterLab and in nbviewer.
+# Scoped to the form. JupyterLab drops <style> from an untrusted notebook's outputs, so
+# these rules style only what the script adds (and the script runs only where they
+# are kept); what must look right without the script is styled inline (_BOX, _NOTICE).
 _STYLE = (
     "<style>"
-    ".cnn-explorer{border:1px solid #d0d7de;border-radius:6px;padding:.5em .8em;margin:.5em 0}"
     ".cnn-explorer .cnnx-row{display:flex;flex-wrap:wrap;align-items:center;gap:.5em;"
     "margin:.15em 0}"
     ".cnn-explorer .cnnx-caption{min-width:7.5em}"
@@ -222,11 +235,22 @@ _STYLE = (
     ".cnn-explorer .cnnx-note{font-size:.85em;color:#57606a;margin-top:.3em}"
     "</style>"
 )
+# Inline styles survive JupyterLab's sanitizer (checked in JupyterLab 4.6).
+_BOX = "border:1px solid #d0d7de;border-radius:6px;padding:.5em .8em;margin:.5em 0"
+_NOTICE = "font-weight:600;color:#57606a;margin-top:.3em"
+#: What the form says where its script does not run (an untrusted notebook in JupyterLab).
+NOTICE = "Run this cell to use the explorer."
 
 _SCRIPT = """
 (function () {
   var root = document.getElementById("%(id)s");
   var data = JSON.parse(root.querySelector("script.cnnx-states").textContent);
+  // The controls and the note exist only where this script runs; the notice goes.
+  root.querySelector(".cnnx-controls").innerHTML = data.controls;
+  root.querySelector(".cnnx-note").textContent = data.note;
+  var notice = root.querySelector(".cnnx-notice");
+  if (notice) { notice.parentNode.removeChild(notice); }
+  root.classList.add("cnnx-live");
   var inputs = Array.prototype.slice.call(root.querySelectorAll("[data-control]"));
   var image = root.querySelector("img.cnnx-image");
   var status = root.querySelector(".cnnx-status");
@@ -276,10 +300,19 @@ def page_html(explorer: Any, controls: Sequence[PageControl] | None = None,
               interval_ms: int = 900) -> str:
     """The explorer's page form: HTML controls over its precomputed states.
 
+    Without its script the form shows the explorer's first picture, its status line and
+    :data:`NOTICE`; the script adds the controls and a note on what the form holds.
+
     Args:
         explorer: a :class:`~cnnlib.widgets.base.Explorer`.
         controls: the page's controls; default ``explorer.page_controls()``.
         interval_ms: time per step of a ▶ button.
+
+    Returns:
+        One self-contained ``text/html`` block.
+
+    Raises:
+        ValueError: as :func:`sweep`, when the grid holds too many states.
     """
     controls = explorer.page_controls() if controls is None else list(controls)
     states = sweep(explorer, controls)
@@ -306,30 +339,36 @@ def page_html(explorer: Any, controls: Sequence[PageControl] | None = None,
                          f'title="play">\u25b6</button>' + field)
         rows.append(f'<label class="cnnx-row"><span class="cnnx-caption">{caption}</span>'
                     f"{field}</label>")
+    count = len(states.states)
+    # True wherever the script runs: the website, a plain HTML file, a trusted notebook.
+    note = (
+        f"This form offers {count} setting{'s' if count != 1 else ''}, each drawn beforehand "
+        "by the Python explorer; run the notebook for every setting."
+    )
     payload = {
         "start": states.start,
         "images": states.images,
         "states": states.states,
         "labels": [[c.shown(i) for i in range(len(c.values))] for c in controls],
+        # In the payload, not the HTML: a viewer that drops the script drops these with it.
+        "controls": "".join(rows),
+        "note": note,
     }
     # "</" cannot appear inside a <script> element's text.
     payload_json = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
     # Named by its content, so re-executing an unchanged notebook rewrites the same bytes.
     uid = "cnnx-" + hashlib.sha1(payload_json.encode()).hexdigest()[:12]
     first = states.states[states.start]
-    note = (
-        f"On this page the explorer offers {len(states.states)} settings, each drawn "
-        "beforehand by the Python explorer; run the notebook for every setting."
-    )
     return (
         f'<div class="cnn-explorer" id="{uid}" data-explorer="{type(explorer).__name__}" '
-        f'data-state="{states.start}">'
+        f'data-state="{states.start}" style="{_BOX}">'
         f"{_STYLE}"
-        f'<div class="cnnx-controls">{"".join(rows)}</div>'
+        '<div class="cnnx-controls"></div>'
         f'<img class="cnnx-image" alt="{html.escape(type(explorer).__name__)} picture" '
         f'src="data:image/png;base64,{states.images[first[0]]}">'
         f'<div class="cnnx-status">{first[1]}</div>'
-        f'<div class="cnnx-note">{html.escape(note)}</div>'
+        f'<div class="cnnx-notice" style="{_NOTICE}">{html.escape(NOTICE)}</div>'
+        '<div class="cnnx-note"></div>'
         f'<script type="application/json" class="cnnx-states">{payload_json}</script>'
         f"<script>{_SCRIPT % {'id': uid, 'interval': interval_ms}}</script>"
         "</div>"

@@ -152,6 +152,8 @@ def test_run_save_reopen_keeps_git_clean_and_shows_no_widget_error(stem, page, l
     path = f"chapters/{stem}.py"
     built = (repo / f"chapters/{stem}.ipynb").read_bytes()
     built_mtime = (repo / f"chapters/{stem}.ipynb").stat().st_mtime_ns
+    # The kernel imports cnnlib from this repository: a run must not write here either.
+    ours_before = _git(ROOT, "status", "--porcelain")
     # The overrides shipped by `make venv` make the Jupytext notebook the default viewer.
     _open(page, url, path)
     _run_all_and_wait(page)
@@ -184,6 +186,7 @@ def test_run_save_reopen_keeps_git_clean_and_shows_no_widget_error(stem, page, l
         assert not _widget_errors(notebook), f"{reopened} reopened shows {_widget_errors(notebook)}"
         assert notebook.locator(".jp-OutputArea-output img").count() >= 1
     assert _git(repo, "status", "--porcelain") == "", "reopening changed a tracked file"
+    assert _git(ROOT, "status", "--porcelain") == ours_before, "the run wrote into the repository"
     # The reopened notebooks started kernels: shut them down to keep the next walk light.
     page.evaluate("async () => await window.jupyterapp.serviceManager.sessions.shutdownAll()")
 

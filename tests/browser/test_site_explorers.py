@@ -4,6 +4,9 @@ For every explorer on every chapter page we move two of its controls in Chromium
 build the same explorer in Python (as the notebook does), set the same values, and
 compare the status line and the picture. The site is served from its folder; the
 offline suite checks separately that nothing is fetched from another host.
+
+A page form is also opened on its own, with and without JavaScript: only its script
+(which JupyterLab drops from an untrusted notebook) may show controls.
 """
 
 from __future__ import annotations
@@ -113,6 +116,11 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
     for n in range(roots.count()):
         root = roots.nth(n)
         cls = root.get_attribute("data-explorer")
+        # The script ran: the controls and the note are in, the "run this cell" notice out.
+        assert "cnnx-live" in root.get_attribute("class").split(), f"{cls}: script did not run"
+        assert root.locator(".cnnx-notice").count() == 0, f"{cls} shows the notice"
+        assert re.fullmatch(r"This form offers \d+ settings, .*", root.locator(
+            ".cnnx-note").inner_text()), f"{cls}: note missing"
         start_state = root.get_attribute("data-state")
         start_src = root.locator("img.cnnx-image").get_attribute("src")
         start_text = root.locator(".cnnx-status").inner_text()
@@ -159,3 +167,62 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
         assert differing < 0.002, f"{cls}: {differing:.2%} of the pixels differ"
     page.screenshot(path=str(artifacts / f"site_explorers_{stem}.png"), full_page=False)
     assert not errors, f"console errors on {stem}: {errors}"
+
+
+@pytest.fixture(scope="module")
+def form() -> str:
+    """A small page form (padding x stride, 12 settings) of the 7.3 explorer."""
+    from cnnlib.widgets.padding_stride import PaddingStrideExplorer
+    from cnnlib.widgets.page import page_html
+
+    explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
+    return page_html(explorer, explorer.page_controls()[1:])
+
+
+def _form_payload(form: str) -> dict:
+    import json
+
+    return json.loads(re.search(r'class="cnnx-states">(.*?)</script>', form, re.S).group(1))
+
+
+def test_a_form_without_its_script_shows_no_controls(form, browser, artifacts):
+    from cnnlib.widgets.page import NOTICE
+
+    context = browser.new_context(java_script_enabled=False,
+                                  viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_content(f"<!doctype html><html><body>{form}</body></html>")
+        root = page.locator(".cnn-explorer")
+        assert root.locator("input, select, button, output").count() == 0
+        assert root.locator(".cnnx-notice").inner_text() == NOTICE
+        assert root.locator(".cnnx-notice").is_visible()
+        assert root.locator("img.cnnx-image").is_visible()
+        assert root.locator(".cnnx-note").inner_text() == ""
+        root.screenshot(path=str(artifacts / "page_form_without_script.png"))
+    finally:
+        context.close()
+
+
+def test_a_form_with_its_script_works_and_drops_the_notice(form, page):
+    data = _form_payload(form)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(f"<!doctype html><html><body>{form}</body></html>")
+    root = page.locator(".cnn-explorer")
+    assert "cnnx-live" in root.get_attribute("class").split()
+    assert root.locator(".cnnx-notice").count() == 0
+    assert root.locator(".cnnx-note").inner_text() == data["note"]
+    sliders = root.locator("input[type=range][data-control]")
+    assert sliders.count() == len(data["labels"])
+    assert all(sliders.nth(i).is_visible() for i in range(sliders.count()))
+    before = root.locator("img.cnnx-image").get_attribute("src")
+    start = [int(i) for i in data["start"].split(",")]
+    target = 0 if start[0] else len(data["labels"][0]) - 1
+    sliders.first.fill(str(target))
+    state = root.get_attribute("data-state")
+    assert int(state.split(",")[0]) == target
+    image_index = data["states"][state][0]
+    src = root.locator("img.cnnx-image").get_attribute("src")
+    assert src == f"data:image/png;base64,{data['images'][image_index]}" and src != before
+    assert not errors, errors
