@@ -128,9 +128,12 @@ lint: venv
 
 # Two pytest workers on two cores, one torch thread each: torch's default of one
 # thread per core in each worker oversubscribes the CPU and slows everything down.
-# loadgroup: tests marked xdist_group share a worker (and so their module fixture).
+# loadfile: each test file runs whole on one worker, so a module fixture (a graded batch
+# of submissions, minutes to make) is built once. (Not loadgroup: with pytest 9 and
+# pytest-xdist 3.8, xdist_group marks no longer keep tests together, and both workers
+# built each batch.)
 unit: setup sandbox-deps
-	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadgroup -q
+	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadfile -q
 
 # The floor pyproject.toml promises (torch>=2.4, torchvision>=0.19), kept true: the unit
 # tests on exactly those versions (CPU wheels) with every other package from the lock, in a
@@ -148,7 +151,7 @@ test-floor: data
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	$(FLOOR_VENV)/bin/python -c 'import torch, torchvision; print("floor:", torch.__version__, torchvision.__version__)'
 	PATH=$(CURDIR)/$(FLOOR_VENV)/bin:$$PATH OMP_NUM_THREADS=1 \
-	  $(FLOOR_VENV)/bin/python -m pytest tests/ -m "not browser" -n 2 --dist loadgroup -q
+	  $(FLOOR_VENV)/bin/python -m pytest tests/ -m "not browser" -n 2 --dist loadfile -q
 
 pairs: venv
 	python scripts/check_pairs.py chapters

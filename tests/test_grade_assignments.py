@@ -31,9 +31,9 @@ from grade_assignments import build_seed, grade_folder  # noqa: E402
 
 from cnnlib.classroom.sandbox import bwrap_path  # noqa: E402
 
-# One worker runs this whole file: the graded batch is a module fixture, built once.
-pytestmark = [pytest.mark.xdist_group("grading_batch"),
-              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+# The graded batch is a module fixture, built once: `make unit` runs each file whole on one
+# worker (--dist loadfile).
+pytestmark = [pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
 
 MASTER = read_master(find_masters(["7_2"])[0])
 TIMEOUT = 90  # seconds per submission: the endless loop must hit it, a busy machine must not

@@ -36,7 +36,6 @@ from grade_assignments import grade_folder  # noqa: E402
 from cnnlib.classroom.sandbox import Limits, bwrap_path, sandbox_uids  # noqa: E402
 
 pytestmark = [
-    pytest.mark.xdist_group("grading_hostile"),
     pytest.mark.slow,
     pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed"),
 ]

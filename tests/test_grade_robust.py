@@ -80,7 +80,6 @@ def built(tmp_path_factory):
 
 @needs_bwrap
 @pytest.mark.slow
-@pytest.mark.xdist_group("grading_killed")
 def test_kill_9_leaves_nothing_and_a_second_run_grades_everything(built):
     folder, tmp = built
     subs = tmp / "killed"
