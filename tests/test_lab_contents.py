@@ -76,8 +76,9 @@ def test_saving_a_run_section_keeps_the_built_notebook_and_copies_the_run(source
     text = (root / reader_copy_path(ipynb)).read_text()
     assert WIDGET_VIEW not in text and "0%|" not in text and BUILT_KEY not in run.metadata
     pictures = [o for cell in run.cells if cell.cell_type == "code" for o in cell.outputs
-                if o.get("data", {}).get("image/png") == PNG]
+                if PNG in o.get("data", {}).get("text/html", "")]
     assert len(pictures) == 1
+    assert "Run this cell to use the explorer" in pictures[0]["data"]["text/html"]
     assert pictures[0]["data"]["text/plain"] == (
         "PoolingExplorer: run this cell for the live explorer")
     # Reopened, the section shows the built outputs again, and opens without a conflict.
@@ -136,7 +137,9 @@ def test_keep_offline_prefers_the_page_form_then_the_picture_and_drops_the_rest(
     page, picture, log = cell.outputs
     assert set(page.data) == {"text/html", "text/plain"}
     assert page.data["text/plain"] == "PoolingExplorer: run this cell for the live explorer"
-    assert set(picture.data) == {"image/png", "text/plain"}
+    assert set(picture.data) == {"text/html", "text/plain"}
+    assert f"base64,{PNG}" in picture.data["text/html"]
+    assert 'data-explorer="KernelExplorer"' in picture.data["text/html"]
     assert picture.data["text/plain"].startswith("KernelExplorer: ")
     assert log.text == "epoch 1\n" and "widgets" not in notebook.metadata
     assert not is_built(notebook)

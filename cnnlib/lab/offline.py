@@ -9,7 +9,9 @@ rewrites each code cell's widget outputs into what a reader can use with no kern
 * an explorer's output keeps its page form (the ``text/html`` that an explorer adds when
   ``CNNLIB_EXPLORER_PAGES=1``, see :mod:`cnnlib.widgets.page`) or, failing that, the
   picture it showed (the ``image/png`` every explorer's output carries, see
-  :meth:`cnnlib.widgets.base.Explorer._repr_mimebundle_`); its plain text says to run the cell;
+  :meth:`cnnlib.widgets.base.Explorer._repr_mimebundle_`) over the line "Run this cell
+  to use the explorer" (:func:`cnnlib.widgets.page.picture_html`); its plain text says
+  the same;
 * any other widget output (tqdm's progress bar) is dropped: the trainer prints a summary
   line per epoch, which stays;
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 import re
 
 import nbformat
+
+from cnnlib.widgets.page import picture_html
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: Notebook metadata key that marks a notebook `make notebooks` built (see :func:`mark_built`).
@@ -54,6 +58,9 @@ def keep_offline(notebook: nbformat.NotebookNode) -> dict[str, int]:
                 name, kind = form.group(1), "page forms"
             elif "image/png" in data:
                 name = _explorer_name(data.get("text/plain", "")) or "explorer"
+                # The picture with a line saying to run the cell: a bare picture would not
+                # tell the reader that the explorer is not live.
+                data["text/html"] = picture_html(name, data.pop("image/png"))
                 kind = "pictures"
             else:
                 counts["dropped"] += 1

@@ -296,6 +296,28 @@ _SCRIPT = """
 """
 
 
+def picture_html(name: str, png_base64: str) -> str:
+    """An explorer that is not live, as a picture: the last one it drew and :data:`NOTICE`.
+
+    What a notebook saved from a reader's kernel shows for an explorer that has no page
+    form (see :func:`cnnlib.lab.offline.keep_offline`); styled inline, as the page form,
+    so it looks the same in an untrusted notebook.
+
+    Args:
+        name: the explorer's class name, e.g. ``"KernelExplorer"``.
+        png_base64: the picture, base64-encoded PNG.
+    """
+    name = html.escape(name)
+    return (
+        f'<div class="cnn-explorer" data-explorer="{name}" style="{_BOX}">'
+        f'<img class="cnnx-image" alt="{name} picture" '
+        'style="display:block;max-width:100%;height:auto;margin:.4em 0" '
+        f'src="data:image/png;base64,{png_base64}">'
+        f'<div class="cnnx-notice" style="{_NOTICE}">{html.escape(NOTICE)}</div>'
+        "</div>"
+    )
+
+
 def page_html(explorer: Any, controls: Sequence[PageControl] | None = None,
               interval_ms: int = 900) -> str:
     """The explorer's page form: HTML controls over its precomputed states.

@@ -169,7 +169,8 @@ def test_run_save_reopen_keeps_git_clean_and_shows_no_widget_error(stem, page, l
     assert WIDGET_VIEW not in copy.read_text(), "a live widget view was saved"
     pictures = [o for cell in saved.cells if cell.cell_type == "code" for o in cell.outputs
                 if "run this cell for the live explorer" in o.get("data", {}).get("text/plain", "")]
-    assert pictures and all("image/png" in o["data"] for o in pictures), (
+    assert pictures and all("data:image/png;base64," in o["data"]["text/html"]
+                            for o in pictures), (
         "each explorer's output in the reader's copy keeps the picture it showed")
     assert _git(repo, "status", "--porcelain") == "", "the reader's save changed a tracked file"
 
@@ -185,6 +186,8 @@ def test_run_save_reopen_keeps_git_clean_and_shows_no_widget_error(stem, page, l
         page.screenshot(path=str(artifacts / f"lab_reopen_{Path(reopened).parent.name}_{stem}.png"))
         assert not _widget_errors(notebook), f"{reopened} reopened shows {_widget_errors(notebook)}"
         assert notebook.locator(".jp-OutputArea-output img").count() >= 1
+        # Not live: every explorer says so, and offers no control that cannot redraw.
+        _assert_honest_explorers(notebook, reopened)
     assert _git(repo, "status", "--porcelain") == "", "reopening changed a tracked file"
     assert _git(ROOT, "status", "--porcelain") == ours_before, "the run wrote into the repository"
     # The reopened notebooks started kernels: shut them down to keep the next walk light.
@@ -205,12 +208,24 @@ def test_fresh_section_is_honest_before_it_runs(stem, page, lab, artifacts):
     if stem == "7_3_padding_stride":
         assert forms.count() == 2
         assert forms.locator("img").count() == 2
+    _assert_honest_explorers(notebook, stem)
+    forms.first.scroll_into_view_if_needed()
+    forms.first.screenshot(path=str(artifacts / f"lab_fresh_{stem}_explorer.png"))
+
+
+def _assert_honest_explorers(notebook, name: str) -> None:
+    """Each explorer that is not live shows a picture, says to run its cell, and has no
+    control (Lab runs no script of a notebook opened from disk, so none could redraw)."""
+    forms = notebook.locator(".jp-OutputArea-output .cnn-explorer")
+    assert forms.count() >= 1, f"{name}: no explorer shows a picture"
     for i in range(forms.count()):
         form = forms.nth(i)
-        form.scroll_into_view_if_needed()
-        controls = form.locator("input, select, button")
-        visible = [j for j in range(controls.count()) if controls.nth(j).is_visible()]
-        assert not visible, f"{stem}: explorer {i} shows controls that cannot redraw"
-        text = form.inner_text()
-        assert "run this cell" in text.lower(), f"{stem}: explorer {i} does not say to run it"
-        assert "on this page" not in text.lower(), f"{stem}: website wording in Lab"
+        assert form.locator("img").count() == 1
+        # None at all in the page: Lab may not have painted an off-screen cell yet, and a
+        # control that is there but not painted would still be a dead one once scrolled to.
+        controls = form.locator("input, select, button, [data-control]").count()
+        assert controls == 0, f"{name}: explorer {i} has {controls} controls that cannot redraw"
+        # text_content, not inner_text: it includes cells that Lab has not painted yet.
+        text = form.text_content()
+        assert "run this cell" in text.lower(), f"{name}: explorer {i} does not say to run it"
+        assert "on this page" not in text.lower(), f"{name}: website wording in Lab"
