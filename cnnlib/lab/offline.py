@@ -24,7 +24,7 @@ import re
 
 import nbformat
 
-from cnnlib.widgets.page import picture_html
+from cnnlib.widgets.page import not_live_text, picture_html
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: Notebook metadata key that marks a notebook `make notebooks` built (see :func:`mark_built`).
@@ -65,7 +65,7 @@ def keep_offline(notebook: nbformat.NotebookNode) -> dict[str, int]:
             else:
                 counts["dropped"] += 1
                 continue
-            data["text/plain"] = f"{name}: run this cell for the live explorer"
+            data["text/plain"] = not_live_text(name)
             counts[kind] += 1
             kept.append(output)
         cell["outputs"] = kept

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.style import DPI
+from cnnlib.widgets.page import not_live_text
 
 
 class Explorer:
@@ -128,7 +129,7 @@ class Explorer:
         # the output also carries the page form, which the website shows; a reader's kernel
         # skips that sweep, so displaying stays instant.
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"{type(self).__name__}: run this cell for the live explorer"
+        bundle["text/plain"] = not_live_text(type(self).__name__)
         if self.image.value:
             bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         if os.environ.get(PAGE_FORMS_VARIABLE) == "1" and self.page_controls():

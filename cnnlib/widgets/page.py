@@ -296,6 +296,11 @@ _SCRIPT = """
 """
 
 
+def not_live_text(name: str) -> str:
+    """The plain-text form of an explorer that is not live (``text/plain`` of its output)."""
+    return f"{name}: run this cell for the live explorer"
+
+
 def picture_html(name: str, png_base64: str) -> str:
     """An explorer that is not live, as a picture: the last one it drew and :data:`NOTICE`.
 
