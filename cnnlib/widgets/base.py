@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.style import DPI
-from cnnlib.widgets.page import not_live_text
+from cnnlib.widgets.page import not_live_text, page_html
 
 
 class Explorer:
@@ -133,8 +133,6 @@ class Explorer:
         if self.image.value:
             bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         if os.environ.get(PAGE_FORMS_VARIABLE) == "1" and self.page_controls():
-            from cnnlib.widgets.page import page_html
-
             bundle["text/html"] = page_html(self)
         return bundle
 

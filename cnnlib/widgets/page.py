@@ -240,6 +240,8 @@ _BOX = "border:1px solid #d0d7de;border-radius:6px;padding:.5em .8em;margin:.5em
 _NOTICE = "font-weight:600;color:#57606a;margin-top:.3em"
 #: What the form says where its script does not run (an untrusted notebook in JupyterLab).
 NOTICE = "Run this cell to use the explorer."
+# The notice as the page form and the saved picture both show it (the script removes it).
+_NOTICE_HTML = f'<div class="cnnx-notice" style="{_NOTICE}">{html.escape(NOTICE)}</div>'
 
 _SCRIPT = """
 (function () {
@@ -318,7 +320,7 @@ def picture_html(name: str, png_base64: str) -> str:
         f'<img class="cnnx-image" alt="{name} picture" '
         'style="display:block;max-width:100%;height:auto;margin:.4em 0" '
         f'src="data:image/png;base64,{png_base64}">'
-        f'<div class="cnnx-notice" style="{_NOTICE}">{html.escape(NOTICE)}</div>'
+        f"{_NOTICE_HTML}"
         "</div>"
     )
 
@@ -394,7 +396,7 @@ def page_html(explorer: Any, controls: Sequence[PageControl] | None = None,
         f'<img class="cnnx-image" alt="{html.escape(type(explorer).__name__)} picture" '
         f'src="data:image/png;base64,{states.images[first[0]]}">'
         f'<div class="cnnx-status">{first[1]}</div>'
-        f'<div class="cnnx-notice" style="{_NOTICE}">{html.escape(NOTICE)}</div>'
+        f"{_NOTICE_HTML}"
         '<div class="cnnx-note"></div>'
         f'<script type="application/json" class="cnnx-states">{payload_json}</script>'
         f"<script>{_SCRIPT % {'id': uid, 'interval': interval_ms}}</script>"
