@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -109,12 +110,6 @@ def run_in_kernel(repeats: int) -> dict:
     return json.loads(line[len("RESULT "):])
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def summarise(changes: list[dict]) -> list[dict]:
     """Median and worst wall-clock redraw per control, for new and for computed settings."""
     rows = []
@@ -123,7 +118,7 @@ def summarise(changes: list[dict]) -> list[dict]:
             walls = [c["wall_ms"] for c in changes if c["control"] == control and c["new"] == new]
             if walls:
                 rows.append({"control": control, "setting": "new" if new else "computed before",
-                             "changes": len(walls), "median_ms": round(_median(walls)),
+                             "changes": len(walls), "median_ms": round(statistics.median(walls)),
                              "max_ms": round(max(walls))})
     return rows
 
