@@ -211,3 +211,28 @@ def test_a_message_that_arrives_slowly_is_read_whole_not_cut_at_the_wait():
     finally:
         os.close(read)
         os.close(write)
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_a_limit_the_watchdog_sees_is_put_on_the_cell_that_reached_it():
+    """The runner can be many cells ahead of the grader's reading: cells that print nothing
+    take microseconds, and the watchdog looks at the processes before each read. A fork bomb
+    in the last cell used to be put on whichever earlier cell the grader had last read, and
+    the grader then ran the notebook again without that (honest) cell: a flake that scored
+    a correct answer 0. The waiting cell events are now read before the limit is named."""
+    quiet = ["x = 1"] * 20
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    box = sandbox.Sandbox(sandbox.Limits(processes=16, wall_s=60))
+    try:
+        box.start([*quiet, bomb], {})
+        time.sleep(3)  # the runner reaches the bomb before the grader reads anything
+        with pytest.raises(sandbox.SandboxEnded) as ended:
+            while True:
+                message = box.receive()
+                if message.get("event") == "cell":
+                    box.cell = message["cell"]
+        assert str(ended.value) == f"process limit 16 reached in cell {len(quiet) + 1}"
+    finally:
+        box.kill()
+        box.close()

@@ -130,8 +130,9 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
     chunks, left = [], size
     while left:
         if deadline is not None:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+            # A deadline already past still looks once: what is waiting is read.
+            wait = max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
                 raise TimeoutError("no answer before the deadline")
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
