@@ -28,61 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnnlib._atomic import atomic_write_json  # noqa: E402
-from cnnlib.models.pretrained import pretrained  # noqa: E402
-from cnnlib.widgets.bn_stats import ActivationStatsExplorer, BatchStatsExplorer  # noqa: E402
-from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors  # noqa: E402
-from cnnlib.widgets.compare_stages import StageComparisonExplorer  # noqa: E402
-from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer  # noqa: E402
-from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer, ShiftExplorer  # noqa: E402
-from cnnlib.widgets.feature_maps import FeatureMapExplorer, trained_lenet  # noqa: E402
-from cnnlib.widgets.grad_cam import GradCamExplorer  # noqa: E402
-from cnnlib.widgets.grad_flow import GradientFlowExplorer  # noqa: E402
-from cnnlib.widgets.inception import InceptionExplorer  # noqa: E402
-from cnnlib.widgets.kernel_explorer import KernelExplorer  # noqa: E402
-from cnnlib.widgets.nin_maps import NiNClassMapExplorer, NiNPixelExplorer  # noqa: E402
-from cnnlib.widgets.padding_stride import PaddingStrideExplorer  # noqa: E402
+from cnnlib.widgets import registry  # noqa: E402
 from cnnlib.widgets.page import page_html  # noqa: E402
-from cnnlib.widgets.pooling import PoolingExplorer  # noqa: E402
-from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer  # noqa: E402
-from cnnlib.widgets.vgg_blocks import VGGBlockExplorer  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "explorer_redraw.json"
 
-# (section, explorer, how the chapter builds it, the control moved and two values for it)
-CASES = [
-    ("7.1", "ShiftExplorer", ShiftExplorer, "dx", (3, -3)),
-    ("7.1", "ParameterCountExplorer",
-     lambda: ParameterCountExplorer(side=224, kernel=3, c_in=3, c_out=64), "side", (28, 224)),
-    ("7.2", "KernelExplorer", KernelExplorer, "input_choice", None),
-    ("7.3", "PaddingStrideExplorer",
-     lambda: PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2),
-     "padding", (0, 2)),
-    ("7.3", "ConvStepExplorer", lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
-     "step", (0, 3)),
-    ("7.4", "ChannelsExplorer", lambda: ChannelsExplorer(*notes_tensors()), "out_channel", (0, 2)),
-    ("7.5", "PoolingExplorer", PoolingExplorer, "stride", (1, 2)),
-    ("7.5", "ReceptiveFieldExplorer", lambda: ReceptiveFieldExplorer(input_size=12), "row",
-     (0, 2)),
-    ("7.6", "FeatureMapExplorer", lambda: FeatureMapExplorer(model=trained_lenet()), "index",
-     (0, 1)),
-    ("8.1", "StageComparisonExplorer",
-     lambda: StageComparisonExplorer(lenet=pretrained("lenet"), alexnet=pretrained("alexnet")),
-     "example", (0, 1)),
-    ("8.2", "VGGBlockExplorer", lambda: VGGBlockExplorer(model=pretrained("vgg11")), "block",
-     (1, 3)),
-    ("8.3", "NiNPixelExplorer", lambda: NiNPixelExplorer(model=pretrained("nin")), "example",
-     (0, 1)),
-    ("8.3", "NiNClassMapExplorer", lambda: NiNClassMapExplorer(model=pretrained("nin")),
-     "example", (0, 1)),
-    ("8.4", "InceptionExplorer", lambda: InceptionExplorer(model=pretrained("googlenet")),
-     "example", (0, 1)),
-    ("8.5", "ActivationStatsExplorer", ActivationStatsExplorer, "layer", None),
-    ("8.5", "BatchStatsExplorer", lambda: BatchStatsExplorer(model=pretrained("bn_lenet")),
-     "mode", None),
-    ("8.6", "GradientFlowExplorer", GradientFlowExplorer, "batch_norm", (True, False)),
-    ("8.6", "GradCamExplorer", lambda: GradCamExplorer(model=pretrained("resnet18")), "example",
-     (0, 1)),
-]
+
+def _section(stem: str) -> str:
+    """'7_2_conv_images' -> '7.2'."""
+    return ".".join(stem.split("_")[:2])
 
 
 def main() -> int:
@@ -91,8 +45,10 @@ def main() -> int:
     parser.add_argument("--no-pages", action="store_true", help="skip the page-form sweep")
     args = parser.parse_args()
     rows = []
-    for section, name, make, control, values in CASES:
-        explorer = make()
+    for entry in registry.EXPLORERS:  # every explorer, built as its chapter builds it
+        section, name = _section(entry.sections[0]), entry.name
+        control, values = entry.redraw
+        explorer = entry.build()
         widget = getattr(explorer, control)
         if values is None:  # a dropdown: its first two options
             values = tuple(value for _, value in widget._options_full[:2])

@@ -28,53 +28,12 @@ SITE = ROOT / "_build" / "html"
 
 
 def _make(page_stem: str, cls: str):
-    """The explorer as its chapter builds it (keep in step with chapters/<stem>.py)."""
-    from cnnlib.models.pretrained import pretrained
-    from cnnlib.widgets.bn_stats import ActivationStatsExplorer, BatchStatsExplorer
-    from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors
-    from cnnlib.widgets.compare_stages import StageComparisonExplorer
-    from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
-    from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer, ShiftExplorer
-    from cnnlib.widgets.feature_maps import FeatureMapExplorer, trained_lenet
-    from cnnlib.widgets.grad_cam import GradCamExplorer
-    from cnnlib.widgets.grad_flow import GradientFlowExplorer
-    from cnnlib.widgets.inception import InceptionExplorer
-    from cnnlib.widgets.kernel_explorer import KernelExplorer
-    from cnnlib.widgets.nin_maps import NiNClassMapExplorer, NiNPixelExplorer
-    from cnnlib.widgets.padding_stride import PaddingStrideExplorer
-    from cnnlib.widgets.pooling import PoolingExplorer
-    from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
-    from cnnlib.widgets.vgg_blocks import VGGBlockExplorer
+    """The explorer as its chapter builds it (cnnlib/widgets/registry.py)."""
+    from cnnlib.widgets import registry
 
-    makers = {
-        ("7_1_fc_to_conv", "ParameterCountExplorer"): lambda: ParameterCountExplorer(
-            side=224, kernel=3, c_in=3, c_out=64),
-        ("7_1_fc_to_conv", "ShiftExplorer"): ShiftExplorer,
-        ("7_2_conv_images", "KernelExplorer"): KernelExplorer,
-        ("7_3_padding_stride", "PaddingStrideExplorer"): lambda: PaddingStrideExplorer(
-            input_size=8, kernel_size=3, padding=1, stride=2),
-        ("7_3_padding_stride", "ConvStepExplorer"): lambda: ConvStepExplorer(
-            NOTES_X, NOTES_K, padding=1, stride=2),
-        ("7_4_channels", "ChannelsExplorer"): lambda: ChannelsExplorer(*notes_tensors()),
-        ("7_5_pooling", "PoolingExplorer"): PoolingExplorer,
-        ("7_5_pooling", "ReceptiveFieldExplorer"): lambda: ReceptiveFieldExplorer(input_size=12),
-        ("7_6_lenet", "FeatureMapExplorer"): lambda: FeatureMapExplorer(model=trained_lenet()),
-        ("8_1_alexnet", "StageComparisonExplorer"): lambda: StageComparisonExplorer(
-            lenet=pretrained("lenet"), alexnet=pretrained("alexnet")),
-        ("8_2_vgg", "VGGBlockExplorer"): lambda: VGGBlockExplorer(model=pretrained("vgg11")),
-        ("8_3_nin", "NiNPixelExplorer"): lambda: NiNPixelExplorer(model=pretrained("nin")),
-        ("8_3_nin", "NiNClassMapExplorer"): lambda: NiNClassMapExplorer(model=pretrained("nin")),
-        ("8_4_googlenet", "InceptionExplorer"): lambda: InceptionExplorer(
-            model=pretrained("googlenet")),
-        ("8_5_batch_norm", "ActivationStatsExplorer"): ActivationStatsExplorer,
-        ("8_5_batch_norm", "BatchStatsExplorer"): lambda: BatchStatsExplorer(
-            model=pretrained("bn_lenet")),
-        ("8_6_resnet", "GradientFlowExplorer"): GradientFlowExplorer,
-        ("8_6_resnet", "GradCamExplorer"): lambda: GradCamExplorer(model=pretrained("resnet18")),
-    }
-    key = (page_stem, cls)
-    assert key in makers, f"{cls} on {page_stem}: add how the chapter builds it to this test"
-    return makers[key]()
+    entry = registry.entry(cls)
+    assert page_stem in entry.sections, f"{cls} on {page_stem}: not in its registry entry"
+    return entry.build()
 
 
 def _text(status_html: str) -> str:
@@ -95,10 +54,9 @@ def _explorer_pages() -> list[str]:
 
 
 def test_the_sections_with_explorers_show_them():
-    expected = sorted(
-        p.stem for p in (ROOT / "chapters").glob("*.py")
-        if re.search(r"^\w+ = \w+Explorer\(", p.read_text(), re.M)
-    )
+    from cnnlib.widgets import registry
+
+    expected = sorted({stem for e in registry.EXPLORERS for stem in e.sections})
     assert _explorer_pages() == expected
 
 
@@ -111,8 +69,11 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{site_url}/chapters/{stem}.html")
     page.wait_for_load_state("load")
+    from cnnlib.widgets import registry
+
     roots = page.locator(".cnn-explorer")
-    assert roots.count() > 0
+    shown = [roots.nth(n).get_attribute("data-explorer") for n in range(roots.count())]
+    assert shown == [e.name for e in registry.in_section(stem)], "page and registry differ"
     for n in range(roots.count()):
         root = roots.nth(n)
         cls = root.get_attribute("data-explorer")

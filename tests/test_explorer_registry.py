@@ -1,0 +1,101 @@
+"""cnnlib.widgets.registry: the one list of explorers is true to the code and the chapters."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import cnnlib.widgets
+from cnnlib.models.pretrained import SHIPPED
+from cnnlib.widgets import registry
+from cnnlib.widgets.base import Explorer
+from cnnlib.widgets.guarded import GuardedExplorer
+
+ROOT = Path(__file__).resolve().parent.parent
+ABSTRACT = {Explorer, GuardedExplorer}
+
+
+def _explorer_classes() -> set[type]:
+    """Every Explorer subclass defined in a module of cnnlib.widgets."""
+    found = set()
+    for info in pkgutil.iter_modules(cnnlib.widgets.__path__):
+        module = importlib.import_module(f"cnnlib.widgets.{info.name}")
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, Explorer) and obj.__module__ == module.__name__:
+                found.add(obj)
+    return found - ABSTRACT
+
+
+def _built_in_chapters() -> set[tuple[str, str]]:
+    """(chapter stem, class name) for every ``name = SomeExplorer(...)`` in chapters/*.py."""
+    pairs = set()
+    for path in sorted((ROOT / "chapters").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Name)
+                    and node.value.func.id.endswith("Explorer")):
+                pairs.add((path.stem, node.value.func.id))
+    return pairs
+
+
+def test_every_explorer_class_is_registered_once():
+    registered = [e.cls for e in registry.EXPLORERS]
+    assert len(registered) == len(set(registered)), "an explorer is registered twice"
+    missing = {c.__name__ for c in _explorer_classes()} - {c.__name__ for c in registered}
+    assert not missing, f"add these explorers to cnnlib/widgets/registry.py: {sorted(missing)}"
+    assert set(registered) <= _explorer_classes()
+
+
+def test_the_registry_names_exactly_the_sections_that_build_each_explorer():
+    in_chapters = _built_in_chapters()
+    in_registry = {(stem, e.name) for e in registry.EXPLORERS for stem in e.sections}
+    assert in_chapters, "no chapter builds an explorer: the scan is broken"
+    assert in_registry == in_chapters
+    for stem, name in in_chapters:
+        assert name in [e.name for e in registry.in_section(stem)]
+
+
+def test_lookup_by_name_and_a_clear_error_for_a_wrong_one():
+    assert registry.entry("KernelExplorer").cls.__name__ == "KernelExplorer"
+    with pytest.raises(KeyError, match="no explorer called 'KernelExplorr'; registered: .*"
+                                       "KernelExplorer"):
+        registry.entry("KernelExplorr")
+
+
+def test_what_the_website_computes_with_is_known():
+    kinds = {"ops", "recorded", "training"}
+    for e in registry.EXPLORERS:
+        assert e.computes_with, e.name
+        for need in e.computes_with:
+            assert need in kinds or (need.startswith("network:")
+                                     and need.split(":", 1)[1] in SHIPPED), (e.name, need)
+    assert set(registry.website_networks()) <= set(SHIPPED)
+
+
+def test_a_network_without_shipped_weights_is_refused(monkeypatch):
+    wrong = registry.ExplorerEntry(Explorer, ("7_6_lenet",), Explorer, ("x", None),
+                                   ("network:lenet5",))
+    monkeypatch.setattr(registry, "EXPLORERS", (*registry.EXPLORERS, wrong))
+    with pytest.raises(ValueError, match=r"without shipped weights: \['lenet5'\]"):
+        registry.website_networks()
+
+
+@pytest.mark.parametrize("name", ["ParameterCountExplorer", "PaddingStrideExplorer",
+                                  "ConvStepExplorer", "ChannelsExplorer", "PoolingExplorer",
+                                  "ReceptiveFieldExplorer"])
+def test_build_makes_the_explorer_and_its_redraw_control_exists(name):
+    """The explorers that need no dataset or weights (the others are built by the browser
+    tests and the redraw benchmark)."""
+    e = registry.entry(name)
+    explorer = e.build()
+    assert type(explorer) is e.cls
+    control, values = e.redraw
+    widget = getattr(explorer, control)
+    for value in values or ():
+        widget.value = value
+        assert widget.value == value
