@@ -28,6 +28,22 @@ RUNS := benchmarks/results/runs
 NODE_STAMP := node_modules/.installed-lock
 WEB_VENDOR := _build/web-vendor
 WEB_STAMP := _build/web-vendor.stamp
+# The trained networks run in the reader's browser with onnxruntime-web (package-lock.json):
+# its bundle rebuilt as one classic script, its wasm as gzip + base64 inside a .js file
+# (pages opened from file:// can load <script> tags and nothing else), and every shipped
+# network exported by scripts/export_onnx.py. cnnlib/web/cnn-networks.js loads them.
+ORT_DIST := node_modules/onnxruntime-web/dist
+ORT_VENDOR := $(WEB_VENDOR)/onnxruntime
+ORT_JS := $(ORT_VENDOR)/ort.iife.js
+ORT_WASM_JS := $(ORT_VENDOR)/ort-wasm.b64.js
+MODELS_VENDOR := $(WEB_VENDOR)/models
+MODELS_STAMP := _build/web-models.stamp
+# cnnlib's own scripts (chapter-7 operations, the explorer host and front-ends, the network
+# loader), copied as they are: the site serves them from _static/.
+WEB_JS := $(wildcard cnnlib/web/*.js) $(wildcard cnnlib/web/explorers/*.js)
+WEB_JS_STAMP := _build/web-js.stamp
+MODEL_INPUTS := scripts/export_onnx.py $(wildcard cnnlib/weights/*.pt) $(wildcard cnnlib/models/*.py) \
+  cnnlib/runs/budget.py cnnlib/data/fashion.py
 # The venv's python must come first on PATH: Jupyter kernels are started as `python`.
 export PATH := $(BIN):$(PATH)
 # PyPI's torch/torchvision pair, never the machine's local CPU wheel (see NOTEBOOKS.md).
@@ -74,11 +90,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-# The files the pages load: MathJax 3, with the components and fonts it loads lazily.
-web-deps: $(WEB_STAMP)
+# The files the pages load: MathJax 3, with the components and fonts it loads lazily, and
+# the trained networks with the runtime that runs them.
+web-deps: $(WEB_STAMP) $(ORT_JS) $(ORT_WASM_JS) $(MODELS_STAMP) $(WEB_JS_STAMP)
 
 $(WEB_STAMP): $(NODE_STAMP) Makefile
-	rm -rf $(WEB_VENDOR)
+	rm -rf $(WEB_VENDOR)/mathjax
 	mkdir -p $(WEB_VENDOR)
 	@# MathJax: tex-mml-chtml.js and the components it may load; not the other combined builds.
 	cp -R node_modules/mathjax/es5 $(WEB_VENDOR)/mathjax
@@ -87,6 +104,36 @@ $(WEB_STAMP): $(NODE_STAMP) Makefile
 	cp node_modules/mathjax/LICENSE $(WEB_VENDOR)/mathjax/
 	@touch $(WEB_STAMP)
 	@echo "web-deps: $(WEB_VENDOR) holds the site's JavaScript (package-lock.json)"
+
+# onnxruntime-web's wasm-only bundle is an ES module, which file:// pages cannot load:
+# esbuild turns it into one classic script that defines the global `ort`.
+$(ORT_JS): $(NODE_STAMP)
+	mkdir -p $(ORT_VENDOR)
+	node_modules/.bin/esbuild $(ORT_DIST)/ort.wasm.bundle.min.mjs --bundle --format=iife \
+	  --global-name=ort --minify --log-level=warning --outfile=$@.part
+	mv $@.part $@
+
+# The single-thread SIMD wasm that bundle runs (threads need cross-origin isolation, which
+# file:// cannot have), gzip + base64 in a script; cnn-networks.js unpacks it.
+$(ORT_WASM_JS): $(NODE_STAMP)
+	mkdir -p $(ORT_VENDOR)
+	{ printf '%s\n' "// onnxruntime-web $$(node -p 'require("./node_modules/onnxruntime-web/package.json").version'):" \
+	    "// ort-wasm-simd-threaded.wasm, gzip + base64 (Makefile, web-deps). MIT License."; \
+	  printf '(globalThis.CNNNetworks = globalThis.CNNNetworks || {}).wasmGzipBase64 = "'; \
+	  gzip -9 -n -c $(ORT_DIST)/ort-wasm-simd-threaded.wasm | base64 | tr -d '\n'; \
+	  printf '";\n'; } > $@.part
+	mv $@.part $@
+
+# Every shipped network as <name>.onnx.js (from its shipped weights; ~3 s for all seven).
+$(MODELS_STAMP): $(STAMP) $(MODEL_INPUTS)
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/export_onnx.py $(MODELS_VENDOR)
+	@touch $(MODELS_STAMP)
+
+$(WEB_JS_STAMP): $(WEB_JS)
+	mkdir -p $(WEB_VENDOR)/explorers
+	cp cnnlib/web/*.js $(WEB_VENDOR)/
+	cp cnnlib/web/explorers/*.js $(WEB_VENDOR)/explorers/
+	@touch $@
 
 # Fashion-MNIST: Debian's package is how machines without internet get it.
 data:
@@ -169,7 +216,7 @@ book: setup web-deps assignments-site
 	@echo
 	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"
 
-site-check: setup browser-deps
+site-check: setup browser-deps web-deps
 	pytest tests/browser -m browser -q
 
 test: setup browser-deps sandbox-deps lint unit pairs nbval book site-check

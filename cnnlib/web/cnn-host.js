@@ -1,0 +1,236 @@
+/**
+ * cnn-host.js: runs one explorer front-end in JupyterLab (under anywidget) and on the website.
+ *
+ * An explorer front-end is a classic script that registers itself:
+ *
+ *   CNNExplorers.define("PaddingStrideExplorer", { render, compute });
+ *
+ * - render({model, el}) draws the explorer into el and keeps it up to date. `model` has
+ *   anywidget's model API: get(name), set(name, value), save_changes(), on("change:name",
+ *   cb), off(name, cb). It may return a cleanup function (anywidget calls it when the view
+ *   is removed; so does the handle mount() returns).
+ * - compute(state) takes every value of the model (a plain object) and returns the values it
+ *   derives from the controls (an object of names to new values; it may correct a control,
+ *   such as an output row past the new output). It throws an Error whose message the reader
+ *   can act on when the controls do not fit together. Only the website calls it: in
+ *   JupyterLab, Python computes the same values with PyTorch and cnnlib and syncs them.
+ *
+ * Two ways to run it:
+ * - CNNExplorers.widget(name) is the anywidget module object ({render}). The Python side
+ *   (cnnlib/widgets/live.py) sends this file + the explorer's file +
+ *   `export default CNNExplorers.widget("Name")` as the widget's _esm.
+ * - CNNExplorers.mount(el, name, initialState) on a website page: a local model with the same
+ *   API, whose save_changes() runs compute on the new state and then fires the change
+ *   events, so render cannot tell the page from JupyterLab.
+ *
+ * The value `error` is shared by both sides: "" when the controls fit together, otherwise the
+ * message to show in the status line (Python's GuardedExplorer does the same).
+ *
+ * A classic script: pages opened from file:// cannot load ES modules. The top-level `var`
+ * makes CNNExplorers a global in a classic script and a module-local name in anywidget's
+ * ES module, so two widgets in one notebook never share (or overwrite) each other's registry.
+ */
+var CNNExplorers =
+  (typeof CNNExplorers !== "undefined" && CNNExplorers) ||
+  (function () {
+    "use strict";
+
+    /** name -> {render, compute, initialize} */
+    const definitions = new Map();
+
+    /**
+     * Register an explorer front-end (a later definition of the same name replaces it, as a
+     * re-run notebook cell or a reloaded script expects).
+     *
+     * @param {string} name the explorer's name, as the Python class states it.
+     * @param {{render: Function, compute?: Function, initialize?: Function}} definition
+     * @returns {object} the definition.
+     * @throws {Error} when name is not a string or render is not a function.
+     */
+    function define(name, definition) {
+      if (typeof name !== "string" || name === "") {
+        throw new Error(`CNNExplorers.define: the name must be a non-empty string, got ${name}`);
+      }
+      if (!definition || typeof definition.render !== "function") {
+        throw new Error(`CNNExplorers.define("${name}"): give an object with a render function`);
+      }
+      for (const key of ["compute", "initialize"]) {
+        if (definition[key] !== undefined && typeof definition[key] !== "function") {
+          throw new Error(`CNNExplorers.define("${name}"): ${key} must be a function`);
+        }
+      }
+      definitions.set(name, definition);
+      return definition;
+    }
+
+    /**
+     * The definition registered under name.
+     *
+     * @param {string} name
+     * @returns {object}
+     * @throws {Error} naming the explorers that are defined, when name is not one of them.
+     */
+    function get(name) {
+      const definition = definitions.get(name);
+      if (!definition) {
+        const known = [...definitions.keys()].join(", ") || "none";
+        throw new Error(
+          `CNNExplorers: no explorer named "${name}" (defined: ${known}); ` +
+            "load its script (cnnlib/web/explorers/) after cnn-host.js",
+        );
+      }
+      return definition;
+    }
+
+    /** Every defined explorer's name. @returns {string[]} */
+    function names() {
+      return [...definitions.keys()];
+    }
+
+    /**
+     * The anywidget front-end module of an explorer: render uses the real (synced) model and
+     * never calls compute, because in JupyterLab Python computes.
+     *
+     * @param {string} name
+     * @returns {{render: Function, initialize?: Function}}
+     */
+    function widget(name) {
+      const definition = get(name);
+      const module = { render: (props) => definition.render(props) };
+      if (definition.initialize) module.initialize = (props) => definition.initialize(props);
+      return module;
+    }
+
+    /** Whether two model values are equal (values are JSON: numbers, strings, arrays, objects). */
+    function same(a, b) {
+      return a === b || JSON.stringify(a) === JSON.stringify(b);
+    }
+
+    /**
+     * A model with anywidget's API that lives in the page: set() stages a value,
+     * save_changes() runs compute on the whole state and then fires "change:<name>" for every
+     * value that changed (in the order they were set, the derived ones after), then "change".
+     * Like Backbone, a change callback receives (model, value).
+     */
+    class LocalModel {
+      /**
+       * @param {object} state every value of the model (controls and derived values).
+       * @param {Function} [compute] the explorer's compute(state).
+       */
+      constructor(state, compute) {
+        this._state = { error: "", ...state };
+        this._staged = new Map();
+        this._compute = compute;
+        this._listeners = new Map();
+        this.widget_manager = null; // nothing to look up: the page has one model per explorer
+      }
+
+      /** @param {string} name @returns {*} the value (staged values count). */
+      get(name) {
+        return this._staged.has(name) ? this._staged.get(name) : this._state[name];
+      }
+
+      /** Stage a value; save_changes() applies it. @param {string} name @param {*} value */
+      set(name, value) {
+        this._staged.set(name, value);
+      }
+
+      /** Apply the staged values, compute what follows from them, then fire the events. */
+      save_changes() {
+        const before = this._state;
+        const next = { ...before };
+        for (const [name, value] of this._staged) next[name] = value;
+        this._staged.clear();
+        if (this._compute) {
+          try {
+            Object.assign(next, this._compute({ ...next }), { error: "" });
+          } catch (err) {
+            // A bad setting: say why in the status line; the controls stay as the reader set
+            // them, so the next change can fix it.
+            next.error = err && err.message ? err.message : String(err);
+          }
+        }
+        this._state = next;
+        const changed = Object.keys(next).filter((key) => !same(before[key], next[key]));
+        for (const key of changed) this._emit(`change:${key}`, next[key]);
+        if (changed.length) this._emit("change", undefined);
+      }
+
+      /** @param {string} event "change:<name>" or "change". @param {Function} callback */
+      on(event, callback) {
+        if (!this._listeners.has(event)) this._listeners.set(event, []);
+        this._listeners.get(event).push(callback);
+      }
+
+      /**
+       * Remove listeners: off(event, callback) one, off(event) all of event, off() all.
+       *
+       * @param {string} [event]
+       * @param {Function} [callback]
+       */
+      off(event, callback) {
+        if (!event) {
+          this._listeners.clear();
+        } else if (!callback) {
+          this._listeners.delete(event);
+        } else {
+          const list = (this._listeners.get(event) || []).filter((cb) => cb !== callback);
+          this._listeners.set(event, list);
+        }
+      }
+
+      /** Messages go to a kernel; the page has none, so there is nothing to send. */
+      send() {}
+
+      /** Every value, for tests and for saving a page's state. @returns {object} */
+      state() {
+        return { ...this._state };
+      }
+
+      _emit(event, value) {
+        for (const callback of [...(this._listeners.get(event) || [])]) {
+          callback(this, value);
+        }
+      }
+    }
+
+    /**
+     * Show an explorer on a website page, computing in the browser.
+     *
+     * @param {HTMLElement} el the element to draw into (emptied first).
+     * @param {string} name the explorer's name.
+     * @param {object} initialState its controls' values (Python writes them when the site is
+     *   built); compute fills in the rest before the first drawing.
+     * @returns {{model: LocalModel, destroy: Function}} the model, and a function that
+     *   removes the explorer and its listeners.
+     * @throws {Error} when el is not an element or name is not defined.
+     */
+    function mount(el, name, initialState) {
+      if (!el || typeof el.appendChild !== "function") {
+        throw new Error(`CNNExplorers.mount("${name}"): el must be a DOM element, got ${el}`);
+      }
+      const definition = get(name);
+      if (typeof definition.compute !== "function") {
+        throw new Error(
+          `CNNExplorers.mount("${name}"): the explorer has no compute(state), so it cannot ` +
+            "run without a kernel",
+        );
+      }
+      const model = new LocalModel(initialState || {}, definition.compute);
+      model.save_changes(); // derive the first values before the first drawing
+      el.replaceChildren();
+      const cleanups = [];
+      if (definition.initialize) cleanups.push(definition.initialize({ model }));
+      cleanups.push(definition.render({ model, el }));
+      return {
+        model,
+        destroy() {
+          for (const cleanup of cleanups) if (typeof cleanup === "function") cleanup();
+          model.off();
+          el.replaceChildren();
+        },
+      };
+    }
+
+    return Object.freeze({ define, get, names, widget, mount, LocalModel });
+  })();
