@@ -181,6 +181,10 @@ class LiveExplorer(anywidget.AnyWidget):
         names = [c.name for c in self.CONTROLS] + list(self.EXTRA_CONTROLS) + ["controls"]
         return {name: getattr(self, name) for name in names}
 
+    def page_scripts(self) -> list[Path]:
+        """The scripts a page loads, in order, before it mounts this explorer."""
+        return [WEB_DIR / "cnn-ops.js", HOST_SCRIPT, WEB_DIR / "explorers" / self.script]
+
 
 class LivePaddingStride(LiveExplorer):
     """Section 7.3's padding / stride / dilation explorer, drawn by its one front-end.

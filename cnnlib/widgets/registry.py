@@ -35,6 +35,7 @@ from cnnlib.widgets.grad_cam import GradCamExplorer
 from cnnlib.widgets.grad_flow import GradientFlowExplorer
 from cnnlib.widgets.inception import InceptionExplorer
 from cnnlib.widgets.kernel_explorer import KernelExplorer
+from cnnlib.widgets.live import LiveExplorer, LivePaddingStride
 from cnnlib.widgets.nin_maps import NiNClassMapExplorer, NiNPixelExplorer
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 from cnnlib.widgets.pooling import PoolingExplorer
@@ -53,6 +54,8 @@ class ExplorerEntry:
         redraw: the control the redraw benchmark moves, and the two values it moves
             between (``None``: a menu's first two options).
         computes_with: what its website version computes with (see the module docstring).
+        live: makes its one-front-end version (:mod:`cnnlib.widgets.live`), built as
+            ``build`` builds the ipywidgets one, where that version exists yet.
     """
 
     cls: type[Explorer]
@@ -60,6 +63,7 @@ class ExplorerEntry:
     build: Callable[[], Explorer]
     redraw: tuple[str, tuple | None]
     computes_with: tuple[str, ...]
+    live: Callable[[], LiveExplorer] | None = None
 
     @property
     def name(self) -> str:
@@ -79,7 +83,9 @@ EXPLORERS: tuple[ExplorerEntry, ...] = (
                   ("input_choice", None), ("ops",)),
     ExplorerEntry(PaddingStrideExplorer, ("7_3_padding_stride",),
                   lambda: PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2),
-                  ("padding", (0, 2)), ("ops",)),
+                  ("padding", (0, 2)), ("ops",),
+                  live=lambda: LivePaddingStride(input_size=8, kernel_size=3, padding=1,
+                                                 stride=2)),
     ExplorerEntry(ConvStepExplorer, ("7_3_padding_stride",),
                   lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
                   ("step", (0, 3)), ("ops",)),
@@ -136,6 +142,11 @@ def entry(name: str) -> ExplorerEntry:
     except KeyError:
         raise KeyError(f"no explorer called {name!r}; registered: {', '.join(_BY_NAME)}"
                        ) from None
+
+
+def live() -> tuple[ExplorerEntry, ...]:
+    """The explorers that have their one-front-end version, in registry order."""
+    return tuple(e for e in EXPLORERS if e.live is not None)
 
 
 def in_section(stem: str) -> tuple[ExplorerEntry, ...]:

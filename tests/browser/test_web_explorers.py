@@ -19,7 +19,7 @@ import pytest
 
 from cnnlib.ops import SlidingWindow
 from cnnlib.viz.padding_stride import input_title, kernel_title
-from cnnlib.widgets.live import HOST_SCRIPT, WEB_DIR, LivePaddingStride
+from cnnlib.widgets.live import LivePaddingStride
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 
 pytestmark = pytest.mark.browser
@@ -30,8 +30,7 @@ PHONE = {"width": 390, "height": 844}
 
 def explorer_page(tmp_path: Path, widget: LivePaddingStride) -> str:
     """A page that mounts widget's front-end from file:// scripts; returns its file:// URL."""
-    scripts = [WEB_DIR / "cnn-ops.js", HOST_SCRIPT, WEB_DIR / "explorers" / widget.script]
-    tags = "\n".join(f'<script src="{s.as_uri()}"></script>' for s in scripts if s.exists())
+    tags = "\n".join(f'<script src="{s.as_uri()}"></script>' for s in widget.page_scripts())
     state = json.dumps(widget.page_state()).replace("</", "<\\/")
     page = tmp_path / "explorer.html"
     page.write_text(

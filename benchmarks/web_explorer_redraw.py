@@ -1,0 +1,181 @@
+"""How fast an explorer's one front-end redraws in the reader's browser, beside Python's.
+
+Issue 21's target: a chapter-7 redraw within 16 ms while a slider is dragged. For every
+explorer of ``cnnlib/widgets/registry.py`` that has its live version, this script mounts
+the front-end on a page opened from ``file://`` in headless Chromium (computing in the
+browser, as the website does), at a desktop and a phone width, and drags each slider from
+its minimum to its maximum and back, several times. One redraw is what a reader waits for:
+the input event's handler (the model's ``save_changes``, which runs the front-end's
+``compute``), the render it queues, and the style and layout of the new picture (paint is
+not included). Chromium rounds ``performance.now()`` to 0.1 ms, so each figure is the
+median or 95th percentile over many redraws, never one.
+
+Beside it, on the same machine in the same run: the Python side of the same explorer (one
+control change, computed with cnnlib, what JupyterLab waits for before the front-end
+redraws) and the ipywidgets explorer the chapter shows today (its matplotlib redraw,
+``Explorer.last_render_ms``). Results go to ``benchmarks/results/web_explorer_redraw.json``.
+
+Usage: python benchmarks/web_explorer_redraw.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from conftest import CHROMIUM_ARGS, _chromium_path  # noqa: E402
+
+from cnnlib._atomic import atomic_write_json  # noqa: E402
+from cnnlib.widgets import registry  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "web_explorer_redraw.json"
+VIEWPORTS = {"desktop 1280 px": {"width": 1280, "height": 1000},
+             "phone 390 px": {"width": 390, "height": 844}}
+
+# Drags one slider through `values`, `rounds` times; returns every redraw's milliseconds.
+DRAG = """async ([name, values, rounds]) => {
+  const root = document.getElementById("explorer");
+  const input = root.querySelector(`input[name="${name}"]`);
+  const times = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const v of values) {
+      const t0 = performance.now();
+      input.value = v;
+      input.dispatchEvent(new Event("input", {bubbles: true}));
+      await Promise.resolve();        // the render queued in a microtask runs first
+      root.getBoundingClientRect();   // style and layout of the new picture
+      times.push(performance.now() - t0);
+      await new Promise((done) => setTimeout(done, 0));
+    }
+  }
+  return times;
+}"""
+
+
+def page_file(folder: Path, widget) -> Path:
+    """A page that loads the explorer's scripts from file:// and mounts it."""
+    tags = "\n".join(f'<script src="{p.as_uri()}"></script>' for p in widget.page_scripts())
+    state = json.dumps(widget.page_state()).replace("</", "<\\/")
+    path = folder / f"{widget.explorer_name}.html"
+    path.write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>bench</title></head>
+<body><div id="explorer"></div>{tags}
+<script>CNNExplorers.mount(document.getElementById("explorer"),
+  {json.dumps(widget.explorer_name)}, {state});</script></body></html>""", encoding="utf-8")
+    return path
+
+
+def sweep(control) -> list[int]:
+    """Minimum to maximum and back, as a reader drags a slider end to end."""
+    up = list(range(control.min, control.max + 1))
+    return up + up[-2:0:-1]
+
+
+def summary(times: list[float]) -> dict:
+    ordered = sorted(times)
+    return {"median_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2),
+            "max_ms": round(ordered[-1], 2), "redraws": len(ordered)}
+
+
+def browser_rows(rounds: int) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as tmp:
+        chromium = playwright.chromium.launch(executable_path=_chromium_path(), headless=True,
+                                              args=CHROMIUM_ARGS)
+        for entry in registry.live():
+            widget = entry.live()
+            url = page_file(Path(tmp), widget).as_uri()
+            for label, viewport in VIEWPORTS.items():
+                page = chromium.new_page(viewport=viewport)
+                page.goto(url)
+                page.evaluate(DRAG, [widget.CONTROLS[0].name, sweep(widget.CONTROLS[0]), 1])
+                for control in widget.CONTROLS:
+                    times = page.evaluate(DRAG, [control.name, sweep(control), rounds])
+                    rows.append({"explorer": entry.name, "viewport": label,
+                                 "control": control.name, **summary(times)})
+                page.close()
+        version = chromium.version
+        chromium.close()
+    return rows, version
+
+
+def python_rows(rounds: int) -> list[dict]:
+    rows = []
+    for entry in registry.live():
+        widget, old = entry.live(), entry.build()
+        for control in widget.CONTROLS:
+            live_ms, old_ms = [], []
+            for _ in range(rounds):
+                for value in sweep(control):
+                    start = time.perf_counter()
+                    setattr(widget, control.name, value)
+                    live_ms.append((time.perf_counter() - start) * 1000)
+                    getattr(old, control.name).value = value
+                    old_ms.append(old.last_render_ms)
+            rows.append({"explorer": entry.name, "control": control.name,
+                         "python_compute": summary(live_ms),
+                         "ipywidgets_matplotlib_redraw": summary(old_ms)})
+    return rows
+
+
+def script_weight() -> dict:
+    files = {p for e in registry.live() for p in e.live().page_scripts()}
+    return {p.name: {"bytes": p.stat().st_size, "gzip_bytes": len(gzip.compress(p.read_bytes(), 9))}
+            for p in sorted(files)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="drags of each slider")
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    browser, version = browser_rows(args.rounds)
+    python = python_rows(args.rounds)
+    record = {
+        "what": "explorer redraw: the one front-end computing in headless Chromium (file://) "
+                "while a slider is dragged, beside Python's compute and the ipywidgets redraw",
+        "machine": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+                    "python": platform.python_version()},
+        "browser": f"headless Chromium {version}",
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "rounds": args.rounds,
+        "target_ms": 16,
+        # Each explorer starts as its chapter builds it; a drag passes through settings that
+        # do not fit together too, which show their message instead of a picture.
+        "start": {e.name: {c.name: getattr(w, c.name) for c in w.CONTROLS}
+                  for e in registry.live() for w in [e.live()]},
+        "browser_redraws": browser,
+        "python": python,
+        "scripts": script_weight(),
+    }
+    for row in browser:
+        print(f"{row['explorer']:22s} {row['viewport']:16s} {row['control']:12s} "
+              f"median {row['median_ms']:5.2f} ms, p95 {row['p95_ms']:5.2f} ms, "
+              f"max {row['max_ms']:5.2f} ms")
+    for row in python:
+        print(f"{row['explorer']:22s} python {row['control']:12s} compute median "
+              f"{row['python_compute']['median_ms']:.2f} ms; ipywidgets redraw median "
+              f"{row['ipywidgets_matplotlib_redraw']['median_ms']:.1f} ms")
+    atomic_write_json(OUT, record)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
