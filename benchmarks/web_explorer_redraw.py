@@ -11,9 +11,8 @@ not included). Chromium rounds ``performance.now()`` to 0.1 ms, so each figure i
 median or 95th percentile over many redraws, never one.
 
 Beside it, on the same machine in the same run: the Python side of the same explorer (one
-control change, computed with cnnlib, what JupyterLab waits for before the front-end
-redraws) and the ipywidgets explorer the chapter shows today (its matplotlib redraw,
-``Explorer.last_render_ms``). Results go to ``benchmarks/results/web_explorer_redraw.json``.
+control change, computed with cnnlib: what JupyterLab waits for before the front-end
+redraws). Results go to ``benchmarks/results/web_explorer_redraw.json``.
 
 Usage: python benchmarks/web_explorer_redraw.py [--rounds 5]
 """
@@ -98,7 +97,7 @@ def browser_rows(rounds: int) -> list[dict]:
         chromium = playwright.chromium.launch(executable_path=_chromium_path(), headless=True,
                                               args=CHROMIUM_ARGS)
         for entry in registry.live():
-            widget = entry.live()
+            widget = entry.build()
             url = page_file(Path(tmp), widget).as_uri()
             for label, viewport in VIEWPORTS.items():
                 page = chromium.new_page(viewport=viewport)
@@ -117,24 +116,21 @@ def browser_rows(rounds: int) -> list[dict]:
 def python_rows(rounds: int) -> list[dict]:
     rows = []
     for entry in registry.live():
-        widget, old = entry.live(), entry.build()
+        widget = entry.build()
         for control in widget.CONTROLS:
-            live_ms, old_ms = [], []
+            live_ms = []
             for _ in range(rounds):
                 for value in sweep(control):
                     start = time.perf_counter()
                     setattr(widget, control.name, value)
                     live_ms.append((time.perf_counter() - start) * 1000)
-                    getattr(old, control.name).value = value
-                    old_ms.append(old.last_render_ms)
             rows.append({"explorer": entry.name, "control": control.name,
-                         "python_compute": summary(live_ms),
-                         "ipywidgets_matplotlib_redraw": summary(old_ms)})
+                         "python_compute": summary(live_ms)})
     return rows
 
 
 def script_weight() -> dict:
-    files = {p for e in registry.live() for p in e.live().page_scripts()}
+    files = {p for e in registry.live() for p in e.build().page_scripts()}
     return {p.name: {"bytes": p.stat().st_size, "gzip_bytes": len(gzip.compress(p.read_bytes(), 9))}
             for p in sorted(files)}
 
@@ -148,7 +144,7 @@ def main() -> int:
     python = python_rows(args.rounds)
     record = {
         "what": "explorer redraw: the one front-end computing in headless Chromium (file://) "
-                "while a slider is dragged, beside Python's compute and the ipywidgets redraw",
+                "while a slider is dragged, beside Python's compute",
         "machine": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                     "python": platform.python_version()},
         "browser": f"headless Chromium {version}",
@@ -159,7 +155,7 @@ def main() -> int:
         # Each explorer starts as its chapter builds it; a drag passes through settings that
         # do not fit together too, which show their message instead of a picture.
         "start": {e.name: {c.name: getattr(w, c.name) for c in w.CONTROLS}
-                  for e in registry.live() for w in [e.live()]},
+                  for e in registry.live() for w in [e.build()]},
         "browser_redraws": browser,
         "python": python,
         "scripts": script_weight(),
@@ -170,8 +166,7 @@ def main() -> int:
               f"max {row['max_ms']:5.2f} ms")
     for row in python:
         print(f"{row['explorer']:22s} python {row['control']:12s} compute median "
-              f"{row['python_compute']['median_ms']:.2f} ms; ipywidgets redraw median "
-              f"{row['ipywidgets_matplotlib_redraw']['median_ms']:.1f} ms")
+              f"{row['python_compute']['median_ms']:.2f} ms")
     atomic_write_json(OUT, record)
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0

@@ -263,7 +263,8 @@ padding_stride_gallery()
 # output cell to see the window that produces it. The line under the picture gives the
 # formula with your numbers and warns when the stride leaves rows and columns unread.
 # Settings with no valid output, such as a kernel larger than the padded input, are
-# explained there instead of drawn.
+# explained there instead of drawn. You can also click an output cell to pick it. On the
+# website this explorer computes in your browser, so every setting works there too.
 
 # %% tags=["nbval-ignore-output"]
 explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
@@ -279,11 +280,11 @@ print(explorer.formula)
 print(explorer.warning)
 assert explorer.output_shape == tuple(
     comp_conv2d(nn.Conv2d(1, 1, kernel_size=3, padding=1, stride=2), X).shape)
-explorer.dilation.value = 2
+explorer.dilation = 2
 print(explorer.formula)
 assert explorer.output_shape == tuple(
     comp_conv2d(nn.Conv2d(1, 1, kernel_size=3, padding=1, stride=2, dilation=2), X).shape)
-explorer.dilation.value = 1
+explorer.dilation = 1
 
 # %% [markdown]
 # ## Step through a padded, strided convolution

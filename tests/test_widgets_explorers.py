@@ -53,53 +53,60 @@ def _fits(n: int, k: int, p: int, s: int, d: int) -> bool:
 GEOMETRIES = [c for c in itertools.product([5, 8], [3, 4], [0, 2], [1, 2, 3], [1, 2]) if _fits(*c)]
 
 
+# The padding/stride explorer has one front-end (cnnlib/widgets/live.py): its controls are
+# traitlets, set directly; every number it sends the front-end is checked here.
+
+
+def _ps(**values) -> PaddingStrideExplorer:
+    explorer = PaddingStrideExplorer()
+    for name, value in values.items():  # one change at a time, like a reader dragging
+        setattr(explorer, name, value)
+    return explorer
+
+
 @pytest.mark.parametrize("n, k, p, s, d", GEOMETRIES)
 def test_padding_stride_output_matches_conv_output_shape_and_nn_conv2d(n, k, p, s, d):
-    explorer = PaddingStrideExplorer()
-    _set(explorer, input_size=n, kernel_size=k, padding=p, stride=s, dilation=d)
+    explorer = _ps(input_size=n, kernel_size=k, padding=p, stride=s, dilation=d)
     conv = nn.Conv2d(1, 1, kernel_size=k, padding=p, stride=s, dilation=d)
     real = tuple(conv(torch.zeros(1, 1, n, n)).shape[2:])
-    assert explorer.valid
-    assert explorer.output_shape == (conv_output_shape(n, k, p, s, d),) * 2 == real
-    assert (explorer.row.max, explorer.col.max) == (real[0] - 1, real[1] - 1)
+    assert explorer.error == ""
+    assert tuple(explorer.geometry["output"]) == (conv_output_shape(n, k, p, s, d),) * 2 == real
     # The status shows the formula with these numbers, and the warning exactly when
     # the stride does not tile the padded input.
-    assert f"= {real[0]} per side" in explorer.status.value
-    assert f"({n} + 2·{p} − " in explorer.status.value
+    assert f"= {real[0]} per side" in explorer.status_text
+    assert f"({n} + 2·{p} − " in explorer.status_text
     untiled = (n + 2 * p - d * (k - 1) - 1) % s != 0
-    assert ("does not tile" in explorer.status.value) == untiled == bool(explorer.warning)
-    assert _drawn(explorer)
+    assert ("does not tile" in explorer.status_text) == untiled == bool(explorer.warning)
+    assert explorer.picture_png()[:4] == PNG
 
 
 def test_padding_stride_status_formula_for_the_brief_example():
     explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
     assert explorer.formula == "⌊(8 + 2·1 − 3)/2⌋ + 1 = 4"
-    assert explorer.formula in explorer.status.value
+    assert explorer.formula in explorer.status_text
     assert "1 row at the bottom and 1 column at the right are never read" in explorer.warning
     assert "padding only" in explorer.warning
-    _set(explorer, input_size=9)  # (9 + 2 - 3) % 2 == 0: tiles
-    assert explorer.warning == "" and "does not tile" not in explorer.status.value
+    explorer.input_size = 9  # (9 + 2 - 3) % 2 == 0: tiles
+    assert explorer.warning == "" and "does not tile" not in explorer.status_text
 
 
 def test_padding_stride_window_follows_the_output_position():
     explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2, dilation=2)
-    _set(explorer, row=1, col=2)
-    assert explorer.window == ([2, 4, 6], [4, 6, 8])
-    _set(explorer, input_size=5)  # output shrinks to 2x2: the sliders are pulled in
-    assert explorer.output_shape == (2, 2) and (explorer.row.value, explorer.col.value) == (1, 1)
-    assert explorer.valid
+    explorer.row, explorer.col = 1, 2
+    assert explorer.geometry["window"] == [[2, 4, 6], [4, 6, 8]]
+    explorer.input_size = 5  # output shrinks to 2x2: the chosen cell is pulled in
+    assert explorer.geometry["output"] == [2, 2] and (explorer.row, explorer.col) == (1, 1)
+    assert explorer.error == ""
 
 
 def test_padding_stride_invalid_settings_show_a_message_and_do_not_raise():
     explorer = PaddingStrideExplorer(input_size=5, kernel_size=3, padding=0, stride=1)
-    renders = explorer.renders
-    _set(explorer, kernel_size=7)
-    assert not explorer.valid and explorer.output_shape is None
-    assert "larger than the padded input 5" in explorer.message
-    assert "larger than the padded input 5" in explorer.status.value
-    assert explorer.renders == renders + 1 and _drawn(explorer)
-    _set(explorer, padding=1)  # 5 + 2 = 7 cells: the kernel fits again
-    assert explorer.valid and explorer.output_shape == (1, 1)
+    explorer.kernel_size = 7
+    assert explorer.geometry == {} and explorer.picture_png() is None
+    assert "larger than the padded input 5" in explorer.error
+    assert explorer.status_text == explorer.error
+    explorer.padding = 1  # 5 + 2 = 7 cells: the kernel fits again
+    assert explorer.error == "" and explorer.geometry["output"] == [1, 1]
 
 
 # --------------------------------------------------------------------------- step-through
@@ -237,9 +244,6 @@ def test_receptive_field_too_small_input_and_stack_switch():
 @pytest.mark.parametrize(
     ("make", "control", "value"),
     [
-        (lambda: PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6), "padding", 6),
-        (lambda: PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6), "input_size", 20),
-        (lambda: PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6), "kernel_size", 9),
         (lambda: ConvStepExplorer(padding=4, stride=5), "stride", 5),
         (lambda: PoolingExplorer(kernel_size=6, stride=6, padding=3), "kernel_size", 6),
         (lambda: ReceptiveFieldExplorer(input_size=40), "input_size", 40),
@@ -251,10 +255,18 @@ def test_start_values_past_a_slider_are_honoured(make, control, value):
     assert slider.value == value and slider.max >= value
 
 
+@pytest.mark.parametrize("control, value", [("padding", 6), ("input_size", 20),
+                                            ("kernel_size", 9)])
+def test_padding_stride_start_values_past_a_slider_widen_it(control, value):
+    explorer = PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6)
+    spec = next(c for c in explorer.controls if c["name"] == control)
+    assert getattr(explorer, control) == value and spec["max"] >= value
+
+
 def test_the_geometry_shown_is_the_one_asked_for():
     explorer = PaddingStrideExplorer(input_size=20, kernel_size=9, padding=6)
     conv = nn.Conv2d(1, 1, kernel_size=9, padding=6, stride=2)
-    assert explorer.output_shape == tuple(conv(torch.zeros(1, 1, 20, 20)).shape[2:])
+    assert tuple(explorer.geometry["output"]) == tuple(conv(torch.zeros(1, 1, 20, 20)).shape[2:])
 
 
 @pytest.mark.parametrize(

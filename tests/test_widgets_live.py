@@ -6,6 +6,7 @@ the same settings, so the website's numbers are held to Python's here too.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import random
@@ -17,7 +18,7 @@ import pytest
 
 from cnnlib.ops import SlidingWindow
 from cnnlib.viz.padding_stride import formulas, input_title, kernel_title
-from cnnlib.widgets.live import WEB_DIR, LivePaddingStride, front_end_module
+from cnnlib.widgets.live import WEB_DIR, front_end_module
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer, tiling_warning
 
 CONTROLS = ("input_size", "kernel_size", "padding", "stride", "dilation")
@@ -94,27 +95,33 @@ def check(widget_or_values, want: dict) -> None:
 
 @pytest.mark.parametrize("settings", random_settings(40, seed=21))
 def test_derived_values_follow_cnnlib(settings):
-    widget = LivePaddingStride()
+    widget = PaddingStrideExplorer()
     for name, value in settings.items():  # one control at a time, as a reader moves them
         setattr(widget, name, value)
     check(widget, expected(settings))
 
 
 @pytest.mark.parametrize("settings", random_settings(6, seed=7))
-def test_status_line_is_the_ipywidgets_explorers(settings):
+def test_status_line_says_the_formula_and_the_conv_layer(settings):
     controls = {name: settings[name] for name in CONTROLS}
-    old = PaddingStrideExplorer(**controls, dpi=20)
-    live = LivePaddingStride(**controls)
-    if not old.valid:
-        assert live.error == old.message != ""
-        assert live.geometry == {} and live.summary == ""
+    widget = PaddingStrideExplorer(**controls)
+    try:
+        window = SlidingWindow.create(*controls.values())
+    except ValueError as err:  # cnnlib's own message, as the reader reads it
+        assert widget.error == widget.status_text == str(err) != ""
+        assert widget.geometry == {} and widget.summary == ""
         return
-    assert live.status_text == status_html_to_text(old.status.value)
-    assert live.geometry["window"] == [list(a) for a in old.window]
+    out_h, out_w = window.output_size
+    first = (f"output size {formulas(window)[0]} per side, so the output is {out_h}×{out_w} "
+             f"(nn.Conv2d(1, 1, kernel_size={controls['kernel_size']}, "
+             f"padding={controls['padding']}, stride={controls['stride']}, "
+             f"dilation={controls['dilation']}))")
+    warning = tiling_warning(window)
+    assert widget.status_text == first + (f"\n⚠ {warning}" if warning else "")
 
 
 def test_a_bad_setting_is_a_message_and_the_next_change_fixes_it():
-    widget = LivePaddingStride(input_size=8, kernel_size=3, padding=1)
+    widget = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1)
     widget.input_size = 1
     widget.padding = 0
     with pytest.raises(ValueError) as err:
@@ -127,7 +134,7 @@ def test_a_bad_setting_is_a_message_and_the_next_change_fixes_it():
 
 
 def test_row_and_col_follow_the_output():
-    widget = LivePaddingStride(input_size=12, kernel_size=1, padding=0, stride=1)
+    widget = PaddingStrideExplorer(input_size=12, kernel_size=1, padding=0, stride=1)
     widget.row, widget.col = 11, 9
     assert widget.geometry["window"] == [[11], [9]]
     widget.stride = 4  # output 3×3: the chosen cell moves to its last row/col
@@ -137,12 +144,12 @@ def test_row_and_col_follow_the_output():
 
 def test_start_values_are_checked_and_widen_the_range():
     with pytest.raises(ValueError, match="kernel_size must be at least 1"):
-        LivePaddingStride(kernel_size=0)
+        PaddingStrideExplorer(kernel_size=0)
     with pytest.raises(TypeError, match="whole number"):
-        LivePaddingStride(stride=1.5)
+        PaddingStrideExplorer(stride=1.5)
     with pytest.raises(TypeError, match="no control"):
-        LivePaddingStride(kernal_size=3)
-    widget = LivePaddingStride(input_size=20)
+        PaddingStrideExplorer(kernal_size=3)
+    widget = PaddingStrideExplorer(input_size=20)
     spec = {c["name"]: c for c in widget.controls}
     assert spec["input_size"]["max"] == 20 and spec["kernel_size"]["max"] == 7
     assert widget.page_state()["input_size"] == 20
@@ -151,14 +158,14 @@ def test_start_values_are_checked_and_widen_the_range():
 def test_front_end_module_names_the_explorer():
     with pytest.raises(ValueError, match="does not define 'Nope'"):
         front_end_module("Nope", "padding-stride.js")
-    esm = LivePaddingStride._esm
+    esm = PaddingStrideExplorer._esm
     assert esm.rstrip().endswith('export default CNNExplorers.widget("PaddingStrideExplorer");')
 
 
 @needs_node
 def test_esm_is_a_valid_module_exporting_render(tmp_path):
     module = tmp_path / "padding_stride.mjs"
-    module.write_text(LivePaddingStride._esm, encoding="utf-8")
+    module.write_text(PaddingStrideExplorer._esm, encoding="utf-8")
     subprocess.run([NODE, "--check", str(module)], check=True, capture_output=True)
     # Importing it runs the host and the front-end: the default export is anywidget's shape,
     # and nothing leaks a CNNExplorers global (two widgets must not share one registry).
@@ -196,7 +203,58 @@ def test_browser_compute_matches_python():
         want = expected(settings)
         check(values, want)
         if not want["error"]:
-            live = LivePaddingStride(**{n: settings[n] for n in CONTROLS})
+            live = PaddingStrideExplorer(**{n: settings[n] for n in CONTROLS})
             live.row, live.col = settings.get("row", 0), settings.get("col", 0)
             assert values["summary"] == live.summary
             assert values["geometry"] == live.geometry
+
+
+def test_the_output_carries_a_picture_and_says_it_is_not_live(monkeypatch):
+    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+
+    monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
+    data, _ = PaddingStrideExplorer()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/plain"] == "PaddingStrideExplorer: run this cell for the live explorer"
+    assert base64.b64decode(data["image/png"])[:4] == b"\x89PNG"
+    assert "text/html" not in data  # a reader's kernel: no website form to make
+
+
+def _without_scripts(form: str) -> str:
+    """What JupyterLab keeps of an untrusted output: no <script> (nor its text), no <style>."""
+    return re.sub(r"<(script|style)\b[^>]*>.*?</\1>", "", form, flags=re.S)
+
+
+def test_the_website_form_is_the_front_end_and_without_scripts_the_picture(monkeypatch):
+    import nbformat
+
+    from cnnlib.lab.offline import keep_offline
+    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import NOTICE
+
+    monkeypatch.setenv(PAGE_FORMS_VARIABLE, "1")
+    widget = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
+    data, _ = widget._repr_mimebundle_()
+    form = data["text/html"]
+    scripts = re.findall(r"<script>(.*?)</script>", form, re.S)
+    # The three scripts whole (no "</" inside may end the element early), then the mount.
+    assert len(scripts) == len(widget.page_scripts()) + 1
+    for path, text in zip(widget.page_scripts(), scripts, strict=False):
+        assert text.replace("<\\/", "</").replace("<\\!--", "<!--") == path.read_text()
+    state = json.loads(re.search(r"CNNExplorers\.mount\(mount, \"PaddingStrideExplorer\", "
+                                 r"(\{.*\})\);", scripts[-1]).group(1))
+    assert state == json.loads(json.dumps(widget.page_state()))
+    # Nothing to load from anywhere (the SVG namespace URI is a name, never fetched).
+    assert not re.search(r'(src|href)="https?:', form)
+    assert "fetch(" not in form and "import(" not in form
+    bare = _without_scripts(form)
+    for part in ("<input", "<select", "<button", "<output", "<svg"):
+        assert part not in bare, part
+    assert NOTICE in bare and f'base64,{data["image/png"]}"' in bare
+    assert 'alt="PaddingStrideExplorer: output size ⌊(8 + 2·1 − 3)/2⌋ + 1 = 4' in bare
+    # A save keeps it as the website form (cnnlib/lab/offline.py), the widget view goes.
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data=data)])])
+    assert keep_offline(notebook)["page forms"] == 1
+    kept = notebook.cells[0].outputs[0].data
+    assert kept["text/html"] == form and "application/vnd.jupyter.widget-view+json" not in kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import re
 
 import numpy as np
@@ -18,14 +19,11 @@ from cnnlib.widgets.channels import ChannelsExplorer
 from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
 from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer
 from cnnlib.widgets.kernel_explorer import KernelExplorer
-from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 from cnnlib.widgets.pooling import PoolingExplorer
 from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
 
 # Every explorer that needs no dataset; the feature-map explorer has its own test below.
 MAKERS = {
-    "padding_stride": lambda: PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1,
-                                                    stride=2),
     "conv_steps": lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
     "channels": lambda: ChannelsExplorer(),
     "pooling": lambda: PoolingExplorer(),
@@ -122,11 +120,16 @@ def test_the_sweep_leaves_the_explorer_as_it_was(name, swept):
 
 
 def test_pictures_differ_between_settings(swept):
-    data = swept("padding_stride").data
-    # 5 kernels x 4 paddings x 3 strides, and each draws a different window layout.
-    assert len(data["states"]) == 60
-    assert len(data["images"]) == 60
-    assert len({status for _, status, _ in data["states"].values()}) > 30
+    result = swept("pooling")
+    data = result.data
+    # Every combination of the page's values (2 modes x 2 inputs x 3 windows x 3 strides x
+    # 2 paddings, some of which the explorer refuses), and the settings draw many pictures.
+    combinations = 1
+    for control in result.explorer.page_controls():
+        combinations *= len(control.values)
+    assert len(data["states"]) == combinations
+    assert len(data["images"]) > combinations // 4
+    assert len({status for _, status, _ in data["states"].values()}) > combinations // 4
 
 
 def test_a_clamped_setting_ends_where_the_explorer_clamps(swept):
@@ -153,9 +156,11 @@ def test_start_state_is_the_explorers_own(swept):
 
 
 def test_too_many_states_are_refused():
-    explorer = MAKERS["padding_stride"]()
-    controls = [page.slider(explorer, "input_size"), page.slider(explorer, "kernel_size"),
-                page.slider(explorer, "padding"), page.slider(explorer, "stride")]
+    explorer = MAKERS["pooling"]()
+    controls = [page.menu(explorer, "mode"), page.menu(explorer, "input_choice"),
+                page.slider(explorer, "kernel_size"), page.slider(explorer, "stride"),
+                page.slider(explorer, "padding")]
+    assert math.prod(len(c.values) for c in controls) > page.MAX_STATES
     with pytest.raises(ValueError, match="more than"):
         page.sweep(explorer, controls)
 
@@ -180,7 +185,7 @@ def _without_scripts(form: str) -> str:
 
 
 def test_without_its_script_the_form_shows_its_first_picture_and_says_so(swept):
-    result = swept("padding_stride")
+    result = swept("pooling")
     bare = _without_scripts(result.form)
     assert "cnnx-states" in result.form and "cnnx-states" not in bare  # the helper works
     # No dead controls: nothing a reader could move, nothing that claims the form works.
@@ -194,12 +199,12 @@ def test_without_its_script_the_form_shows_its_first_picture_and_says_so(swept):
 
 
 def test_the_script_gets_the_controls_and_a_true_note(swept):
-    result = swept("padding_stride")
+    result = swept("receptive_field")
     controls, data = result.explorer.page_controls(), result.data
     assert re.findall(r'data-control="(\w+)"', data["controls"]) == [c.name for c in controls]
     maxima = [int(m) for m in re.findall(r'data-control="\w+" min="0" max="(\d+)"',
                                          data["controls"])]
-    assert maxima == [len(c.values) - 1 for c in controls]
+    assert maxima == [len(c.values) - 1 for c in controls if c.kind == "slider"]
     assert data["note"].startswith(f"This form offers {len(data['states'])} settings,")
     # The script puts them in and takes the notice out (run in Chromium by
     # tests/browser/test_site_explorers.py).
@@ -227,7 +232,7 @@ def test_display_adds_the_form_only_when_asked(monkeypatch):
 
 
 def test_compress_png_keeps_the_picture():
-    explorer = MAKERS["padding_stride"]()
+    explorer = MAKERS["pooling"]()
     original = pixels(explorer.image.value)
     compressed = page.compress_png(explorer.image.value)
     assert len(compressed) < len(explorer.image.value)

@@ -14,6 +14,8 @@ the same code the website runs without a kernel.
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,9 +23,8 @@ from typing import Any, ClassVar
 import anywidget
 import traitlets
 
-from cnnlib.ops import SlidingWindow
-from cnnlib.viz.padding_stride import formulas, input_title, kernel_title
-from cnnlib.widgets.padding_stride import tiling_warning
+from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+from cnnlib.widgets.page import live_html, not_live_text
 
 #: Where the front-end scripts live (shipped inside the package).
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -181,100 +182,45 @@ class LiveExplorer(anywidget.AnyWidget):
         names = [c.name for c in self.CONTROLS] + list(self.EXTRA_CONTROLS) + ["controls"]
         return {name: getattr(self, name) for name in names}
 
+    def picture_png(self) -> bytes | None:
+        """A PNG of the current picture, drawn in Python, or None: shown where the front-end
+        cannot run (a notebook opened without its kernel, a browser that cannot run it)."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        # Beside anywidget's live view: a plain text naming the explorer and the picture,
+        # so a notebook saved without its kernel still shows something true
+        # (cnnlib/lab/offline.py keeps them, as for every explorer). `make notebooks` sets
+        # CNNLIB_EXPLORER_PAGES=1: then the output also carries the website's form, the
+        # front-end that computes in the reader's browser (cnnlib.widgets.page.live_html).
+        data, metadata = _split_bundle(super()._repr_mimebundle_(**kwargs))
+        data["text/plain"] = not_live_text(self.explorer_name)
+        png = self.picture_png()
+        if png is not None:
+            data["image/png"] = base64.b64encode(png).decode("ascii")
+        if os.environ.get(PAGE_FORMS_VARIABLE) == "1":
+            scripts = [path.read_text(encoding="utf-8") for path in self.page_scripts()]
+            data["text/html"] = live_html(self.explorer_name, data.get("image/png"),
+                                          self.picture_alt(), scripts, self.page_state())
+        return data, metadata
+
+    def picture_alt(self) -> str:
+        """What the fallback picture shows, in words (its alt text)."""
+        return f"{self.explorer_name}: {self.error or self.status_text}"
+
+    @property
+    def status_text(self) -> str:
+        """The status line as the reader reads it."""
+        return self.error
+
     def page_scripts(self) -> list[Path]:
         """The scripts a page loads, in order, before it mounts this explorer."""
         return [WEB_DIR / "cnn-ops.js", HOST_SCRIPT, WEB_DIR / "explorers" / self.script]
 
 
-class LivePaddingStride(LiveExplorer):
-    """Section 7.3's padding / stride / dilation explorer, drawn by its one front-end.
-
-    The same controls and numbers as :class:`~cnnlib.widgets.padding_stride
-    .PaddingStrideExplorer`: square input and kernel; the picture shows the padded input
-    (padding grey, a dot where each window starts, the chosen output cell's window in
-    orange, never-read rows/columns in red), the kernel and the output; the reader picks the
-    output cell with the row/col sliders or by clicking it.
-
-    Attributes:
-        input_size, kernel_size, padding, stride, dilation, row, col: the controls.
-        geometry: the :class:`~cnnlib.ops.SlidingWindow` as ``(height, width)`` pairs
-            (``input``, ``kernel``, ``padding``, ``stride``, ``dilation``, ``padded``,
-            ``span``, ``output``, ``leftover``, ``lost_input``), the chosen ``position`` and
-            the padded-input ``window`` ``[rows, cols]`` it reads.
-        formula: the height formula with the numbers filled in (the width's is equal).
-        warning: the tiling warning, or "" when the stride tiles the input.
-        summary: the status line's first line, as ``PaddingStrideExplorer.describe`` writes it.
-        titles: the captions of the three panels (input, kernel, output).
-    """
-
-    explorer_name: ClassVar[str] = "PaddingStrideExplorer"
-    script: ClassVar[str] = "padding-stride.js"
-    CONTROLS: ClassVar[tuple[Control, ...]] = (
-        Control("input_size", "input n", 1, 12),
-        Control("kernel_size", "kernel k", 1, 7),
-        Control("padding", "padding p", 0, 4),
-        Control("stride", "stride s", 1, 4),
-        Control("dilation", "dilation d", 1, 3),
-    )
-    EXTRA_CONTROLS: ClassVar[tuple[str, ...]] = ("row", "col")
-
-    input_size = traitlets.Int(8).tag(sync=True)
-    kernel_size = traitlets.Int(3).tag(sync=True)
-    padding = traitlets.Int(1).tag(sync=True)
-    stride = traitlets.Int(2).tag(sync=True)
-    dilation = traitlets.Int(1).tag(sync=True)
-    row = traitlets.Int(0).tag(sync=True)
-    col = traitlets.Int(0).tag(sync=True)
-
-    geometry = traitlets.Dict().tag(sync=True)
-    formula = traitlets.Unicode("").tag(sync=True)
-    warning = traitlets.Unicode("").tag(sync=True)
-    summary = traitlets.Unicode("").tag(sync=True)
-    titles = traitlets.List(traitlets.Unicode()).tag(sync=True)
-
-    def derived_names(self) -> tuple[str, ...]:
-        return ("geometry", "formula", "warning", "summary", "titles")
-
-    def compute(self) -> dict[str, Any]:
-        window = SlidingWindow.create(
-            self.input_size, self.kernel_size, self.padding, self.stride, self.dilation
-        )
-        out_h, out_w = window.output_size
-        # An output row/col past the new output moves to its last cell (clamp_slider).
-        row = min(max(self.row, 0), out_h - 1)
-        col = min(max(self.col, 0), out_w - 1)
-        rows, cols = window.window(row, col)
-        formula = formulas(window)[0]
-        return {
-            "row": row,
-            "col": col,
-            "geometry": {
-                "input": list(window.input_size),
-                "kernel": list(window.kernel_size),
-                "padding": list(window.padding),
-                "stride": list(window.stride),
-                "dilation": list(window.dilation),
-                "padded": list(window.padded_size),
-                "span": list(window.span),
-                "output": [out_h, out_w],
-                "leftover": list(window.leftover),
-                "lost_input": list(window.lost_input),
-                "position": [row, col],
-                "window": [rows, cols],
-            },
-            "formula": formula,
-            "warning": tiling_warning(window),
-            "summary": (
-                f"output size {formula} per side, so the output is {out_h}×{out_w} "
-                f"(nn.Conv2d(1, 1, kernel_size={self.kernel_size}, padding={self.padding}, "
-                f"stride={self.stride}, dilation={self.dilation}))"
-            ),
-            "titles": [input_title(window), kernel_title(window), f"output {out_h}×{out_w}"],
-        }
-
-    @property
-    def status_text(self) -> str:
-        """The status line as the reader reads it (the warning on a second line)."""
-        if self.error:
-            return self.error
-        return self.summary + (f"\n⚠ {self.warning}" if self.warning else "")
+def _split_bundle(bundle: Any) -> tuple[dict, dict]:
+    """(data, metadata) of a ``_repr_mimebundle_`` result, which may be either or both."""
+    if isinstance(bundle, tuple):
+        data, metadata = bundle
+        return dict(data), dict(metadata or {})
+    return dict(bundle), {}

@@ -1,24 +1,22 @@
 """The padding / stride / dilation explorer: where a window lands and how big the output is.
 
-Its static form, for readers without a running kernel, is
+One front-end (``cnnlib/web/explorers/padding-stride.js``) draws it in JupyterLab, where
+this class computes every number with :class:`cnnlib.ops.SlidingWindow`, and on the
+website, where the front-end computes the same numbers in the reader's browser (see
+:mod:`cnnlib.widgets.live`). Its static form, for readers without a running kernel, is
 :func:`cnnlib.viz.padding_stride.padding_stride_gallery`.
 """
 
 from __future__ import annotations
 
-import html
+from typing import Any, ClassVar
 
-from matplotlib.figure import Figure
+import traitlets
 
 from cnnlib.ops import SlidingWindow
-from cnnlib.viz.padding_stride import formulas, padding_stride_figure
-from cnnlib.widgets import page
-from cnnlib.widgets.guarded import (
-    GuardedExplorer,
-    clamp_slider,
-    position_slider,
-    start_slider,
-)
+from cnnlib.viz.common import figure_to_png
+from cnnlib.viz.padding_stride import formulas, input_title, kernel_title, padding_stride_figure
+from cnnlib.widgets.live import Control, LiveExplorer
 
 
 def tiling_warning(geometry: SlidingWindow) -> str:
@@ -45,113 +43,109 @@ def tiling_warning(geometry: SlidingWindow) -> str:
     )
 
 
-class PaddingStrideExplorer(GuardedExplorer):
-    """Square input and kernel; choose padding, stride, dilation and an output cell.
+class PaddingStrideExplorer(LiveExplorer):
+    """Section 7.3's padding / stride / dilation explorer, drawn by its one front-end
+    (``cnnlib/web/explorers/padding-stride.js``).
 
-    The picture shows the padded input (padding grey, a dot where each window
-    starts, the chosen output's window in orange, never-read rows/columns in
-    red), the kernel and the output. The status line gives the output-size
-    formula with the current numbers and warns when the stride does not tile.
+    Square input and kernel; the picture shows the padded input
+    (padding grey, a dot where each window starts, the chosen output cell's window in
+    orange, never-read rows/columns in red), the kernel and the output; the reader picks the
+    output cell with the row/col sliders or by clicking it.
 
     Attributes:
         input_size, kernel_size, padding, stride, dilation, row, col: the controls.
-        geometry: the :class:`~cnnlib.ops.SlidingWindow` behind the picture.
-        output_shape: ``(height, width)`` of the output.
-        window: padded-input ``(rows, cols)`` the chosen output cell reads.
+        geometry: the :class:`~cnnlib.ops.SlidingWindow` as ``(height, width)`` pairs
+            (``input``, ``kernel``, ``padding``, ``stride``, ``dilation``, ``padded``,
+            ``span``, ``output``, ``leftover``, ``lost_input``), the chosen ``position`` and
+            the padded-input ``window`` ``[rows, cols]`` it reads.
         formula: the height formula with the numbers filled in (the width's is equal).
         warning: the tiling warning, or "" when the stride tiles the input.
+        summary: the status line's first line.
+        titles: the captions of the three panels (input, kernel, output).
     """
 
-    def __init__(
-        self,
-        input_size: int = 8,
-        kernel_size: int = 3,
-        padding: int = 1,
-        stride: int = 2,
-        dilation: int = 1,
-        dpi: int | None = None,
-    ) -> None:
-        """Build the controls and draw the first picture (arguments are the start values)."""
-        self.input_size = start_slider("input_size", input_size, 1, 12, "input n")
-        self.kernel_size = start_slider("kernel_size", kernel_size, 1, 7, "kernel k")
-        self.padding = start_slider("padding", padding, 0, 4, "padding p")
-        self.stride = start_slider("stride", stride, 1, 4, "stride s")
-        self.dilation = start_slider("dilation", dilation, 1, 3, "dilation d")
-        self.row = position_slider("output row")
-        self.col = position_slider("output col")
-        self.geometry: SlidingWindow | None = None
-        self.output_shape: tuple[int, int] | None = None
-        self.window: tuple[list[int], list[int]] | None = None
-        self.formula = ""
-        self.warning = ""
-        super().__init__(
-            [
-                self.input_size,
-                self.kernel_size,
-                self.padding,
-                self.stride,
-                self.dilation,
-                self.row,
-                self.col,
-            ],
-            dpi=dpi,
+    explorer_name: ClassVar[str] = "PaddingStrideExplorer"
+    script: ClassVar[str] = "padding-stride.js"
+    CONTROLS: ClassVar[tuple[Control, ...]] = (
+        Control("input_size", "input n", 1, 12),
+        Control("kernel_size", "kernel k", 1, 7),
+        Control("padding", "padding p", 0, 4),
+        Control("stride", "stride s", 1, 4),
+        Control("dilation", "dilation d", 1, 3),
+    )
+    EXTRA_CONTROLS: ClassVar[tuple[str, ...]] = ("row", "col")
+
+    input_size = traitlets.Int(8).tag(sync=True)
+    kernel_size = traitlets.Int(3).tag(sync=True)
+    padding = traitlets.Int(1).tag(sync=True)
+    stride = traitlets.Int(2).tag(sync=True)
+    dilation = traitlets.Int(1).tag(sync=True)
+    row = traitlets.Int(0).tag(sync=True)
+    col = traitlets.Int(0).tag(sync=True)
+
+    geometry = traitlets.Dict().tag(sync=True)
+    formula = traitlets.Unicode("").tag(sync=True)
+    warning = traitlets.Unicode("").tag(sync=True)
+    summary = traitlets.Unicode("").tag(sync=True)
+    titles = traitlets.List(traitlets.Unicode()).tag(sync=True)
+
+    def derived_names(self) -> tuple[str, ...]:
+        return ("geometry", "formula", "warning", "summary", "titles")
+
+    def compute(self) -> dict[str, Any]:
+        window = SlidingWindow.create(
+            self.input_size, self.kernel_size, self.padding, self.stride, self.dilation
         )
+        out_h, out_w = window.output_size
+        # An output row/col past the new output moves to its last cell (clamp_slider).
+        row = min(max(self.row, 0), out_h - 1)
+        col = min(max(self.col, 0), out_w - 1)
+        rows, cols = window.window(row, col)
+        formula = formulas(window)[0]
+        return {
+            "row": row,
+            "col": col,
+            "geometry": {
+                "input": list(window.input_size),
+                "kernel": list(window.kernel_size),
+                "padding": list(window.padding),
+                "stride": list(window.stride),
+                "dilation": list(window.dilation),
+                "padded": list(window.padded_size),
+                "span": list(window.span),
+                "output": [out_h, out_w],
+                "leftover": list(window.leftover),
+                "lost_input": list(window.lost_input),
+                "position": [row, col],
+                "window": [rows, cols],
+            },
+            "formula": formula,
+            "warning": tiling_warning(window),
+            "summary": (
+                f"output size {formula} per side, so the output is {out_h}×{out_w} "
+                f"(nn.Conv2d(1, 1, kernel_size={self.kernel_size}, padding={self.padding}, "
+                f"stride={self.stride}, dilation={self.dilation}))"
+            ),
+            "titles": [input_title(window), kernel_title(window), f"output {out_h}×{out_w}"],
+        }
 
-    def page_controls(self) -> list:
-        # Kernel, padding and stride: the three knobs of the output-size formula.
-        return [
-            page.slider(self, "kernel_size", range(1, 6)),
-            page.slider(self, "padding", range(0, 4)),
-            page.slider(self, "stride", range(1, 4)),
-        ]
+    @property
+    def output_shape(self) -> tuple[int, int] | None:
+        """``(height, width)`` of the output, or None when the settings do not fit."""
+        return tuple(self.geometry["output"]) if self.geometry else None
 
-    def _geometry(self) -> SlidingWindow:
-        return SlidingWindow.create(
-            self.input_size.value,
-            self.kernel_size.value,
-            self.padding.value,
-            self.stride.value,
-            self.dilation.value,
-        )
+    @property
+    def status_text(self) -> str:
+        """The status line as the reader reads it (the warning on a second line)."""
+        if self.error:
+            return self.error
+        return self.summary + (f"\n⚠ {self.warning}" if self.warning else "")
 
-    def sync_controls(self) -> None:
-        try:
-            geometry = self._geometry()
-        except ValueError:
-            return  # update() reports it
-        out_h, out_w = geometry.output_size
-        clamp_slider(self.row, out_h - 1)
-        clamp_slider(self.col, out_w - 1)
-
-    def update(self) -> None:
-        # Cleared first, so after an invalid setting no stale numbers remain.
-        self.geometry = self.output_shape = self.window = None
-        self.formula = self.warning = ""
-        geometry = self._geometry()
-        self.geometry = geometry
-        self.output_shape = geometry.output_size
-        self.window = geometry.window(self.row.value, self.col.value)
-        self.formula = formulas(geometry)[0]
-        self.warning = tiling_warning(geometry)
-
-    def draw(self) -> Figure:
-        return padding_stride_figure(
-            self.input_size.value,
-            self.kernel_size.value,
-            self.padding.value,
-            self.stride.value,
-            self.dilation.value,
-            (self.row.value, self.col.value),
-        )
-
-    def describe(self) -> str:
-        out_h, out_w = self.output_shape
-        line = (
-            f"output size {html.escape(self.formula)} per side, so the output is {out_h}×{out_w}"
-            f" (nn.Conv2d(1, 1, kernel_size={self.kernel_size.value}, "
-            f"padding={self.padding.value}, stride={self.stride.value}, "
-            f"dilation={self.dilation.value}))"
-        )
-        if self.warning:
-            line += f'<br><span style="color:#a63603">⚠ {html.escape(self.warning)}</span>'
-        return line
+    def picture_png(self) -> bytes | None:
+        """The matplotlib drawing of the same picture, for a page that cannot run the
+        front-end (see :meth:`LiveExplorer.picture_png`)."""
+        if self.error:
+            return None
+        figure = padding_stride_figure(self.input_size, self.kernel_size, self.padding,
+                                       self.stride, self.dilation, (self.row, self.col))
+        return figure_to_png(figure)

@@ -325,6 +325,63 @@ def picture_html(name: str, png_base64: str) -> str:
     )
 
 
+#: Mounts a live explorer's front-end; where it cannot, says so over the picture.
+_MOUNT = """(function () {
+  var root = document.getElementById(%(id)s);
+  var mount = root.querySelector(".cnnx-mount");
+  try {
+    if (!window.CNNExplorers || !window.CNNOps) throw new Error("its scripts did not load");
+    CNNExplorers.mount(mount, %(name)s, %(state)s);
+    root.removeChild(root.querySelector(".cnnx-fallback"));
+    root.classList.add("cnnx-live");
+  } catch (error) {
+    mount.textContent = "";
+    root.querySelector(".cnnx-notice").textContent = "This browser cannot run the explorer ("
+      + error.message + "): the picture shows its first setting.";
+  }
+})();"""
+
+
+def _script(text: str) -> str:
+    """``text`` inside a <script> element: nothing in it may end or comment out the element."""
+    return "<script>" + text.replace("</", "<\\/").replace("<!--", "<\\!--") + "</script>"
+
+
+def live_html(name: str, png_base64: str | None, alt: str, scripts: Sequence[str],
+              state: dict) -> str:
+    """A live explorer's website form: its front-end, computing in the reader's browser.
+
+    The HTML alone (what JupyterLab shows of an untrusted notebook, which runs no script)
+    is the picture Python drew and :data:`NOTICE`, as :func:`picture_html`. The scripts
+    (the chapter-7 operations, the host, the explorer's front-end: inline, so the form
+    works from a folder and in any viewer that trusts the notebook) then mount the
+    front-end and take the picture away; a browser that cannot run them says so instead.
+
+    Args:
+        name: the explorer's name, e.g. ``"PaddingStrideExplorer"``.
+        png_base64: the picture for a page that runs no script, or None.
+        alt: what the picture shows, in words.
+        scripts: the text of each script, in the order the page must run them.
+        state: the start state :meth:`~cnnlib.widgets.live.LiveExplorer.page_state` gives.
+    """
+    payload = json.dumps(state, sort_keys=True)
+    uid = "cnnl-" + hashlib.sha1((name + payload).encode()).hexdigest()[:10]
+    picture = "" if png_base64 is None else (
+        f'<img class="cnnx-image" alt="{html.escape(alt)}" '
+        'style="display:block;max-width:100%;height:auto;margin:.4em 0" '
+        f'src="data:image/png;base64,{png_base64}">')
+    mount = _MOUNT % {"id": json.dumps(uid), "name": json.dumps(name), "state": payload}
+    return (
+        f'<div class="cnn-explorer" data-explorer="{html.escape(name)}" data-live="1" '
+        f'id="{uid}" style="{_BOX}">'
+        f'<div class="cnnx-fallback">{picture}{_NOTICE_HTML}</div>'
+        '<div class="cnnx-mount"></div>'
+        "</div>"
+        + "".join(_script(text) for text in scripts)
+        + _script(mount)
+    )
+
+
 def page_html(explorer: Any, controls: Sequence[PageControl] | None = None,
               interval_ms: int = 900) -> str:
     """The explorer's page form: HTML controls over its precomputed states.

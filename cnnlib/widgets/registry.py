@@ -13,9 +13,10 @@ tensors, the shipped weights). A chapter that builds it from a variable of its o
 ``computes_with`` says what the explorer's website version needs to compute in the reader's
 browser (issue 21): ``"ops"`` for the chapter-7 operations of ``cnnlib/web/cnn-ops.js``,
 ``"network:<name>"`` for a shipped network run with onnxruntime-web, ``"training"`` for an
-explorer that trains or differentiates a network on each setting. Today every explorer on
-the website is its page form (:mod:`cnnlib.widgets.page`); this field is the plan that the
-in-browser versions follow, and it names the networks ``make`` exports for the website.
+explorer that trains or differentiates a network on each setting. An explorer whose class is
+a :class:`~cnnlib.widgets.live.LiveExplorer` computes on the website already (:func:`live`);
+the others are still their page form there (:mod:`cnnlib.widgets.page`), and for them this
+field is the plan their in-browser versions follow.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from cnnlib.widgets.grad_cam import GradCamExplorer
 from cnnlib.widgets.grad_flow import GradientFlowExplorer
 from cnnlib.widgets.inception import InceptionExplorer
 from cnnlib.widgets.kernel_explorer import KernelExplorer
-from cnnlib.widgets.live import LiveExplorer, LivePaddingStride
+from cnnlib.widgets.live import LiveExplorer
 from cnnlib.widgets.nin_maps import NiNClassMapExplorer, NiNPixelExplorer
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 from cnnlib.widgets.pooling import PoolingExplorer
@@ -54,20 +55,22 @@ class ExplorerEntry:
         redraw: the control the redraw benchmark moves, and the two values it moves
             between (``None``: a menu's first two options).
         computes_with: what its website version computes with (see the module docstring).
-        live: makes its one-front-end version (:mod:`cnnlib.widgets.live`), built as
-            ``build`` builds the ipywidgets one, where that version exists yet.
     """
 
-    cls: type[Explorer]
+    cls: type[Explorer] | type[LiveExplorer]
     sections: tuple[str, ...]
-    build: Callable[[], Explorer]
+    build: Callable[[], Explorer | LiveExplorer]
     redraw: tuple[str, tuple | None]
     computes_with: tuple[str, ...]
-    live: Callable[[], LiveExplorer] | None = None
 
     @property
     def name(self) -> str:
         return self.cls.__name__
+
+    @property
+    def is_live(self) -> bool:
+        """Whether it has one front-end that computes on the website too."""
+        return issubclass(self.cls, LiveExplorer)
 
     def networks(self) -> tuple[str, ...]:
         """The shipped networks its website version runs (``"lenet"``, ...)."""
@@ -83,9 +86,7 @@ EXPLORERS: tuple[ExplorerEntry, ...] = (
                   ("input_choice", None), ("ops",)),
     ExplorerEntry(PaddingStrideExplorer, ("7_3_padding_stride",),
                   lambda: PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2),
-                  ("padding", (0, 2)), ("ops",),
-                  live=lambda: LivePaddingStride(input_size=8, kernel_size=3, padding=1,
-                                                 stride=2)),
+                  ("padding", (0, 2)), ("ops",)),
     ExplorerEntry(ConvStepExplorer, ("7_3_padding_stride",),
                   lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
                   ("step", (0, 3)), ("ops",)),
@@ -145,8 +146,10 @@ def entry(name: str) -> ExplorerEntry:
 
 
 def live() -> tuple[ExplorerEntry, ...]:
-    """The explorers that have their one-front-end version, in registry order."""
-    return tuple(e for e in EXPLORERS if e.live is not None)
+    """The explorers with one front-end for JupyterLab and the website
+    (:mod:`cnnlib.widgets.live`), in registry order; the others are ipywidgets explorers
+    whose website version is their page form."""
+    return tuple(e for e in EXPLORERS if issubclass(e.cls, LiveExplorer))
 
 
 def in_section(stem: str) -> tuple[ExplorerEntry, ...]:

@@ -229,3 +229,34 @@ def _assert_honest_explorers(notebook, name: str) -> None:
         text = form.text_content()
         assert "run this cell" in text.lower(), f"{name}: explorer {i} does not say to run it"
         assert "on this page" not in text.lower(), f"{name}: website wording in Lab"
+
+
+def test_the_live_explorer_runs_in_lab_on_pythons_numbers(page, lab, artifacts):
+    """7.3's padding/stride explorer has one front-end (cnnlib/web/explorers/): in a running
+    notebook anywidget shows it, keys move its sliders (JupyterLab's own shortcuts must not
+    take them) and the status it shows is the Python explorer's for those settings."""
+    from cnnlib.widgets.padding_stride import PaddingStrideExplorer
+
+    url, _ = lab
+    notebook = _open(page, url, "chapters/7_3_padding_stride.py")
+    _run_all_and_wait(page)
+    front_end = notebook.locator(".jp-OutputArea-output .cnnx-ps").first
+    front_end.wait_for(state="visible", timeout=60_000)
+    status = front_end.locator("[role=status]")
+    before = status.inner_text()
+    slider = front_end.locator('input[name="padding"]')
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("([el, old]) => el.innerText !== old",
+                           arg=[status.element_handle(), before], timeout=30_000)
+    settings = {name: int(value) for name, value in front_end.locator(
+        "input[type=range]").evaluate_all("inputs => inputs.map((i) => [i.name, i.value])")}
+    assert settings["padding"] == 3  # the notes' padding 1, two keys to the right
+    explorer = PaddingStrideExplorer()
+    for name, value in settings.items():
+        setattr(explorer, name, value)
+    assert " ".join(status.inner_text().split()) == " ".join(explorer.status_text.split())
+    assert not _widget_errors(notebook)
+    front_end.screenshot(path=str(artifacts / "lab_live_explorer_7_3.png"))
+    page.evaluate("async () => await window.jupyterapp.serviceManager.sessions.shutdownAll()")

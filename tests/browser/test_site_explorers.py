@@ -77,6 +77,9 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
     for n in range(roots.count()):
         root = roots.nth(n)
         cls = root.get_attribute("data-explorer")
+        if root.get_attribute("data-live"):
+            _check_live(root, stem, cls)
+            continue
         # The script ran: the controls and the note are in, the "run this cell" notice out.
         assert "cnnx-live" in root.get_attribute("class").split(), f"{cls}: script did not run"
         assert root.locator(".cnnx-notice").count() == 0, f"{cls} shows the notice"
@@ -130,14 +133,40 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
     assert not errors, f"console errors on {stem}: {errors}"
 
 
+def _check_live(root, stem: str, cls: str) -> None:
+    """An explorer that computes in the browser: its front-end is mounted, the picture it
+    replaces and the notice are gone, and after two controls moved, what it shows is what
+    Python computes for the same settings."""
+    assert "cnnx-live" in root.get_attribute("class").split(), f"{cls}: front-end not mounted"
+    assert root.locator(".cnnx-notice, .cnnx-fallback").count() == 0, f"{cls} shows the notice"
+    status = root.locator("[role=status]")
+    assert status.get_attribute("aria-live") == "polite"
+    start_text = status.inner_text()
+    sliders = root.locator("input[type=range]:not([disabled])")
+    assert sliders.count() >= 2, f"{cls}: fewer than two controls to move"
+    for i in range(2):  # the first two, each to the other end of its range
+        slider = sliders.nth(i)
+        low, high = int(slider.get_attribute("min")), int(slider.get_attribute("max"))
+        slider.fill(str(high if int(slider.input_value()) < high else low))
+    settings = {name: int(value) for name, value in root.locator("input[type=range]").evaluate_all(
+        "inputs => inputs.map((i) => [i.name, i.value])")}
+    text = status.inner_text()
+    assert text != start_text, f"{cls}: the status did not change"
+    explorer = _make(stem, cls)
+    for name, value in settings.items():
+        setattr(explorer, name, value)
+    assert " ".join(text.split()) == " ".join(explorer.status_text.split()), cls
+
+
 @pytest.fixture(scope="module")
 def form() -> str:
-    """A small page form (padding x stride, 12 settings) of the 7.3 explorer."""
-    from cnnlib.widgets.padding_stride import PaddingStrideExplorer
-    from cnnlib.widgets.page import page_html
+    """A small page form (stride x padding, 6 settings) of the 7.5 pooling explorer."""
+    from cnnlib.widgets import page as forms
+    from cnnlib.widgets.pooling import PoolingExplorer
 
-    explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
-    return page_html(explorer, explorer.page_controls()[1:])
+    explorer = PoolingExplorer()
+    return forms.page_html(explorer, [forms.slider(explorer, "stride", (1, 2, 3)),
+                                      forms.slider(explorer, "padding", (0, 1))])
 
 
 def _form_payload(form: str) -> dict:

@@ -2,24 +2,21 @@
 
 Each test builds a tiny page in tmp_path that loads cnnlib/web/cnn-ops.js, cnn-host.js and
 the explorer's front-end by file:// script tags and mounts it with the state Python gives
-(``LivePaddingStride.page_state()``); no built book is needed. Settings are made through
+(``PaddingStrideExplorer.page_state()``); no built book is needed. Settings are made through
 the page's real controls (the keyboard, as a reader without a mouse would), and what the
 page shows is compared with Python's explorer for the same settings.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import random
-import re
 from pathlib import Path
 
 import pytest
 
 from cnnlib.ops import SlidingWindow
 from cnnlib.viz.padding_stride import input_title, kernel_title
-from cnnlib.widgets.live import LivePaddingStride
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 
 pytestmark = pytest.mark.browser
@@ -28,7 +25,7 @@ CONTROLS = ("input_size", "kernel_size", "padding", "stride", "dilation")
 PHONE = {"width": 390, "height": 844}
 
 
-def explorer_page(tmp_path: Path, widget: LivePaddingStride) -> str:
+def explorer_page(tmp_path: Path, widget: PaddingStrideExplorer) -> str:
     """A page that mounts widget's front-end from file:// scripts; returns its file:// URL."""
     tags = "\n".join(f'<script src="{s.as_uri()}"></script>' for s in widget.page_scripts())
     state = json.dumps(widget.page_state()).replace("</", "<\\/")
@@ -101,10 +98,9 @@ def shown(page) -> dict:
 
 
 def python_status(settings: dict) -> tuple[bool, str]:
-    """Python's ipywidgets explorer for the same controls: (valid, status as text)."""
-    explorer = PaddingStrideExplorer(**{n: settings[n] for n in CONTROLS}, dpi=20)
-    text = html.unescape(re.sub(r"<[^>]+>", "", explorer.status.value.replace("<br>", "\n")))
-    return explorer.valid, explorer.message if not explorer.valid else text
+    """Python's explorer (numbers from cnnlib) for the same controls: (valid, status)."""
+    explorer = PaddingStrideExplorer(**{n: settings[n] for n in CONTROLS})
+    return explorer.error == "", explorer.status_text
 
 
 def check_against_python(page, settings: dict) -> None:
@@ -152,7 +148,7 @@ def random_cases(count: int, seed: int) -> list[dict]:
 
 
 def test_settings_made_with_the_keyboard_match_python(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, LivePaddingStride()))
+    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer()))
     check_against_python(watched, dict(input_size=8, kernel_size=3, padding=1, stride=2,
                                        dilation=1, row=0, col=0))
     for settings in EDGE_CASES + random_cases(8, seed=21):
@@ -167,7 +163,7 @@ def test_settings_made_with_the_keyboard_match_python(watched, tmp_path):
 
 
 def test_a_bad_setting_keeps_the_controls_usable(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, LivePaddingStride(input_size=1, padding=0,
+    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer(input_size=1, padding=0,
                                                            kernel_size=1)))
     set_control(watched, "kernel_size", 4)
     got = shown(watched)
@@ -179,13 +175,13 @@ def test_a_bad_setting_keeps_the_controls_usable(watched, tmp_path):
 
 
 def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, LivePaddingStride()))
+    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer()))
     order = []
     for _ in range(7):
         watched.keyboard.press("Tab")
         order.append(watched.evaluate(
             "() => [document.activeElement.name, document.activeElement.labels[0].textContent]"))
-    assert order == [[c.name, c.label] for c in LivePaddingStride.CONTROLS] + [
+    assert order == [[c.name, c.label] for c in PaddingStrideExplorer.CONTROLS] + [
         ["row", "output row"], ["col", "output col"]]
     status = watched.locator(".cnnx-ps [role=status]")
     assert status.get_attribute("aria-live") == "polite"
@@ -203,7 +199,7 @@ def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
 
 
 def test_clicking_an_output_cell_picks_it(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, LivePaddingStride(input_size=8, kernel_size=3,
+    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer(input_size=8, kernel_size=3,
                                                            padding=1, stride=2)))
     watched.locator('.cnnx-output rect[data-row="2"][data-col="3"]').click()
     got = shown(watched)
@@ -217,7 +213,7 @@ def test_readable_on_a_phone(browser, tmp_path, artifacts):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
-    page.goto(explorer_page(tmp_path, LivePaddingStride(input_size=12, kernel_size=3,
+    page.goto(explorer_page(tmp_path, PaddingStrideExplorer(input_size=12, kernel_size=3,
                                                         padding=4, stride=1)))
     sizes = page.evaluate("""() => [...document.querySelectorAll('.cnnx-ps *')]
       .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())
