@@ -201,10 +201,11 @@ pooling_gallery(X[0, 0])
 # ## Explore pooling
 #
 # Switch between max and average pooling, change the window, stride and padding, and
-# pick an output cell: its window turns orange and, for max pooling, the cell it takes
-# turns purple. The second input is a fixed grid of random digits, where the maximum
-# moves around. PyTorch allows padding of at most half the window; larger padding is
-# explained instead of drawn.
+# pick an output cell with the output row and column sliders or by clicking it: its window
+# turns orange and, for max pooling, the cell it takes turns purple. The second input is a
+# fixed grid of random digits, where the maximum moves around. PyTorch allows padding of
+# at most half the window; larger padding is explained instead of drawn. On the website
+# this explorer computes in your browser, for any setting of its controls.
 
 # %% tags=["nbval-ignore-output"]
 explorer = PoolingExplorer()
@@ -219,17 +220,17 @@ _, indices = F.max_pool2d(explorer.X[None, None], 2, stride=2, return_indices=Tr
 width = explorer.X.shape[1]
 for i in range(explorer.output_shape[0]):
     for j in range(explorer.output_shape[1]):
-        explorer.row.value, explorer.col.value = i, j
+        explorer.row, explorer.col = i, j
         assert explorer.chosen == divmod(int(indices[0, 0, i, j]), width)
-print("input", explorer.input_choice.value, "->", explorer.output_shape, "outputs")
+print("input", explorer.input_choice, "->", explorer.output_shape, "outputs")
 print(explorer.pooling.Y)
 
 # %% [markdown]
 # The same explorer on the notes' 4 × 4 input, with the second setting from above:
 
 # %%
-explorer.input_choice.value = ARANGE
-explorer.kernel_size.value, explorer.padding.value, explorer.stride.value = 3, 1, 2
+explorer.input_choice = ARANGE
+explorer.kernel_size, explorer.padding, explorer.stride = 3, 1, 2
 print(explorer.pooling.Y)
 assert torch.equal(explorer.pooling.Y, nn.MaxPool2d(3, padding=1, stride=2)(X)[0, 0])
 

@@ -2,7 +2,8 @@
 
 Sources:
 * ``benchmarks/results/*.json``: benchmark records (``make benchmark`` writes the LeNet
-  one, ``benchmarks/grading_throughput.py`` the grading ones);
+  one, ``benchmarks/grading_throughput.py`` the grading ones, ``benchmarks/web_*.py`` the
+  ones of the explorers in the reader's browser);
 * the model registry: parameter and FLOP counts, computed here from the models.
 
 Usage: ``python scripts/build_results_page.py [--check]``. With ``--check`` the
@@ -110,6 +111,94 @@ def grading_section(records: dict[str, dict]) -> str:
         *notes,
         "",
         f"Machine: {'; '.join(machines)}. Reproduce with {' and '.join(commands)}.",
+    ]
+    return "\n".join(lines)
+
+
+# Issue 21's targets for the website's explorers (what the section below measures against).
+REDRAW_TARGET_MS = 16
+NETWORK_PASS_TARGET_MS = 50
+FIRST_ANSWER_TARGET_MS = 1500
+NETWORK_PAGE_BUDGET_MB = 6.0
+CHAPTER7_PAGE_BUDGET_MB = 0.5
+
+
+def browser_section(ops: dict, networks: dict, explorers: dict) -> str:
+    """The explorers in the reader's browser (benchmarks/web_*.py), against issue 21's
+    targets: redraw, trained-network pass, first answer, extra download."""
+    lines = [
+        "## In the reader's browser",
+        "",
+        "What the website computes without a kernel, measured in headless Chromium from "
+        "`file://`, beside PyTorch on one thread on the same machine in the same run. "
+        f"Targets: a chapter-7 redraw within {REDRAW_TARGET_MS} ms while a slider is dragged, "
+        f"a trained network's pass within {NETWORK_PASS_TARGET_MS} ms, the first answer within "
+        f"{FIRST_ANSWER_TARGET_MS / 1000:g} s of opening a page, and at most "
+        f"{NETWORK_PAGE_BUDGET_MB:g} MB of extra download on a page with a trained network, "
+        f"{CHAPTER7_PAGE_BUDGET_MB:g} MB on a chapter-7 page.",
+        "",
+        "### Explorers that compute on the page",
+        "",
+        "| explorer | screen | control dragged | median redraw (ms) | 95th percentile | worst |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for row in explorers["browser_redraws"]:
+        lines.append(f"| {row['explorer']} | {row['viewport']} | {row['control']} | "
+                     f"{row['median_ms']:.1f} | {row['p95_ms']:.1f} | {row['max_ms']:.1f} |")
+    scripts = explorers["scripts"]
+    total = sum(v["bytes"] for v in scripts.values())
+    worst = max(row["max_ms"] for row in explorers["browser_redraws"])
+    lines += [
+        "",
+        f"Worst redraw {worst:.1f} ms (target {REDRAW_TARGET_MS} ms). "
+        f"The scripts these explorers add to a page: {total / 1e6:.3f} MB "
+        f"({', '.join(f'`{name}`' for name in scripts)}; target "
+        f"{CHAPTER7_PAGE_BUDGET_MB:g} MB).",
+    ]
+    for row in explorers.get("first_answer", []):
+        lines.append(f"First answer on `{row['page']}`: median {row['median_ms']:.0f} ms, "
+                     f"worst {row['max_ms']:.0f} ms over {row['loads']} loads.")
+    lines += [
+        "",
+        "### The chapter-7 operations (`cnn-ops.js`)",
+        "",
+        "| operation | JavaScript (ms per call) | Python (ms per call) | largest difference |",
+        "|---|---:|---:|---:|",
+    ]
+    for op in ops["operations"]:
+        diff = op["max_abs_diff"]  # None where the answer is a box, compared exactly
+        lines.append(f"| {op['operation']} | {op['js_median_ms']:.4f} | "
+                     f"{op['torch_median_ms']:.4f} | "
+                     f"{'equal' if diff is None else f'{diff:.1e}'} |")
+    lines += [
+        "",
+        f"Medians of {ops['blocks']} blocks of {ops['calls_per_block']} calls.",
+        "",
+        "### Trained networks (onnxruntime-web, one thread)",
+        "",
+        "| network | extra download (MB) | within budget | first answer (ms) | "
+        "pass with feature maps (ms) | logits only (ms) | PyTorch (ms) |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for net in networks["networks"]:
+        mb = net["download_bytes"] / 1e6
+        within = "yes" if mb <= NETWORK_PAGE_BUDGET_MB else "**no**"
+        lines.append(f"| {net['network']} | {mb:.2f} | {within} | {net['first_answer_ms']:.0f} | "
+                     f"{net['browser_ms']:.2f} | {net['browser_logits_only_ms']:.2f} | "
+                     f"{net['pytorch_ms']:.2f} |")
+    over = [n["network"] for n in networks["networks"]
+            if n["download_bytes"] / 1e6 > NETWORK_PAGE_BUDGET_MB]
+    lines += [
+        "",
+        "The extra download is the runtime (onnxruntime-web's wasm, gzip + base64 in a script, "
+        "as pages opened from a folder need) and the model. "
+        + (f"Over the {NETWORK_PAGE_BUDGET_MB:g} MB budget: {', '.join(over)}; no network page "
+           "uses them yet." if over else "Every network is within the budget."),
+        "",
+        f"Machine: {networks['machine']['cpu_model']}, {networks['machine']['cpu_count']} cores, "
+        f"{networks['browser']}. Reproduce with `python benchmarks/web_explorer_redraw.py`, "
+        "`python benchmarks/web_ops_speed.py` and `python benchmarks/web_networks_speed.py` "
+        "(after `make book`).",
     ]
     return "\n".join(lines)
 
@@ -254,6 +343,10 @@ def build_page() -> tuple[str, bytes]:
     }
     if grading:
         sections.append(grading_section(grading))
+    web = {name: BENCHMARKS / f"{name}.json"
+           for name in ("web_ops_speed", "web_networks_speed", "web_explorer_redraw")}
+    if all(path.is_file() for path in web.values()):
+        sections.append(browser_section(*(json.loads(p.read_text()) for p in web.values())))
     runs = [json.loads(p.read_text()) for p in sorted((BENCHMARKS / "runs").glob("*.json"))]
     rows = model_rows(runs)
     sections.append(models_section(rows))

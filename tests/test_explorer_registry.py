@@ -114,3 +114,29 @@ def test_each_live_explorer_names_itself_and_its_scripts():
         widget = e.build()
         assert widget.explorer_name == e.name
         assert all(path.is_file() for path in widget.page_scripts()), e.name
+
+
+def test_the_committed_website_forms_carry_todays_front_ends():
+    """A live explorer's website form inlines its scripts (cnnlib/widgets/page.live_html),
+    and nbval does not compare that output: a front-end changed without `make notebooks`
+    would leave the website running yesterday's code."""
+    import json
+    import re
+
+    forms = 0
+    for e in registry.live():
+        scripts = [path.read_text(encoding="utf-8") for path in e.build().page_scripts()]
+        for stem in e.sections:
+            notebook = json.loads((ROOT / "chapters" / f"{stem}.ipynb").read_text())
+            for cell in notebook["cells"]:
+                for output in cell.get("outputs", []):
+                    form = "".join(output.get("data", {}).get("text/html", ""))
+                    if f'data-explorer="{e.name}" data-live="1"' not in form:
+                        continue
+                    inline = re.findall(r"<script>(.*?)</script>", form, re.S)[:-1]  # - mount
+                    shown = [s.replace("<\\/", "</").replace("<\\!--", "<!--") for s in inline]
+                    assert shown == scripts, (
+                        f"chapters/{stem}.ipynb carries an old front-end of {e.name}: run "
+                        f"`make notebooks NB=chapters/{stem}.py`")
+                    forms += 1
+    assert forms == sum(len(e.sections) for e in registry.live())

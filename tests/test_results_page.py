@@ -93,3 +93,33 @@ def test_grading_numbers_come_from_the_record():
     assert ("- 7.2: sandboxed, 4.00× as fast as otter run; the sandbox costs 20.0 % of the "
             "grader's rate; a class of 200 at this rate takes 5.0 min.") in section
     assert "Test CPU, 2 cores" in section and "--assignment 7_2 --class-size 20" in section
+
+
+def test_browser_numbers_come_from_the_records():
+    ops = {"blocks": 3, "calls_per_block": 10, "operations": [
+        {"operation": "conv2d toy", "js_median_ms": 0.0123, "torch_median_ms": 0.0456,
+         "max_abs_diff": 2.5e-7},
+        {"operation": "inputRegion", "js_median_ms": 0.001, "torch_median_ms": 0.03,
+         "max_abs_diff": None}]}
+    networks = {"machine": {"cpu_model": "Test CPU", "cpu_count": 2}, "browser": "Chromium X",
+                "networks": [
+                    {"network": "lenet", "download_bytes": 5_480_000, "first_answer_ms": 548.4,
+                     "browser_ms": 0.17, "browser_logits_only_ms": 0.08, "pytorch_ms": 0.21},
+                    {"network": "vgg11", "download_bytes": 9_870_000, "first_answer_ms": 694,
+                     "browser_ms": 1.8, "browser_logits_only_ms": 1.13, "pytorch_ms": 0.95}]}
+    explorers = {
+        "browser_redraws": [{"explorer": "E", "viewport": "phone 390 px", "control": "k",
+                             "median_ms": 1.25, "p95_ms": 3.5, "max_ms": 7.0}],
+        "scripts": {"a.js": {"bytes": 30_000}, "b.js": {"bytes": 27_000}},
+        "first_answer": [{"page": "chapters/x.html", "median_ms": 412.0, "max_ms": 520.0,
+                          "loads": 5}]}
+    section = results_page.browser_section(ops, networks, explorers)
+    assert "| E | phone 390 px | k | 1.2 | 3.5 | 7.0 |" in section
+    assert "Worst redraw 7.0 ms (target 16 ms)" in section
+    assert "0.057 MB (`a.js`, `b.js`" in section
+    assert "First answer on `chapters/x.html`: median 412 ms, worst 520 ms over 5 loads." in section
+    assert "| conv2d toy | 0.0123 | 0.0456 | 2.5e-07 |" in section
+    assert "| inputRegion | 0.0010 | 0.0300 | equal |" in section
+    assert "| lenet | 5.48 | yes | 548 | 0.17 | 0.08 | 0.21 |" in section
+    assert "| vgg11 | 9.87 | **no** |" in section and "Over the 6 MB budget: vgg11;" in section
+    assert "Test CPU, 2 cores, Chromium X" in section

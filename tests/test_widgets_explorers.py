@@ -57,6 +57,13 @@ GEOMETRIES = [c for c in itertools.product([5, 8], [3, 4], [0, 2], [1, 2, 3], [1
 # traitlets, set directly; every number it sends the front-end is checked here.
 
 
+def _ps_like(explorer, **values):
+    """Set a live explorer's controls one change at a time, like a reader dragging."""
+    for name, value in values.items():
+        setattr(explorer, name, value)
+    return explorer
+
+
 def _ps(**values) -> PaddingStrideExplorer:
     explorer = PaddingStrideExplorer()
     for name, value in values.items():  # one change at a time, like a reader dragging
@@ -183,31 +190,37 @@ def test_channels_default_is_the_notes_example():
     [(k, s, p) for k, s, p in itertools.product([1, 2, 3], [1, 2, 3], [0, 1]) if p <= k // 2],
 )
 def test_pooling_shape_and_highlighted_argmax_match_torch(k, s, p):
-    explorer = PoolingExplorer(input_name=RANDOM)
-    _set(explorer, kernel_size=k, stride=s, padding=p)
+    # The pooling explorer has one front-end (cnnlib/widgets/live.py): its controls are
+    # traitlets, set one at a time like a reader dragging.
+    explorer = _ps_like(PoolingExplorer(input_name=RANDOM), kernel_size=k, stride=s, padding=p)
     X = explorer.X
     Y, indices = F.max_pool2d(X[None, None], k, s, p, return_indices=True)
     assert explorer.output_shape == tuple(nn.MaxPool2d(k, s, p)(X[None, None]).shape[2:])
     assert explorer.output_shape == (conv_output_shape(6, k, p, s),) * 2
     for i, j in itertools.product(range(Y.shape[2]), range(Y.shape[3])):
-        _set(explorer, row=i, col=j)
+        explorer.row, explorer.col = i, j
         assert explorer.chosen == divmod(int(indices[0, 0, i, j]), X.shape[1])
         assert X[explorer.chosen] == Y[0, 0, i, j] == explorer.window.max()
-    _set(explorer, mode="avg")
-    assert explorer.chosen is None
+    explorer.mode = "avg"
+    assert explorer.chosen is None and explorer.source == [] and explorer.sources == []
     torch.testing.assert_close(explorer.pooling.Y, nn.AvgPool2d(k, s, p)(X[None, None])[0, 0])
-    assert explorer.window.mean() == explorer.pooling.Y[explorer.row.value, explorer.col.value]
+    assert explorer.window.mean() == explorer.pooling.Y[explorer.row, explorer.col]
+    assert explorer.output == explorer.pooling.Y.tolist()
 
 
 def test_pooling_notes_input_and_invalid_padding():
     explorer = PoolingExplorer(input_name=ARANGE, kernel_size=3, stride=2, padding=1)
-    assert explorer.pooling.Y.tolist() == [[5.0, 7.0], [13.0, 15.0]]
-    assert "⌊(4 + 2·1 − 3)/2⌋ + 1 = 2" in explorer.status.value
-    _set(explorer, kernel_size=2, padding=2)  # PyTorch: padding at most half the window
-    assert not explorer.valid and "at most half" in explorer.status.value
-    assert explorer.output_shape is None and _drawn(explorer)
-    _set(explorer, padding=1)
-    assert explorer.valid
+    X = torch.arange(16.0).reshape(1, 1, 4, 4)
+    assert explorer.pooling.Y.tolist() == F.max_pool2d(X, 3, 2, 1)[0, 0].tolist()
+    assert "⌊(4 + 2·1 − 3)/2⌋ + 1 = 2" in explorer.status_text
+    explorer.kernel_size, explorer.padding = 2, 2  # PyTorch: padding at most half the window
+    with pytest.raises(RuntimeError, match="pad should be at most half"):
+        F.max_pool2d(X, 2, 2, 2)
+    assert explorer.error and "at most half" in explorer.status_text
+    assert explorer.output_shape is None and explorer.geometry == {} and explorer.output == []
+    assert explorer.picture_png() is None
+    explorer.padding = 1
+    assert explorer.error == "" and explorer.picture_png()[:4] == PNG
 
 
 # --------------------------------------------------------------------------- receptive field
@@ -245,7 +258,6 @@ def test_receptive_field_too_small_input_and_stack_switch():
     ("make", "control", "value"),
     [
         (lambda: ConvStepExplorer(padding=4, stride=5), "stride", 5),
-        (lambda: PoolingExplorer(kernel_size=6, stride=6, padding=3), "kernel_size", 6),
         (lambda: ReceptiveFieldExplorer(input_size=40), "input_size", 40),
     ],
 )
@@ -253,6 +265,15 @@ def test_start_values_past_a_slider_are_honoured(make, control, value):
     explorer = make()
     slider = getattr(explorer, control)
     assert slider.value == value and slider.max >= value
+
+
+def test_pooling_start_values_past_a_slider_widen_it():
+    explorer = PoolingExplorer(kernel_size=6, stride=6, padding=3)
+    spec = {c["name"]: c for c in explorer.controls}
+    assert (explorer.kernel_size, explorer.stride, explorer.padding) == (6, 6, 3)
+    assert spec["kernel_size"]["max"] >= 6 and spec["stride"]["max"] >= 6
+    assert spec["padding"]["max"] >= 3 and explorer.error == ""
+    assert explorer.output_shape == tuple(nn.MaxPool2d(6, 6, 3)(explorer.X[None, None]).shape[2:])
 
 
 @pytest.mark.parametrize("control, value", [("padding", 6), ("input_size", 20),
@@ -363,10 +384,10 @@ def test_a_failing_render_still_clears_the_busy_mark():
 
 
 def test_a_guarded_explorer_that_fails_says_so_and_is_not_left_busy():
-    explorer = PoolingExplorer()
+    explorer = ReceptiveFieldExplorer(input_size=12)
     events = _record(explorer)
     explorer.draw = lambda: (_ for _ in ()).throw(RuntimeError("no figure"))
-    explorer.stride.value = 1 if explorer.stride.value != 1 else 2
+    explorer.row.value = 1 if explorer.row.value != 1 else 0
     assert "could not redraw: RuntimeError: no figure" in explorer.status.value
     marks = [event for event in events if event[0] == "busy"]
     assert events[0] == ("busy", True) and marks == [("busy", True), ("busy", False)]

@@ -19,14 +19,12 @@ from cnnlib.widgets.channels import ChannelsExplorer
 from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
 from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer
 from cnnlib.widgets.kernel_explorer import KernelExplorer
-from cnnlib.widgets.pooling import PoolingExplorer
 from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
 
 # Every explorer that needs no dataset; the feature-map explorer has its own test below.
 MAKERS = {
     "conv_steps": lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
     "channels": lambda: ChannelsExplorer(),
-    "pooling": lambda: PoolingExplorer(),
     "receptive_field": lambda: ReceptiveFieldExplorer(input_size=12),
     "kernel": lambda: KernelExplorer(num_fashion=0),
     "parameter_count": lambda: ParameterCountExplorer(),
@@ -120,10 +118,12 @@ def test_the_sweep_leaves_the_explorer_as_it_was(name, swept):
 
 
 def test_pictures_differ_between_settings(swept):
-    result = swept("pooling")
+    # The step-through explorer (the pooling explorer, once the example here, computes in
+    # the reader's browser now and has no page form).
+    result = swept("conv_steps")
     data = result.data
-    # Every combination of the page's values (2 modes x 2 inputs x 3 windows x 3 strides x
-    # 2 paddings, some of which the explorer refuses), and the settings draw many pictures.
+    # Every combination of the page's values (steps x paddings x strides, some of which
+    # the explorer clamps), and the settings draw many pictures.
     combinations = 1
     for control in result.explorer.page_controls():
         combinations *= len(control.values)
@@ -146,7 +146,8 @@ def test_a_clamped_setting_ends_where_the_explorer_clamps(swept):
 
 
 def test_start_state_is_the_explorers_own(swept):
-    explorer, form, data = swept("pooling").explorer, swept("pooling").form, swept("pooling").data
+    result = swept("receptive_field")
+    explorer, form, data = result.explorer, result.form, result.data
     image_index, status, _ = data["states"][data["start"]]
     assert status == explorer.status.value
     assert f'data-state="{data["start"]}"' in form
@@ -156,19 +157,18 @@ def test_start_state_is_the_explorers_own(swept):
 
 
 def test_too_many_states_are_refused():
-    explorer = MAKERS["pooling"]()
-    controls = [page.menu(explorer, "mode"), page.menu(explorer, "input_choice"),
-                page.slider(explorer, "kernel_size"), page.slider(explorer, "stride"),
-                page.slider(explorer, "padding")]
+    explorer = MAKERS["receptive_field"]()
+    controls = [page.menu(explorer, "stack"), page.menu(explorer, "layer"),
+                page.slider(explorer, "input_size"), page.slider(explorer, "row", range(3))]
     assert math.prod(len(c.values) for c in controls) > page.MAX_STATES
     with pytest.raises(ValueError, match="more than"):
         page.sweep(explorer, controls)
 
 
 def test_a_menu_refuses_values_it_does_not_have():
-    explorer = MAKERS["pooling"]()
+    explorer = MAKERS["receptive_field"]()
     with pytest.raises(ValueError, match="no option"):
-        page.menu(explorer, "mode", ["max", "median"])
+        page.menu(explorer, "stack", [explorer.stack.value, "no such stack"])
 
 
 def test_the_form_is_self_contained_and_script_safe(swept):
@@ -185,7 +185,7 @@ def _without_scripts(form: str) -> str:
 
 
 def test_without_its_script_the_form_shows_its_first_picture_and_says_so(swept):
-    result = swept("pooling")
+    result = swept("receptive_field")
     bare = _without_scripts(result.form)
     assert "cnnx-states" in result.form and "cnnx-states" not in bare  # the helper works
     # No dead controls: nothing a reader could move, nothing that claims the form works.
@@ -232,7 +232,7 @@ def test_display_adds_the_form_only_when_asked(monkeypatch):
 
 
 def test_compress_png_keeps_the_picture():
-    explorer = MAKERS["pooling"]()
+    explorer = MAKERS["receptive_field"]()
     original = pixels(explorer.image.value)
     compressed = page.compress_png(explorer.image.value)
     assert len(compressed) < len(explorer.image.value)

@@ -243,20 +243,25 @@ def test_the_live_explorer_runs_in_lab_on_pythons_numbers(page, lab, artifacts):
     front_end = notebook.locator(".jp-OutputArea-output .cnnx-ps").first
     front_end.wait_for(state="visible", timeout=60_000)
     status = front_end.locator("[role=status]")
-    before = status.inner_text()
+    # The notes' layer, once the front-end has drawn Python's first answer.
+    front_end.scroll_into_view_if_needed()
+    page.wait_for_function("(el) => el.textContent.includes('padding=1')",
+                           arg=status.element_handle(), timeout=30_000)
     slider = front_end.locator('input[name="padding"]')
     slider.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("([el, old]) => el.innerText !== old",
-                           arg=[status.element_handle(), before], timeout=30_000)
+    # Each key is a round trip through the kernel: wait for the answer to the second.
+    page.wait_for_function("(el) => el.textContent.includes('padding=3')",
+                           arg=status.element_handle(), timeout=30_000)
     settings = {name: int(value) for name, value in front_end.locator(
         "input[type=range]").evaluate_all("inputs => inputs.map((i) => [i.name, i.value])")}
-    assert settings["padding"] == 3  # the notes' padding 1, two keys to the right
+    assert settings["padding"] == 3
     explorer = PaddingStrideExplorer()
     for name, value in settings.items():
         setattr(explorer, name, value)
-    assert " ".join(status.inner_text().split()) == " ".join(explorer.status_text.split())
+    # textContent has no line break between the status line's two lines: compare the words.
+    assert "".join(status.text_content().split()) == "".join(explorer.status_text.split())
     assert not _widget_errors(notebook)
     front_end.screenshot(path=str(artifacts / "lab_live_explorer_7_3.png"))
     page.evaluate("async () => await window.jupyterapp.serviceManager.sessions.shutdownAll()")

@@ -160,11 +160,12 @@ def _check_live(root, stem: str, cls: str) -> None:
 
 @pytest.fixture(scope="module")
 def form() -> str:
-    """A small page form (stride x padding, 6 settings) of the 7.5 pooling explorer."""
+    """A small page form (stride x padding, 6 settings) of the 7.3 step-through explorer
+    (an ipywidgets explorer: the pooling explorer computes in the browser now)."""
     from cnnlib.widgets import page as forms
-    from cnnlib.widgets.pooling import PoolingExplorer
+    from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
 
-    explorer = PoolingExplorer()
+    explorer = ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2)
     return forms.page_html(explorer, [forms.slider(explorer, "stride", (1, 2, 3)),
                                       forms.slider(explorer, "padding", (0, 1))])
 

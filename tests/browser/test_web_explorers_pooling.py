@@ -1,0 +1,319 @@
+"""The pooling explorer's front-end on a page opened from file://, computing in the browser.
+
+As tests/browser/test_web_explorers.py does for padding/stride: a tiny page in tmp_path loads
+cnnlib/web/cnn-ops.js, cnn-host.js and explorers/pooling.js by file:// script tags and mounts
+the explorer with the state Python gives (``PoolingExplorer.page_state()``, the inputs'
+values included); settings are made through the page's real controls with the keyboard, and
+what the page shows is compared with Python's explorer and with torch.nn.functional.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnlib.viz.cell_grid import format_value
+from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer, example_inputs
+
+pytestmark = pytest.mark.browser
+
+SLIDERS = ("kernel_size", "stride", "padding")
+PHONE = {"width": 390, "height": 844}
+
+
+def explorer_page(tmp_path: Path, widget: PoolingExplorer) -> str:
+    """A page that mounts widget's front-end from file:// scripts; returns its file:// URL."""
+    tags = "\n".join(f'<script src="{s.as_uri()}"></script>' for s in widget.page_scripts())
+    state = json.dumps(widget.page_state()).replace("</", "<\\/")
+    page = tmp_path / "pooling.html"
+    page.write_text(
+        f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{widget.explorer_name}</title></head>
+<body><main><h1>Pooling</h1><div id="explorer"></div></main>
+{tags}
+<script>
+window.mounted = CNNExplorers.mount(document.getElementById("explorer"),
+  {json.dumps(widget.explorer_name)}, {state});
+</script></body></html>""",
+        encoding="utf-8",
+    )
+    return page.as_uri()
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with every console error, page error and non-local request recorded."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error"
+            else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+            else problems.append(f"request: {r.url}"))
+    page.problems = problems
+    return page
+
+
+def set_control(page, name: str, value: int) -> None:
+    """Move a range input to value with the keyboard only: Home, then arrow keys."""
+    control = page.locator(f'.cnnx-pool input[name="{name}"]')
+    control.focus()
+    page.keyboard.press("Home")
+    for _ in range(value - int(control.get_attribute("min"))):
+        page.keyboard.press("ArrowRight")
+
+
+def set_menu(page, name: str, value: str) -> None:
+    """Choose value in a menu with the keyboard only: Home, then ArrowDown."""
+    menu = page.locator(f'.cnnx-pool select[name="{name}"]')
+    options = menu.evaluate("(s) => [...s.options].map((o) => o.value)")
+    menu.focus()
+    page.keyboard.press("Home")
+    for _ in range(options.index(value)):
+        page.keyboard.press("ArrowDown")
+    assert menu.input_value() == value
+
+
+def shown(page) -> dict:
+    """What the page shows: status, header, captions, controls and each picture's cells."""
+    return page.evaluate("""() => {
+      const root = document.querySelector('.cnnx-pool');
+      const panels = root.querySelector('.cnnx-panels');
+      const cells = (sel) => [...root.querySelectorAll(sel)].map((g) => ({
+        row: Number(g.dataset.row), col: Number(g.dataset.col), role: g.dataset.role || '',
+        picked: g.dataset.picked === 'true', chosen: g.dataset.chosen === 'true',
+        value: g.dataset.value === undefined ? null : Number(g.dataset.value),
+        text: g.querySelector('text').textContent}));
+      return {
+        status: root.querySelector('[role=status]').innerText.trim(),
+        message: root.querySelector('.cnnx-message').hidden ? '' :
+          root.querySelector('.cnnx-message').textContent,
+        pictures: !panels.hidden,
+        header: root.querySelector('.cnnx-header').textContent,
+        captions: [...root.querySelectorAll('figcaption')].map((c) => c.textContent),
+        values: Object.fromEntries([...root.querySelectorAll('input, select')].map(
+          (i) => [i.name, i.type === 'range' ? Number(i.value) : i.value])),
+        input: panels.hidden ? [] : cells('.cnnx-input g[data-row]'),
+        output: panels.hidden ? [] : cells('.cnnx-output g[data-row]'),
+      };
+    }""")
+
+
+def set_all(page, settings: dict) -> None:
+    """Make settings through the page's controls, as a reader with a keyboard would."""
+    set_menu(page, "mode", settings["mode"])
+    set_menu(page, "input_choice", settings["input_choice"])
+    for name in SLIDERS:
+        set_control(page, name, settings[name])
+    for name in ("row", "col"):
+        control = page.locator(f'.cnnx-pool input[name="{name}"]')
+        if shown(page)["pictures"] and control.is_enabled():
+            set_control(page, name, settings[name])
+
+
+def check_against_python_and_torch(page, settings: dict) -> None:
+    got = shown(page)
+    python = PoolingExplorer(mode=settings["mode"], input_name=settings["input_choice"],
+                             **{n: settings[n] for n in SLIDERS})
+    if python.error:
+        assert got["status"] == got["message"] == python.error and not got["pictures"]
+        return
+    out_h, out_w = python.output_shape
+    row, col = min(settings["row"], out_h - 1), min(settings["col"], out_w - 1)
+    assert (got["values"]["row"], got["values"]["col"]) == (row, col)
+    python.row, python.col = row, col
+    assert got["status"] == python.status_text  # with the cell the chosen output takes
+    assert got["header"] == python.header and got["captions"] == python.titles
+    # The output against torch.nn.functional, to 1e-4, and its labels as Python writes them.
+    k, s, p = (settings[n] for n in SLIDERS)
+    X = example_inputs()[settings["input_choice"]][None, None]
+    if settings["mode"] == "max":
+        Y, indices = F.max_pool2d(X, k, s, p, return_indices=True)
+    else:
+        Y, indices = F.avg_pool2d(X, k, s, p), None
+    Y = Y[0, 0]
+    assert [(c["row"], c["col"]) for c in got["output"]] == [
+        (i, j) for i in range(out_h) for j in range(out_w)]
+    torch.testing.assert_close(torch.tensor([c["value"] for c in got["output"]], dtype=Y.dtype),
+                               Y.flatten(), rtol=0, atol=1e-4)
+    assert [c["text"] for c in got["output"]] == [format_value(v) for v in Y.flatten().tolist()]
+    assert [(c["row"], c["col"]) for c in got["output"] if c["chosen"]] == [(row, col)]
+    # The padded input: its values, the window, and (max) the cell each output takes.
+    Hp, Wp = python.geometry["padded"]
+    assert len(got["input"]) == Hp * Wp
+    padded = F.pad(X[0, 0], (p, p, p, p), value=float("-inf") if indices is not None else 0.0)
+    assert [c["text"] for c in got["input"]] == [format_value(v)
+                                                  for v in padded.flatten().tolist()]
+    rows, cols = python.geometry["window"]
+    window = {(r, c) for r in rows for c in cols}
+    for c in got["input"]:
+        here = (c["row"], c["col"])
+        assert (c["role"] in ("window", "source")) == (here in window), here
+    if indices is None:
+        assert not any(c["picked"] or c["role"] == "source" for c in got["input"])
+        return
+    width = X.shape[-1]
+    takes = {(i // width + p, i % width + p) for i in indices.flatten().tolist()}
+    assert {(c["row"], c["col"]) for c in got["input"] if c["picked"]} == takes
+    source = divmod(int(indices[0, 0, row, col]), width)
+    assert [(c["row"], c["col"]) for c in got["input"] if c["role"] == "source"] == [
+        (source[0] + p, source[1] + p)]
+
+
+EDGE_CASES = [
+    # window larger than the padded input (the slider goes to 6: the page starts there)
+    dict(mode="max", input_choice=ARANGE, kernel_size=6, stride=1, padding=0, row=0, col=0),
+    dict(mode="avg", input_choice=ARANGE, kernel_size=5, stride=2, padding=0, row=0, col=0),
+    dict(mode="max", input_choice=RANDOM, kernel_size=2, stride=4, padding=0, row=1, col=1),  # s>k
+    dict(mode="avg", input_choice=RANDOM, kernel_size=3, stride=1, padding=0, row=3, col=2),  # p=0
+    # padding 2 above half the window 3: PyTorch's rule, an error
+    dict(mode="max", input_choice=RANDOM, kernel_size=3, stride=2, padding=2, row=0, col=0),
+    dict(mode="avg", input_choice=ARANGE, kernel_size=4, stride=4, padding=0, row=0, col=0),  # 1×1
+    dict(mode="max", input_choice=RANDOM, kernel_size=6, stride=6, padding=0, row=0, col=0),  # 1×1
+    dict(mode="avg", input_choice=RANDOM, kernel_size=4, stride=3, padding=2, row=1, col=2),
+    dict(mode="max", input_choice=ARANGE, kernel_size=3, stride=2, padding=1, row=1, col=0),
+]
+
+
+def random_cases(count: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    return [dict(mode=rng.choice(["max", "avg"]), input_choice=rng.choice([ARANGE, RANDOM]),
+                 kernel_size=rng.randint(1, 6), stride=rng.randint(1, 6),
+                 padding=rng.randint(0, 2), row=rng.randint(0, 5), col=rng.randint(0, 5))
+            for _ in range(count)]
+
+
+def test_settings_made_with_the_keyboard_match_python_and_torch(watched, tmp_path):
+    # Start values past the sliders widen them (window and stride up to 6), as in Python.
+    widget = PoolingExplorer(kernel_size=6, stride=6, padding=0)
+    watched.goto(explorer_page(tmp_path, widget))
+    check_against_python_and_torch(watched, dict(mode="max", input_choice=RANDOM, kernel_size=6,
+                                                 stride=6, padding=0, row=0, col=0))
+    maxima = watched.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+      '.cnnx-pool input[type=range]')].slice(0, 3).map((i) => [i.name, Number(i.max)]))""")
+    assert maxima == {c["name"]: c["max"] for c in widget.controls} == dict(
+        kernel_size=6, stride=6, padding=2)
+    for settings in EDGE_CASES + random_cases(10, seed=21):
+        set_all(watched, settings)
+        check_against_python_and_torch(watched, settings)
+    assert watched.problems == []
+
+
+def test_the_error_words_are_pythons_and_the_controls_stay_usable(watched, tmp_path):
+    watched.goto(explorer_page(tmp_path, PoolingExplorer(kernel_size=2, padding=0)))
+    set_control(watched, "padding", 2)
+    got = shown(watched)
+    assert got["status"] == "padding (2, 2) must be at most half of pool_size (2, 2)"
+    assert got["message"] == got["status"] and not got["pictures"]
+    set_control(watched, "kernel_size", 4)  # half of 4 is 2: PyTorch allows it again
+    got = shown(watched)
+    assert got["pictures"] and got["status"].startswith("output size ⌊(6 + 2·2 − 4)/2⌋ + 1")
+    assert watched.problems == []
+
+
+def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
+    watched.goto(explorer_page(tmp_path, PoolingExplorer()))
+    order = []
+    for _ in range(7):
+        watched.keyboard.press("Tab")
+        order.append(watched.evaluate(
+            "() => [document.activeElement.name, document.activeElement.labels[0].textContent]"))
+    assert order == [["mode", "pool"], ["input_choice", "input"]] + [
+        [c.name, c.label] for c in PoolingExplorer.CONTROLS] + [
+        ["row", "output row"], ["col", "output col"]]
+    status = watched.locator(".cnnx-pool [role=status]")
+    assert status.get_attribute("aria-live") == "polite"
+    before = status.inner_text()
+    for _ in range(6):  # from the output col back to the mode menu
+        watched.keyboard.press("Shift+Tab")
+    assert watched.evaluate("() => document.activeElement.name") == "mode"
+    watched.keyboard.press("ArrowDown")  # avg
+    assert status.inner_text() != before and "AvgPool2d" in status.inner_text()
+    for svg in watched.locator(".cnnx-pool svg").all():
+        label = svg.get_attribute("aria-label")
+        assert svg.get_attribute("role") == "img" and len(label) > 10
+        assert svg.locator("title").text_content() == label
+    assert watched.problems == []
+
+
+def test_clicking_an_output_cell_picks_it(watched, tmp_path):
+    watched.goto(explorer_page(tmp_path, PoolingExplorer(kernel_size=2, stride=1)))
+    watched.locator('.cnnx-output g[data-row="3"][data-col="4"]').click()
+    got = shown(watched)
+    assert (got["values"]["row"], got["values"]["col"]) == (3, 4)
+    check_against_python_and_torch(watched, dict(mode="max", input_choice=RANDOM, kernel_size=2,
+                                                 stride=1, padding=0, row=3, col=4))
+    assert watched.problems == []
+
+
+def test_readable_on_a_phone(browser, tmp_path, artifacts):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    # The largest picture the sliders allow: 6×6 digits, window 4, padding 2 (10×10 cells).
+    page.goto(explorer_page(tmp_path, PoolingExplorer(mode="avg", kernel_size=4, stride=1,
+                                                      padding=2)))
+    sizes = page.evaluate("""() => [...document.querySelectorAll('.cnnx-pool *')]
+      .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())
+                     && e.getClientRects().length && e.tagName !== 'STYLE'
+                     && e.tagName !== 'title' && e.tagName !== 'OPTION')
+      .map((e) => {
+        const svg = e.closest('svg');
+        // SVG text is in viewBox units: its size on screen is scaled with the picture.
+        const scale = svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
+        return [e.tagName, parseFloat(getComputedStyle(e).fontSize) * scale];
+      })""")
+    assert sizes and all(size >= 11 for _, size in sizes), sizes
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(artifacts / "web-explorer-pooling-phone.png"), full_page=True)
+    context.close()
+
+
+def test_in_lab_it_draws_pythons_numbers_without_computing(watched, tmp_path):
+    """JupyterLab's path: anywidget's module (the class's _esm) renders a synced model whose
+    values all come from Python; compute() is never called, so what it shows is Python's."""
+    widget = PoolingExplorer(mode="max", input_name=ARANGE, kernel_size=3, stride=2, padding=1)
+    widget.row, widget.col = 1, 0
+    # What the kernel sends the front-end: every synced value, serialised as ipywidgets does.
+    synced = {name: value for name, value in widget.get_state().items()
+              if not name.startswith("_")}
+    # The module inline (a file:// page cannot fetch one), "</" escaped as live_html does.
+    module = widget._esm.replace("export default CNNExplorers.widget(", "const widget = "
+                                 "CNNExplorers.widget(").replace("</", "<\\/")
+    state = json.dumps(synced).replace("</", "<\\/")
+    page = tmp_path / "lab.html"
+    page.write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Lab path</title></head><body><div id="explorer"></div>
+<script type="module">
+{module}
+const state = {state};
+const sets = [];
+const listeners = {{}};
+const model = {{
+  get: (name) => state[name],
+  set: (name, value) => sets.push([name, value]),
+  save_changes: () => {{}},
+  on: (event, cb) => (listeners[event] = cb),
+  off: () => {{}},
+}};
+widget.render({{model, el: document.getElementById("explorer")}});
+window.sets = sets;
+</script></body></html>""", encoding="utf-8")
+    watched.goto(page.as_uri())
+    watched.locator(".cnnx-pool [role=status]").wait_for()
+    got = shown(watched)
+    assert got["status"] == widget.status_text and got["header"] == widget.header
+    assert got["captions"] == widget.titles
+    assert [c["text"] for c in got["output"]] == [format_value(v)
+                                                  for row in widget.output for v in row]
+    assert [(c["row"], c["col"]) for c in got["input"] if c["role"] == "source"] == [
+        tuple(widget.source)]
+    watched.locator('.cnnx-output g[data-row="0"][data-col="1"]').click()
+    assert watched.evaluate("() => window.sets") == [["row", 0], ["col", 1]]
+    assert watched.problems == []
