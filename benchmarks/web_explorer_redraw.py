@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import statistics
 import sys
@@ -69,14 +68,8 @@ DRAG = """async ([name, values, rounds]) => {
 
 def page_file(folder: Path, widget) -> Path:
     """A page that loads the explorer's scripts from file:// and mounts it."""
-    tags = "\n".join(f'<script src="{p.as_uri()}"></script>' for p in widget.page_scripts())
-    state = json.dumps(widget.page_state()).replace("</", "<\\/")
     path = folder / f"{widget.explorer_name}.html"
-    path.write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>bench</title></head>
-<body><div id="explorer"></div>{tags}
-<script>CNNExplorers.mount(document.getElementById("explorer"),
-  {json.dumps(widget.explorer_name)}, {state});</script></body></html>""", encoding="utf-8")
+    path.write_text(widget.standalone_html(), encoding="utf-8")
     return path
 
 

@@ -232,5 +232,92 @@ var CNNExplorers =
       };
     }
 
-    return Object.freeze({ define, get, names, widget, mount, LocalModel });
+    // ---------------------------------------------------------------- what front-ends share
+    // The helpers every explorer front-end needs, kept here once: the colours and cell size
+    // of cnnlib.viz.cell_grid (so the page and the Lab picture look alike), cnnlib's
+    // argument checks and formula text word for word, and small DOM and SVG helpers.
+
+    /** The colours of cnnlib.viz.cell_grid. */
+    const COLORS = Object.freeze({
+      input: "#dbe9f6", padding: "#d9d9d9", window: "#fdae6b", current: "#e6550d",
+      output: "#ffffff", unused: "#fb6a4a", edge: "#555555", corner: "#08306b",
+      filled: "#c7e9c0", chosen: "#6a51a3",
+    });
+    /** One cell in SVG units; an SVG scales to its box, so any width is crisp. */
+    const CELL = 10;
+    /** The keys that move a range input (or a menu): a host page must not take them. */
+    const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home",
+      "End", "PageUp", "PageDown"]);
+
+    /**
+     * Keep the keys that move node's controls for them: JupyterLab's command mode takes
+     * ArrowRight/ArrowUp from a focused input in an output (and cancels them). Tab and
+     * every other key still reach the page.
+     *
+     * @param {HTMLElement} node the element holding the controls.
+     */
+    function keepSliderKeys(node) {
+      node.addEventListener("keydown", (event) => {
+        if (SLIDER_KEYS.has(event.key)) event.stopPropagation();
+      });
+    }
+
+    /** Python's repr of a value, so messages match cnnlib's word for word. */
+    function show(value) {
+      if (typeof value === "string") return `'${value}'`;
+      if (value === null || value === undefined) return "None";
+      if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
+      return String(value);
+    }
+
+    /** cnnlib.ops.as_pair's check for one int: the same words. */
+    function whole(value, name) {
+      if (typeof value !== "number" || !Number.isInteger(value)) {
+        throw new Error(`${name} must be an int or a pair of ints (h, w), got ${show(value)}`);
+      }
+      return value;
+    }
+
+    /** cnnlib.ops._check_at_least for a square pair: the same words. */
+    function atLeast(value, minimum, name) {
+      if (value < minimum) {
+        throw new Error(
+          `${name} must be >= ${minimum} in both dimensions, got (${value}, ${value})`);
+      }
+      return value;
+    }
+
+    /** cnnlib.ops.size_formula: the output-size formula for one axis, numbers filled in. */
+    function sizeFormula(n, k, p, s, d = 1) {
+      const numerator = d === 1 ? `${n} + 2·${p} − ${k}` : `${n} + 2·${p} − ${d}·(${k} − 1) − 1`;
+      const result = Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+      return s === 1 ? `(${numerator}) + 1 = ${result}` : `⌊(${numerator})/${s}⌋ + 1 = ${result}`;
+    }
+
+    /** cell_grid.tint: mix amount of color b into color a (both "#rrggbb"). */
+    function tint(a, b, amount) {
+      const channel = (hex, i) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
+      const mixed = [0, 1, 2].map((i) =>
+        Math.round((1 - amount) * channel(a, i) + amount * channel(b, i)),
+      );
+      return `#${mixed.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
+    }
+
+    /** "a–b", or "a" when they are equal (a window's rows or columns in a caption). */
+    function range(a, b) {
+      return a === b ? `${a}` : `${a}–${b}`;
+    }
+
+    /** A new DOM element with attributes and, optionally, its text. */
+    function element(tag, attrs = {}, text) {
+      const node = document.createElement(tag);
+      for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+      if (text !== undefined) node.textContent = text;
+      return node;
+    }
+
+    const kit = Object.freeze({ COLORS, CELL, SLIDER_KEYS, keepSliderKeys, show, whole, atLeast,
+      sizeFormula, tint, range, element });
+
+    return Object.freeze({ define, get, names, widget, mount, LocalModel, kit });
   })();

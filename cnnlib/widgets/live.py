@@ -15,6 +15,8 @@ the same code the website runs without a kernel.
 from __future__ import annotations
 
 import base64
+import html
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -212,6 +214,26 @@ class LiveExplorer(anywidget.AnyWidget):
     def status_text(self) -> str:
         """The status line as the reader reads it."""
         return self.error
+
+    def standalone_html(self, title: str = "") -> str:
+        """A whole page that mounts this explorer's front-end from its scripts on disk
+        (``file://`` script tags), computing in the browser: what the browser tests and
+        ``benchmarks/web_explorer_redraw.py`` open. The explorer's root is ``#explorer``,
+        and ``window.mounted`` what ``CNNExplorers.mount`` returned."""
+        tags = "\n".join(f'<script src="{path.as_uri()}"></script>'
+                          for path in self.page_scripts())
+        state = json.dumps(self.page_state()).replace("</", "<\\/")
+        name = json.dumps(self.explorer_name)
+        heading = f"<h1>{html.escape(title)}</h1>" if title else ""
+        return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title or self.explorer_name)}</title></head>
+<body><main>{heading}<div id="explorer"></div></main>
+{tags}
+<script>
+window.mounted = CNNExplorers.mount(document.getElementById("explorer"), {name}, {state});
+</script></body></html>"""
 
     def page_scripts(self) -> list[Path]:
         """The scripts a page loads, in order, before it mounts this explorer."""

@@ -70,6 +70,20 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def watched(page):
+    """``page``, with every console error, page error and request that is not for a
+    ``file:`` or ``data:`` URL recorded in ``page.problems``."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error"
+            else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+            else problems.append(f"request: {r.url}"))
+    page.problems = problems
+    return page
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -9,7 +9,6 @@ page shows is compared with Python's explorer for the same settings.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -25,38 +24,11 @@ CONTROLS = ("input_size", "kernel_size", "padding", "stride", "dilation")
 PHONE = {"width": 390, "height": 844}
 
 
-def explorer_page(tmp_path: Path, widget: PaddingStrideExplorer) -> str:
-    """A page that mounts widget's front-end from file:// scripts; returns its file:// URL."""
-    tags = "\n".join(f'<script src="{s.as_uri()}"></script>' for s in widget.page_scripts())
-    state = json.dumps(widget.page_state()).replace("</", "<\\/")
+def explorer_page(tmp_path: Path, widget) -> str:
+    """A page in tmp_path that mounts widget's front-end from file:// scripts; its URL."""
     page = tmp_path / "explorer.html"
-    page.write_text(
-        f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{widget.explorer_name}</title></head>
-<body><main><h1>Padding and stride</h1><div id="explorer"></div></main>
-{tags}
-<script>
-window.mounted = CNNExplorers.mount(document.getElementById("explorer"),
-  {json.dumps(widget.explorer_name)}, {state});
-</script></body></html>""",
-        encoding="utf-8",
-    )
+    page.write_text(widget.standalone_html("Padding and stride"), encoding="utf-8")
     return page.as_uri()
-
-
-@pytest.fixture
-def watched(page):
-    """The page, with every console error, page error and non-local request recorded."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error"
-            else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
-            else problems.append(f"request: {r.url}"))
-    page.problems = problems
-    return page
 
 
 def set_control(page, name: str, value: int) -> None:

@@ -16,45 +16,24 @@
 (function () {
   "use strict";
 
-  // The colours of cnnlib.viz.cell_grid, so the page and the Lab picture look alike.
-  const INPUT_COLOR = "#dbe9f6";
-  const PADDING_COLOR = "#d9d9d9";
-  const WINDOW_COLOR = "#fdae6b";
-  const CURRENT_COLOR = "#e6550d";
-  const OUTPUT_COLOR = "#ffffff";
-  const UNUSED_COLOR = "#fb6a4a";
-  const EDGE_COLOR = "#555555";
-  const CORNER_COLOR = "#08306b";
+  const { COLORS, CELL, keepSliderKeys, show, whole, atLeast, sizeFormula, tint, range,
+    element } = CNNExplorers.kit;
+  const INPUT_COLOR = COLORS.input;
+  const PADDING_COLOR = COLORS.padding;
+  const WINDOW_COLOR = COLORS.window;
+  const CURRENT_COLOR = COLORS.current;
+  const OUTPUT_COLOR = COLORS.output;
+  const UNUSED_COLOR = COLORS.unused;
+  const EDGE_COLOR = COLORS.edge;
+  const CORNER_COLOR = COLORS.corner;
   const UNUSED_AMOUNT = 0.45; // cell_grid.tint's default
-  const CELL = 10; // one cell in SVG units; the SVG scales to its box, so any width is crisp
-
-  const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
-    "PageUp", "PageDown"]);
   const CONTROL_NAMES = ["input_size", "kernel_size", "padding", "stride", "dilation"];
 
   // ------------------------------------------------------------------ compute (website only)
 
-  /** Python's repr of a bad value, so the messages match cnnlib's word for word. */
-  function show(value) {
-    return typeof value === "string" ? `'${value}'` : String(value);
-  }
-
   /** cnnlib.ops.as_pair(value, name, minimum) for one int: the same checks, the same words. */
   function wholeAtLeast(value, name, minimum) {
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      throw new Error(`${name} must be an int or a pair of ints (h, w), got ${show(value)}`);
-    }
-    if (value < minimum) {
-      throw new Error(`${name} must be >= ${minimum} in both dimensions, got (${value}, ${value})`);
-    }
-    return value;
-  }
-
-  /** cnnlib.ops.size_formula: the output-size formula for one axis, numbers filled in. */
-  function sizeFormula(n, k, p, s, d) {
-    const numerator = d === 1 ? `${n} + 2·${p} − ${k}` : `${n} + 2·${p} − ${d}·(${k} − 1) − 1`;
-    const result = Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
-    return s === 1 ? `(${numerator}) + 1 = ${result}` : `⌊(${numerator})/${s}⌋ + 1 = ${result}`;
+    return atLeast(whole(value, name), minimum, name);
   }
 
   /** cnnlib.widgets.padding_stride.tiling_warning, for a square geometry. */
@@ -156,15 +135,6 @@
 
   // ------------------------------------------------------------------ drawing
 
-  /** cell_grid.tint: mix amount of color b into color a (both "#rrggbb"). */
-  function tint(a, b, amount) {
-    const channel = (hex, i) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
-    const mixed = [0, 1, 2].map((i) =>
-      Math.round((1 - amount) * channel(a, i) + amount * channel(b, i)),
-    );
-    return `#${mixed.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
-  }
-
   const UNREAD_PADDING = tint(PADDING_COLOR, UNUSED_COLOR, UNUSED_AMOUNT);
   const UNREAD_INPUT = tint(INPUT_COLOR, UNUSED_COLOR, UNUSED_AMOUNT);
 
@@ -181,10 +151,6 @@
       `<rect x="${c * CELL}" y="${r * CELL}" width="${w * CELL}" height="${h * CELL}" ` +
       `class="cnnx-outline" fill="none" stroke="${CURRENT_COLOR}" pointer-events="none"/>`
     );
-  }
-
-  function range(a, b) {
-    return a === b ? `${a}` : `${a}–${b}`;
   }
 
   /** The padded input: padding grey, input blue, unread rows/columns red, window orange. */
@@ -281,13 +247,6 @@
 
   let instances = 0; // unique ids when one page shows the explorer twice
 
-  function element(tag, attrs = {}, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   /**
    * Draw the explorer into el and keep it in step with model.
    *
@@ -325,12 +284,7 @@
       inputs[spec.name] = { input, value };
     }
 
-    // The keys that move a range input are the host page's shortcuts too: JupyterLab's
-    // command mode takes ArrowRight/ArrowUp from a focused input in an output (and cancels
-    // them), so they stop here; Tab and the rest still reach the page.
-    fieldset.addEventListener("keydown", (event) => {
-      if (SLIDER_KEYS.has(event.key)) event.stopPropagation();
-    });
+    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
 
     const panels = element("div", { class: "cnnx-panels" });
     const message = element("div", { class: "cnnx-message", hidden: "" });

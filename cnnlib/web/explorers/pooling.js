@@ -18,56 +18,24 @@
 (function () {
   "use strict";
 
-  // The colours of cnnlib.viz.cell_grid, so the page and the Lab picture look alike.
-  const INPUT_COLOR = "#dbe9f6";
-  const PADDING_COLOR = "#d9d9d9";
-  const WINDOW_COLOR = "#fdae6b";
-  const CURRENT_COLOR = "#e6550d";
-  const FILLED_COLOR = "#c7e9c0";
-  const CHOSEN_COLOR = "#6a51a3";
-  const EDGE_COLOR = "#555555";
-  const CELL = 10; // one cell in SVG units; the SVG scales to its box, so any width is crisp
+  const { COLORS, CELL, keepSliderKeys, show, whole, atLeast, sizeFormula, tint, range,
+    element } = CNNExplorers.kit;
+  const INPUT_COLOR = COLORS.input;
+  const PADDING_COLOR = COLORS.padding;
+  const WINDOW_COLOR = COLORS.window;
+  const CURRENT_COLOR = COLORS.current;
+  const FILLED_COLOR = COLORS.filled;
+  const CHOSEN_COLOR = COLORS.chosen;
+  const EDGE_COLOR = COLORS.edge;
   const MAX_WRITTEN_VALUES = 9; // cnnlib.viz.pooling.MAX_WRITTEN_VALUES
   const MODES = ["max", "avg"]; // cnnlib.widgets.pooling.MODES
 
-  const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
-    "PageUp", "PageDown"]);
   const MENUS = [
     { name: "mode", label: "pool" },
     { name: "input_choice", label: "input" },
   ];
 
   // ------------------------------------------------------------------ compute (website only)
-
-  /** Python's repr of a value, so the messages match cnnlib's word for word. */
-  function show(value) {
-    if (typeof value === "string") return `'${value}'`;
-    if (value === null || value === undefined) return "None";
-    if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
-    return String(value);
-  }
-
-  /** cnnlib.ops.as_pair for one int: the same check, the same words. */
-  function whole(value, name) {
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-      throw new Error(`${name} must be an int or a pair of ints (h, w), got ${show(value)}`);
-    }
-    return value;
-  }
-
-  /** cnnlib.ops._check_at_least for a square pair. */
-  function atLeast(value, minimum, name) {
-    if (value < minimum) {
-      throw new Error(`${name} must be >= ${minimum} in both dimensions, got (${value}, ${value})`);
-    }
-  }
-
-  /** cnnlib.ops.size_formula without dilation: the output-size formula, numbers filled in. */
-  function sizeFormula(n, k, p, s) {
-    const numerator = `${n} + 2·${p} − ${k}`;
-    const result = Math.floor((n + 2 * p - k) / s) + 1;
-    return s === 1 ? `(${numerator}) + 1 = ${result}` : `⌊(${numerator})/${s}⌋ + 1 = ${result}`;
-  }
 
   /**
    * cnnlib.viz.cell_grid.format_value: at most two decimals, "-∞", never "-0". Python rounds
@@ -215,15 +183,6 @@
 
   // ------------------------------------------------------------------ drawing
 
-  /** cell_grid.tint: mix amount of color b into color a (both "#rrggbb"). */
-  function tint(a, b, amount) {
-    const channel = (hex, i) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
-    const mixed = [0, 1, 2].map((i) =>
-      Math.round((1 - amount) * channel(a, i) + amount * channel(b, i)),
-    );
-    return `#${mixed.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
-  }
-
   function cell(r, c, fill, text, attrs = "", light = false) {
     const x = c * CELL, y = r * CELL;
     return (
@@ -238,10 +197,6 @@
       `<rect x="${c * CELL}" y="${r * CELL}" width="${w * CELL}" height="${h * CELL}" ` +
       `class="${cls}" fill="none" stroke="${color}" pointer-events="none"/>`
     );
-  }
-
-  function range(a, b) {
-    return a === b ? `${a}` : `${a}–${b}`;
   }
 
   /** The padded input: padding grey, input blue, the window orange, max's picks purple. */
@@ -346,13 +301,6 @@
 
   let instances = 0; // unique ids when one page shows the explorer twice
 
-  function element(tag, attrs = {}, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   /**
    * Draw the explorer into el and keep it in step with model.
    *
@@ -406,12 +354,7 @@
       });
       inputs[spec.name] = { input, value };
     }
-    // JupyterLab's command mode takes arrow keys from a focused input or menu in an output:
-    // they stop here (their default, moving the control, still happens); Tab and the rest
-    // still reach the page.
-    fieldset.addEventListener("keydown", (event) => {
-      if (SLIDER_KEYS.has(event.key)) event.stopPropagation();
-    });
+    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
 
     const header = element("p", { class: "cnnx-header" });
     const panels = element("div", { class: "cnnx-panels" });
