@@ -151,9 +151,10 @@ def browser_section(ops: dict, networks: dict, explorers: dict) -> str:
     lines += [
         "",
         f"Worst redraw {worst:.1f} ms (target {REDRAW_TARGET_MS} ms). "
-        f"The scripts these explorers add to a page: {total / 1e6:.3f} MB "
-        f"({', '.join(f'`{name}`' for name in scripts)}; target "
-        f"{CHAPTER7_PAGE_BUDGET_MB:g} MB).",
+        f"All the scripts these explorers use together: {total / 1e6:.3f} MB "
+        f"({', '.join(f'`{name}`' for name in scripts)}), inlined in a page's HTML; a page "
+        f"carries the host, the operations and its own explorers' (target "
+        f"{CHAPTER7_PAGE_BUDGET_MB:g} MB of extra download on a chapter-7 page).",
     ]
     for row in explorers.get("first_answer", []):
         lines.append(f"First answer on `{row['page']}`: median {row['median_ms']:.0f} ms, "

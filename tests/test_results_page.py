@@ -116,7 +116,7 @@ def test_browser_numbers_come_from_the_records():
     section = results_page.browser_section(ops, networks, explorers)
     assert "| E | phone 390 px | k | 1.2 | 3.5 | 7.0 |" in section
     assert "Worst redraw 7.0 ms (target 16 ms)" in section
-    assert "0.057 MB (`a.js`, `b.js`" in section
+    assert "use together: 0.057 MB (`a.js`, `b.js`)" in section
     assert "First answer on `chapters/x.html`: median 412 ms, worst 520 ms over 5 loads." in section
     assert "| conv2d toy | 0.0123 | 0.0456 | 2.5e-07 |" in section
     assert "| inputRegion | 0.0010 | 0.0300 | equal |" in section
