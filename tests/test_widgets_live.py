@@ -11,21 +11,16 @@ import html
 import json
 import random
 import re
-import shutil
-import subprocess
 
 import pytest
+from live_harness import check_esm_module, needs_node, node_compute
 
 from cnnlib.ops import SlidingWindow
 from cnnlib.viz.padding_stride import formulas, input_title, kernel_title
-from cnnlib.widgets.live import WEB_DIR, front_end_module
+from cnnlib.widgets.live import front_end_module
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer, tiling_warning
 
 CONTROLS = ("input_size", "kernel_size", "padding", "stride", "dilation")
-NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(
-    NODE is None, reason="Node.js is not installed (apt-get install nodejs)"
-)
 
 
 def random_settings(count: int, seed: int) -> list[dict]:
@@ -164,41 +159,15 @@ def test_front_end_module_names_the_explorer():
 
 @needs_node
 def test_esm_is_a_valid_module_exporting_render(tmp_path):
-    module = tmp_path / "padding_stride.mjs"
-    module.write_text(PaddingStrideExplorer._esm, encoding="utf-8")
-    subprocess.run([NODE, "--check", str(module)], check=True, capture_output=True)
-    # Importing it runs the host and the front-end: the default export is anywidget's shape,
-    # and nothing leaks a CNNExplorers global (two widgets must not share one registry).
-    script = (
-        f"const m = await import({json.dumps(module.as_uri())});"
-        "console.log(JSON.stringify({render: typeof m.default.render,"
-        " global: typeof globalThis.CNNExplorers}));"
-    )
-    out = subprocess.run([NODE, "--input-type=module", "-e", script], check=True,
-                         capture_output=True, text=True).stdout
-    assert json.loads(out) == {"render": "function", "global": "undefined"}
+    check_esm_module(PaddingStrideExplorer, tmp_path)
 
 
 @needs_node
 def test_browser_compute_matches_python():
     """The website's compute(), run under Node, gives Python's values for every setting."""
     cases = random_settings(60, seed=3)
-    scripts = [WEB_DIR / "cnn-ops.js", WEB_DIR / "cnn-host.js",
-               WEB_DIR / "explorers" / "padding-stride.js"]
-    runner = (
-        "const vm = require('vm'); const fs = require('fs');"
-        "const context = vm.createContext({console});"
-        f"for (const f of {json.dumps([str(s) for s in scripts])})"
-        "  vm.runInContext(fs.readFileSync(f, 'utf8'), context, {filename: f});"
-        "const explorer = vm.runInContext('CNNExplorers.get(\"PaddingStrideExplorer\")', context);"
-        f"const cases = {json.dumps(cases)};"
-        "const results = cases.map((c) => {"
-        "  try { return {error: '', ...explorer.compute({row: 0, col: 0, ...c})}; }"
-        "  catch (e) { return {error: e.message}; } });"
-        "console.log(JSON.stringify(results));"
-    )
-    out = subprocess.run([NODE, "-e", runner], check=True, capture_output=True, text=True)
-    results = json.loads(out.stdout)
+    results = node_compute("PaddingStrideExplorer", "padding-stride.js", cases,
+                           common={"row": 0, "col": 0})
     for settings, values in zip(cases, results, strict=True):
         want = expected(settings)
         check(values, want)

@@ -10,22 +10,16 @@ import base64
 import json
 import random
 import re
-import shutil
-import subprocess
 
 import pytest
 import torch
 import torch.nn.functional as F
+from live_harness import check_esm_module, needs_node, node_compute
 
 from cnnlib.ops import pool2d, size_formula
-from cnnlib.widgets.live import WEB_DIR
 from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer, example_inputs
 
 SLIDERS = ("kernel_size", "stride", "padding")
-NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(
-    NODE is None, reason="Node.js is not installed (apt-get install nodejs)"
-)
 
 
 def random_settings(count: int, seed: int) -> list[dict]:
@@ -181,36 +175,7 @@ def test_the_page_gets_pythons_inputs():
 
 @needs_node
 def test_esm_is_a_valid_module_exporting_render(tmp_path):
-    module = tmp_path / "pooling.mjs"
-    module.write_text(PoolingExplorer._esm, encoding="utf-8")
-    script = (
-        f"const m = await import({json.dumps(module.as_uri())});"
-        "console.log(JSON.stringify({render: typeof m.default.render,"
-        " global: typeof globalThis.CNNExplorers}));"
-    )
-    out = subprocess.run([NODE, "--input-type=module", "-e", script], check=True,
-                         capture_output=True, text=True).stdout
-    assert json.loads(out) == {"render": "function", "global": "undefined"}
-
-
-def node_compute(cases: list[dict], inputs: dict) -> list[dict]:
-    """The front-end's compute() for each case, run under Node."""
-    scripts = [WEB_DIR / "cnn-ops.js", WEB_DIR / "cnn-host.js",
-               WEB_DIR / "explorers" / "pooling.js"]
-    runner = (
-        "const vm = require('vm'); const fs = require('fs');"
-        "const context = vm.createContext({console});"
-        f"for (const f of {json.dumps([str(s) for s in scripts])})"
-        "  vm.runInContext(fs.readFileSync(f, 'utf8'), context, {filename: f});"
-        "const explorer = vm.runInContext('CNNExplorers.get(\"PoolingExplorer\")', context);"
-        f"const cases = {json.dumps(cases)}; const inputs = {json.dumps(inputs)};"
-        "const results = cases.map((c) => {"
-        "  try { return {error: '', ...explorer.compute({row: 0, col: 0, inputs, ...c})}; }"
-        "  catch (e) { return {error: e.message}; } });"
-        "console.log(JSON.stringify(results));"
-    )
-    out = subprocess.run([NODE, "-e", runner], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+    check_esm_module(PoolingExplorer, tmp_path)
 
 
 @needs_node
@@ -221,7 +186,9 @@ def test_browser_compute_matches_python():
         dict(mode="min", input_choice=RANDOM, kernel_size=2, stride=2, padding=0),
     ]
     inputs = PoolingExplorer().inputs
-    for settings, values in zip(cases, node_compute(cases, inputs), strict=True):
+    results = node_compute("PoolingExplorer", "pooling.js", cases,
+                           common={"row": 0, "col": 0, "inputs": inputs})
+    for settings, values in zip(cases, results, strict=True):
         explorer = made(settings)
         assert values["error"] == explorer.error, settings
         if explorer.error:

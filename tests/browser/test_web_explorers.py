@@ -10,9 +10,9 @@ page shows is compared with Python's explorer for the same settings.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
+from live_page import check_readable_on_a_phone, explorer_page, phone_page, set_slider
 
 from cnnlib.ops import SlidingWindow
 from cnnlib.viz.padding_stride import input_title, kernel_title
@@ -21,23 +21,7 @@ from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 pytestmark = pytest.mark.browser
 
 CONTROLS = ("input_size", "kernel_size", "padding", "stride", "dilation")
-PHONE = {"width": 390, "height": 844}
-
-
-def explorer_page(tmp_path: Path, widget) -> str:
-    """A page in tmp_path that mounts widget's front-end from file:// scripts; its URL."""
-    page = tmp_path / "explorer.html"
-    page.write_text(widget.standalone_html("Padding and stride"), encoding="utf-8")
-    return page.as_uri()
-
-
-def set_control(page, name: str, value: int) -> None:
-    """Move a range input to value with the keyboard only: Home, then arrow keys."""
-    control = page.locator(f'.cnnx-ps input[name="{name}"]')
-    control.focus()
-    page.keyboard.press("Home")
-    for _ in range(value - int(control.get_attribute("min"))):
-        page.keyboard.press("ArrowRight")
+ROOT = ".cnnx-ps"
 
 
 def shown(page) -> dict:
@@ -120,34 +104,34 @@ def random_cases(count: int, seed: int) -> list[dict]:
 
 
 def test_settings_made_with_the_keyboard_match_python(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer()))
+    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer(), "Padding and stride"))
     check_against_python(watched, dict(input_size=8, kernel_size=3, padding=1, stride=2,
                                        dilation=1, row=0, col=0))
     for settings in EDGE_CASES + random_cases(8, seed=21):
         for name in CONTROLS:
-            set_control(watched, name, settings[name])
+            set_slider(watched, ROOT, name, settings[name])
         for name in ("row", "col"):
             control = watched.locator(f'.cnnx-ps input[name="{name}"]')
             if shown(watched)["pictures"] and control.is_enabled():
-                set_control(watched, name, settings[name])
+                set_slider(watched, ROOT, name, settings[name])
         check_against_python(watched, settings)
     assert watched.problems == []
 
 
 def test_a_bad_setting_keeps_the_controls_usable(watched, tmp_path):
     watched.goto(explorer_page(tmp_path, PaddingStrideExplorer(input_size=1, padding=0,
-                                                           kernel_size=1)))
-    set_control(watched, "kernel_size", 4)
+                                                           kernel_size=1), "Padding and stride"))
+    set_slider(watched, ROOT, "kernel_size", 4)
     got = shown(watched)
     assert "larger than the padded input 1" in got["status"] and not got["pictures"]
-    set_control(watched, "padding", 2)  # 1 + 2·2 = 5 ≥ 4: fits again
+    set_slider(watched, ROOT, "padding", 2)  # 1 + 2·2 = 5 ≥ 4: fits again
     got = shown(watched)
     assert got["pictures"] and got["status"].startswith("output size")
     assert watched.problems == []
 
 
 def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer()))
+    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer(), "Padding and stride"))
     order = []
     for _ in range(7):
         watched.keyboard.press("Tab")
@@ -171,8 +155,8 @@ def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
 
 
 def test_clicking_an_output_cell_picks_it(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, PaddingStrideExplorer(input_size=8, kernel_size=3,
-                                                           padding=1, stride=2)))
+    explorer = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)
+    watched.goto(explorer_page(tmp_path, explorer, "Padding and stride"))
     watched.locator('.cnnx-output rect[data-row="2"][data-col="3"]').click()
     got = shown(watched)
     assert (got["values"]["row"], got["values"]["col"]) == (2, 3)
@@ -182,17 +166,9 @@ def test_clicking_an_output_cell_picks_it(watched, tmp_path):
 
 
 def test_readable_on_a_phone(browser, tmp_path, artifacts):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
-    page.goto(explorer_page(tmp_path, PaddingStrideExplorer(input_size=12, kernel_size=3,
-                                                        padding=4, stride=1)))
-    sizes = page.evaluate("""() => [...document.querySelectorAll('.cnnx-ps *')]
-      .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())
-                     && e.getClientRects().length && e.tagName !== 'STYLE'
-                     && e.tagName !== 'title')
-      .map((e) => [e.tagName, parseFloat(getComputedStyle(e).fontSize)])""")
-    assert sizes and all(size >= 11 for _, size in sizes), sizes
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page = phone_page(browser)
+    explorer = PaddingStrideExplorer(input_size=12, kernel_size=3, padding=4, stride=1)
+    page.goto(explorer_page(tmp_path, explorer, "Padding and stride"))
+    check_readable_on_a_phone(page, ROOT)
     page.screenshot(path=str(artifacts / "web-explorer-padding-stride-phone.png"), full_page=True)
-    context.close()
+    page.context.close()

@@ -9,13 +9,19 @@ what the page shows is compared with Python's explorer and with torch.nn.functio
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from live_page import (
+    check_readable_on_a_phone,
+    explorer_page,
+    lab_page,
+    phone_page,
+    set_menu,
+    set_slider,
+)
 
 from cnnlib.viz.cell_grid import format_value
 from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer, example_inputs
@@ -23,34 +29,7 @@ from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer, example_inpu
 pytestmark = pytest.mark.browser
 
 SLIDERS = ("kernel_size", "stride", "padding")
-PHONE = {"width": 390, "height": 844}
-
-
-def explorer_page(tmp_path: Path, widget) -> str:
-    """A page in tmp_path that mounts widget's front-end from file:// scripts; its URL."""
-    page = tmp_path / "pooling.html"
-    page.write_text(widget.standalone_html("Pooling"), encoding="utf-8")
-    return page.as_uri()
-
-
-def set_control(page, name: str, value: int) -> None:
-    """Move a range input to value with the keyboard only: Home, then arrow keys."""
-    control = page.locator(f'.cnnx-pool input[name="{name}"]')
-    control.focus()
-    page.keyboard.press("Home")
-    for _ in range(value - int(control.get_attribute("min"))):
-        page.keyboard.press("ArrowRight")
-
-
-def set_menu(page, name: str, value: str) -> None:
-    """Choose value in a menu with the keyboard only: Home, then ArrowDown."""
-    menu = page.locator(f'.cnnx-pool select[name="{name}"]')
-    options = menu.evaluate("(s) => [...s.options].map((o) => o.value)")
-    menu.focus()
-    page.keyboard.press("Home")
-    for _ in range(options.index(value)):
-        page.keyboard.press("ArrowDown")
-    assert menu.input_value() == value
+ROOT = ".cnnx-pool"
 
 
 def shown(page) -> dict:
@@ -80,14 +59,14 @@ def shown(page) -> dict:
 
 def set_all(page, settings: dict) -> None:
     """Make settings through the page's controls, as a reader with a keyboard would."""
-    set_menu(page, "mode", settings["mode"])
-    set_menu(page, "input_choice", settings["input_choice"])
+    set_menu(page, ROOT, "mode", settings["mode"])
+    set_menu(page, ROOT, "input_choice", settings["input_choice"])
     for name in SLIDERS:
-        set_control(page, name, settings[name])
+        set_slider(page, ROOT, name, settings[name])
     for name in ("row", "col"):
         control = page.locator(f'.cnnx-pool input[name="{name}"]')
         if shown(page)["pictures"] and control.is_enabled():
-            set_control(page, name, settings[name])
+            set_slider(page, ROOT, name, settings[name])
 
 
 def check_against_python_and_torch(page, settings: dict) -> None:
@@ -165,7 +144,7 @@ def random_cases(count: int, seed: int) -> list[dict]:
 def test_settings_made_with_the_keyboard_match_python_and_torch(watched, tmp_path):
     # Start values past the sliders widen them (window and stride up to 6), as in Python.
     widget = PoolingExplorer(kernel_size=6, stride=6, padding=0)
-    watched.goto(explorer_page(tmp_path, widget))
+    watched.goto(explorer_page(tmp_path, widget, "Pooling"))
     check_against_python_and_torch(watched, dict(mode="max", input_choice=RANDOM, kernel_size=6,
                                                  stride=6, padding=0, row=0, col=0))
     maxima = watched.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
@@ -179,19 +158,19 @@ def test_settings_made_with_the_keyboard_match_python_and_torch(watched, tmp_pat
 
 
 def test_the_error_words_are_pythons_and_the_controls_stay_usable(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, PoolingExplorer(kernel_size=2, padding=0)))
-    set_control(watched, "padding", 2)
+    watched.goto(explorer_page(tmp_path, PoolingExplorer(kernel_size=2, padding=0), "Pooling"))
+    set_slider(watched, ROOT, "padding", 2)
     got = shown(watched)
     assert got["status"] == "padding (2, 2) must be at most half of pool_size (2, 2)"
     assert got["message"] == got["status"] and not got["pictures"]
-    set_control(watched, "kernel_size", 4)  # half of 4 is 2: PyTorch allows it again
+    set_slider(watched, ROOT, "kernel_size", 4)  # half of 4 is 2: PyTorch allows it again
     got = shown(watched)
     assert got["pictures"] and got["status"].startswith("output size ⌊(6 + 2·2 − 4)/2⌋ + 1")
     assert watched.problems == []
 
 
 def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, PoolingExplorer()))
+    watched.goto(explorer_page(tmp_path, PoolingExplorer(), "Pooling"))
     order = []
     for _ in range(7):
         watched.keyboard.press("Tab")
@@ -216,7 +195,7 @@ def test_keyboard_only_with_labels_and_a_polite_status(watched, tmp_path):
 
 
 def test_clicking_an_output_cell_picks_it(watched, tmp_path):
-    watched.goto(explorer_page(tmp_path, PoolingExplorer(kernel_size=2, stride=1)))
+    watched.goto(explorer_page(tmp_path, PoolingExplorer(kernel_size=2, stride=1), "Pooling"))
     watched.locator('.cnnx-output g[data-row="3"][data-col="4"]').click()
     got = shown(watched)
     assert (got["values"]["row"], got["values"]["col"]) == (3, 4)
@@ -226,26 +205,13 @@ def test_clicking_an_output_cell_picks_it(watched, tmp_path):
 
 
 def test_readable_on_a_phone(browser, tmp_path, artifacts):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
+    page = phone_page(browser)
     # The largest picture the sliders allow: 6×6 digits, window 4, padding 2 (10×10 cells).
     page.goto(explorer_page(tmp_path, PoolingExplorer(mode="avg", kernel_size=4, stride=1,
-                                                      padding=2)))
-    sizes = page.evaluate("""() => [...document.querySelectorAll('.cnnx-pool *')]
-      .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())
-                     && e.getClientRects().length && e.tagName !== 'STYLE'
-                     && e.tagName !== 'title' && e.tagName !== 'OPTION')
-      .map((e) => {
-        const svg = e.closest('svg');
-        // SVG text is in viewBox units: its size on screen is scaled with the picture.
-        const scale = svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
-        return [e.tagName, parseFloat(getComputedStyle(e).fontSize) * scale];
-      })""")
-    assert sizes and all(size >= 11 for _, size in sizes), sizes
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+                                                      padding=2), "Pooling"))
+    check_readable_on_a_phone(page, ROOT)
     page.screenshot(path=str(artifacts / "web-explorer-pooling-phone.png"), full_page=True)
-    context.close()
+    page.context.close()
 
 
 def test_in_lab_it_draws_pythons_numbers_without_computing(watched, tmp_path):
@@ -253,32 +219,7 @@ def test_in_lab_it_draws_pythons_numbers_without_computing(watched, tmp_path):
     values all come from Python; compute() is never called, so what it shows is Python's."""
     widget = PoolingExplorer(mode="max", input_name=ARANGE, kernel_size=3, stride=2, padding=1)
     widget.row, widget.col = 1, 0
-    # What the kernel sends the front-end: every synced value, serialised as ipywidgets does.
-    synced = {name: value for name, value in widget.get_state().items()
-              if not name.startswith("_")}
-    # The module inline (a file:// page cannot fetch one), "</" escaped as live_html does.
-    module = widget._esm.replace("export default CNNExplorers.widget(", "const widget = "
-                                 "CNNExplorers.widget(").replace("</", "<\\/")
-    state = json.dumps(synced).replace("</", "<\\/")
-    page = tmp_path / "lab.html"
-    page.write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Lab path</title></head><body><div id="explorer"></div>
-<script type="module">
-{module}
-const state = {state};
-const sets = [];
-const listeners = {{}};
-const model = {{
-  get: (name) => state[name],
-  set: (name, value) => sets.push([name, value]),
-  save_changes: () => {{}},
-  on: (event, cb) => (listeners[event] = cb),
-  off: () => {{}},
-}};
-widget.render({{model, el: document.getElementById("explorer")}});
-window.sets = sets;
-</script></body></html>""", encoding="utf-8")
-    watched.goto(page.as_uri())
+    watched.goto(lab_page(tmp_path, widget))
     watched.locator(".cnnx-pool [role=status]").wait_for()
     got = shown(watched)
     assert got["status"] == widget.status_text and got["header"] == widget.header
