@@ -12,8 +12,11 @@
  * - compute(state) takes every value of the model (a plain object) and returns the values it
  *   derives from the controls (an object of names to new values; it may correct a control,
  *   such as an output row past the new output). It throws an Error whose message the reader
- *   can act on when the controls do not fit together. Only the website calls it: in
- *   JupyterLab, Python computes the same values with PyTorch and cnnlib and syncs them.
+ *   can act on when the controls do not fit together. It may instead return a Promise of
+ *   those values (a trained network runs asynchronously): the page then applies the
+ *   controls at once and the values when they arrive, the latest request's only. Only the
+ *   website calls it: in JupyterLab, Python computes the same values with PyTorch and
+ *   cnnlib and syncs them.
  *
  * Two ways to run it:
  * - CNNExplorers.widget(name) is the anywidget module object ({render}). The Python side
@@ -101,6 +104,11 @@ var CNNExplorers =
       return module;
     }
 
+    /** The words of an error, whatever was thrown. */
+    function messageOf(err) {
+      return err && err.message ? err.message : String(err);
+    }
+
     /** Whether two model values are equal (values are JSON: numbers, strings, arrays, objects). */
     function same(a, b) {
       return a === b || JSON.stringify(a) === JSON.stringify(b);
@@ -122,6 +130,8 @@ var CNNExplorers =
         this._staged = new Map();
         this._compute = compute;
         this._listeners = new Map();
+        this._ticket = 0; // the number of the latest asynchronous compute
+        this._settled = Promise.resolve();
         this.widget_manager = null; // nothing to look up: the page has one model per explorer
       }
 
@@ -135,21 +145,46 @@ var CNNExplorers =
         this._staged.set(name, value);
       }
 
-      /** Apply the staged values, compute what follows from them, then fire the events. */
+      /**
+       * Apply the staged values, compute what follows from them, then fire the events.
+       *
+       * A compute that returns a Promise (a trained network runs asynchronously) gets the
+       * controls applied at once and its derived values when the Promise settles; only the
+       * latest request's answer is applied, so a slow answer never overwrites a newer one.
+       * settled() resolves once the latest answer is in.
+       */
       save_changes() {
-        const before = this._state;
-        const next = { ...before };
+        const next = { ...this._state };
         for (const [name, value] of this._staged) next[name] = value;
         this._staged.clear();
-        if (this._compute) {
-          try {
-            Object.assign(next, this._compute({ ...next }), { error: "" });
-          } catch (err) {
-            // A bad setting: say why in the status line; the controls stay as the reader set
-            // them, so the next change can fix it.
-            next.error = err && err.message ? err.message : String(err);
-          }
+        if (!this._compute) return this._commit(next);
+        let result;
+        try {
+          result = this._compute({ ...next });
+        } catch (err) {
+          // A bad setting: say why in the status line; the controls stay as the reader set
+          // them, so the next change can fix it.
+          return this._commit({ ...next, error: messageOf(err) });
         }
+        if (!result || typeof result.then !== "function") {
+          return this._commit({ ...next, ...result, error: "" });
+        }
+        const ticket = ++this._ticket;
+        this._commit(next);
+        this._settled = result.then(
+          (values) => ticket === this._ticket && this._commit({ ...this._state, ...values, error: "" }),
+          (err) => ticket === this._ticket && this._commit({ ...this._state, error: messageOf(err) }),
+        );
+      }
+
+      /** @returns {Promise} resolves when the latest compute has been applied. */
+      settled() {
+        return this._settled;
+      }
+
+      /** Make next the state and fire "change:<name>" for each value that changed. */
+      _commit(next) {
+        const before = this._state;
         this._state = next;
         const changed = Object.keys(next).filter((key) => !same(before[key], next[key]));
         for (const key of changed) this._emit(`change:${key}`, next[key]);

@@ -32,6 +32,18 @@
   var runtime = null; // Promise of the initialised onnxruntime-web
   var sessions = {};  // name -> Promise of the loaded network
 
+  /**
+   * Where the files are when load() is not told: CNNNetworks.base if a page set it; else,
+   * on a page of the built site, its _static/ folder (Sphinx writes the way to the site's
+   * root in <html data-content_root>, and an explorer's scripts are inline, so they have no
+   * folder of their own); else the folder this script was loaded from.
+   */
+  function defaultBase() {
+    if (networks.base !== undefined) return networks.base;
+    var root = document.documentElement.dataset.content_root;
+    return root !== undefined ? root + "_static/" : here;
+  }
+
   /** The error a page shows when the network cannot run here. */
   function cannotRun(why) {
     return new Error("this browser cannot run the network: " + why);
@@ -169,11 +181,11 @@
    * @param {string} name a shipped network: "lenet", "alexnet", "vgg11", "nin",
    *   "googlenet", "bn_lenet" or "resnet18".
    * @param {{base?: string}} [options] base: the folder holding onnxruntime/ and models/
-   *   (ending in "/"); default this script's folder.
+   *   (ending in "/"); default defaultBase().
    * @returns {Promise<Network>} rejects with "this browser cannot run the network: <why>".
    */
   networks.load = function (name, options) {
-    var base = options && options.base !== undefined ? options.base : here;
+    var base = options && options.base !== undefined ? options.base : defaultBase();
     if (base && base.slice(-1) !== "/") base += "/";
     var missing = missingFeature();
     if (missing) return Promise.reject(cannotRun(missing));
