@@ -29,20 +29,21 @@ NODE_STAMP := node_modules/.installed-lock
 WEB_VENDOR := _build/web-vendor
 WEB_STAMP := _build/web-vendor.stamp
 # The trained networks run in the reader's browser with onnxruntime-web (package-lock.json):
-# its bundle rebuilt as one classic script, its wasm as gzip + base64 inside a .js file
-# (pages opened from file:// can load <script> tags and nothing else), and every shipped
-# network exported by scripts/export_onnx.py. cnnlib/web/cnn-networks.js loads them.
+# its bundle rebuilt as one classic script, its wasm packed as text inside a .js file
+# (pages opened from file:// can load <script> tags and nothing else; scripts/web_pack.py),
+# and every shipped network exported by scripts/export_onnx.py, packed the same way.
+# cnnlib/web/cnn-networks.js loads them.
 ORT_DIST := node_modules/onnxruntime-web/dist
 ORT_VENDOR := $(WEB_VENDOR)/onnxruntime
 ORT_JS := $(ORT_VENDOR)/ort.iife.js
-ORT_WASM_JS := $(ORT_VENDOR)/ort-wasm.b64.js
+ORT_WASM_JS := $(ORT_VENDOR)/ort-wasm.packed.js
 MODELS_VENDOR := $(WEB_VENDOR)/models
 MODELS_STAMP := _build/web-models.stamp
 # cnnlib's own scripts (chapter-7 operations, the explorer host and front-ends, the network
 # loader), copied as they are: the site serves them from _static/.
 WEB_JS := $(wildcard cnnlib/web/*.js) $(wildcard cnnlib/web/explorers/*.js)
 WEB_JS_STAMP := _build/web-js.stamp
-MODEL_INPUTS := scripts/export_onnx.py $(wildcard cnnlib/weights/*.pt) $(wildcard cnnlib/models/*.py) \
+MODEL_INPUTS := scripts/export_onnx.py scripts/web_pack.py $(wildcard cnnlib/weights/*.pt) $(wildcard cnnlib/models/*.py) \
   cnnlib/runs/budget.py cnnlib/data/fashion.py
 # The venv's python must come first on PATH: Jupyter kernels are started as `python`.
 export PATH := $(BIN):$(PATH)
@@ -114,15 +115,13 @@ $(ORT_JS): $(NODE_STAMP)
 	mv $@.part $@
 
 # The single-thread SIMD wasm that bundle runs (threads need cross-origin isolation, which
-# file:// cannot have), gzip + base64 in a script; cnn-networks.js unpacks it.
-$(ORT_WASM_JS): $(NODE_STAMP)
+# file:// cannot have), packed as text in a script (~22 s: zopfli); cnn-networks.js unpacks it.
+$(ORT_WASM_JS): $(NODE_STAMP) $(STAMP) scripts/web_pack.py
 	mkdir -p $(ORT_VENDOR)
-	{ printf '%s\n' "// onnxruntime-web $$(node -p 'require("./node_modules/onnxruntime-web/package.json").version'):" \
-	    "// ort-wasm-simd-threaded.wasm, gzip + base64 (Makefile, web-deps). MIT License."; \
-	  printf '(globalThis.CNNNetworks = globalThis.CNNNetworks || {}).wasmGzipBase64 = "'; \
-	  gzip -9 -n -c $(ORT_DIST)/ort-wasm-simd-threaded.wasm | base64 | tr -d '\n'; \
-	  printf '";\n'; } > $@.part
-	mv $@.part $@
+	rm -f $(ORT_VENDOR)/ort-wasm.b64.js
+	$(BIN)/python scripts/web_pack.py $(ORT_DIST)/ort-wasm-simd-threaded.wasm $@ ort-wasm \
+	  --comment "onnxruntime-web $$(node -p 'require("./node_modules/onnxruntime-web/package.json").version'): \
+	ort-wasm-simd-threaded.wasm, packed by scripts/web_pack.py (Makefile, web-deps). MIT License."
 
 # Every shipped network as <name>.onnx.js (from its shipped weights; ~3 s for all seven).
 $(MODELS_STAMP): $(STAMP) $(MODEL_INPUTS)

@@ -48,7 +48,7 @@ from cnnlib.widgets.examples import example_images  # noqa: E402
 
 VENDOR = ROOT / "_build" / "web-vendor"
 OUT = ROOT / "benchmarks" / "results" / "web_networks_speed.json"
-RUNTIME = ("onnxruntime/ort.iife.js", "onnxruntime/ort-wasm.b64.js")
+RUNTIME = ("onnxruntime/ort.iife.js", "onnxruntime/ort-wasm.packed.js")
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script src="{loader}"></script></head><body><script>

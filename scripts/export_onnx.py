@@ -6,10 +6,11 @@ Usage (from the repository root; ``make web-deps`` runs it into ``_build/web-ven
 
 For each network with shipped weights (:data:`cnnlib.models.pretrained.SHIPPED`) this
 writes ``OUT_DIR/<name>.onnx.js``, which sets ``globalThis.CNNNetworks.models[name]``: the
-ONNX model as base64 (``bytes``), its input, its outputs, the class names and the SHA-256
-of the weights file it came from. ``cnnlib/web/cnn-networks.js`` loads such a file and runs
-it with onnxruntime-web. Pages opened from ``file://`` cannot fetch a ``.onnx`` file, but
-they can load a ``<script>``: hence the base64 inside JavaScript.
+ONNX model packed as text (``packed``: gzip, seven bits to a character, by
+``scripts/web_pack.py``), its input, its outputs, the class names and the SHA-256 of the
+weights file it came from. ``cnnlib/web/cnn-networks.js`` loads such a file and runs it
+with onnxruntime-web. Pages opened from ``file://`` cannot fetch a ``.onnx`` file, but they
+can load a ``<script>``: hence the model inside JavaScript.
 
 What the exported graph computes:
 
@@ -38,8 +39,8 @@ file, or none, never half of one.
 from __future__ import annotations
 
 import argparse
-import base64
 import copy
+import gzip
 import hashlib
 import io
 import json
@@ -57,6 +58,9 @@ from cnnlib.data import LABELS
 from cnnlib.models import pretrained as shipped
 from cnnlib.models.fastpool import FastAvgPool2d
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import web_pack  # noqa: E402  (scripts/web_pack.py, beside this file)
+
 ROOT = Path(__file__).resolve().parents[1]
 #: ONNX opset of the export; onnxruntime-web runs opsets up to 21 at least.
 OPSET = 17
@@ -69,7 +73,7 @@ MIN_FLOAT16_SIZE = 16
 #: What a page with one trained network may download in all (runtime + model), in bytes.
 PAGE_BUDGET_BYTES = 6_000_000
 #: The runtime files ``make web-deps`` builds (beside OUT_DIR, in ``../onnxruntime``).
-RUNTIME_FILES = ("ort.iife.js", "ort-wasm.b64.js")
+RUNTIME_FILES = ("ort.iife.js", "ort-wasm.packed.js")
 #: Layers whose output is not worth a map: identity at inference, or a reshape.
 _SKIPPED = (nn.Flatten, nn.Dropout, nn.Identity)
 #: How far the export-ready copy (FastAvgPool2d swapped out) may differ from the model.
@@ -280,8 +284,9 @@ def export_network(name: str, weights: str | Path | None = None) -> Exported:
 
 def script_text(exported: Exported) -> str:
     """The classic script that registers ``exported`` in ``globalThis.CNNNetworks.models``."""
-    entry = dict(exported.meta, bytes=base64.b64encode(exported.onnx).decode("ascii"))
-    body = json.dumps(entry, separators=(",", ":"))
+    # The metadata as JSON (valid JavaScript), then the packed model as a JavaScript literal.
+    meta = json.dumps(exported.meta, separators=(",", ":"))
+    body = f'{meta[:-1]},"packed":{web_pack.js_literal(exported.onnx)}}}'
     return (
         f"// {exported.name}: written by scripts/export_onnx.py from "
         f"{exported.meta['weights']['file']}; do not edit.\n"
@@ -291,6 +296,26 @@ def script_text(exported: Exported) -> str:
         f"  networks.models[{json.dumps(exported.name)}] = {body};\n"
         "})(globalThis);\n"
     )
+
+
+def read_script(path: str | Path) -> tuple[dict, bytes]:
+    """The metadata and the ONNX bytes of a script :func:`script_text` wrote.
+
+    For tests and checks without a browser (the browser reads it with cnn-networks.js).
+
+    Raises:
+        ValueError: for a file this module did not write (or a cut one).
+    """
+    text = Path(path).read_text(encoding="ascii")
+    start, packed = text.find("= {"), text.rfind(',"packed":{length: ')
+    if start < 0 or packed < start or not text.rstrip().endswith("}};\n})(globalThis);"):
+        raise ValueError(f"{path} is not a network script of scripts/export_onnx.py "
+                         "(or it was cut short): run `make web-deps` again")
+    meta = json.loads(text[start + 2: packed] + "}")
+    literal = text[packed + len(',"packed":'): text.rindex("}};") + 1]
+    length = int(literal[len("{length: "): literal.index(",")])
+    packed_text = json.loads(literal[literal.index('"'): -1], strict=False)
+    return meta, gzip.decompress(web_pack.from_text7(packed_text, length))
 
 
 def write_script(exported: Exported, out_dir: str | Path) -> Path:

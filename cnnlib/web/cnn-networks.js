@@ -13,8 +13,10 @@
  *
  * Files (built by `make web-deps` into the site's _static/, beside this one):
  *   onnxruntime/ort.iife.js      onnxruntime-web, rebundled as a classic script (global `ort`)
- *   onnxruntime/ort-wasm.b64.js  its wasm, gzip + base64 (sets CNNNetworks.wasmGzipBase64)
+ *   onnxruntime/ort-wasm.packed.js  its wasm, gzip as 7-bit text (CNNNetworks.packed["ort-wasm"])
  *   models/<name>.onnx.js        each network (scripts/export_onnx.py; sets CNNNetworks.models)
+ * Binaries travel as gzip written seven bits to a character (scripts/web_pack.py says why
+ * and how); unpack() turns such text back into the bytes.
  */
 (function (root) {
   "use strict";
@@ -67,12 +69,31 @@
     return scripts[url];
   }
 
-  /** Bytes of a base64 string. */
-  function fromBase64(text) {
-    var binary = atob(text);
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
+  /**
+   * The bytes of a packed binary (scripts/web_pack.py): its text holds the gzip stream seven
+   * bits to a character, most significant first; the browser un-gzips it.
+   * @param {{length: number, text: string}} packed
+   * @returns {Promise<ArrayBuffer>}
+   */
+  function unpack(packed) {
+    var text = packed.text;
+    var bytes = new Uint8Array(packed.length);
+    var value = 0;
+    var bits = 0;
+    var n = 0;
+    for (var i = 0; i < text.length && n < bytes.length; i++) {
+      value = ((value << 7) | text.charCodeAt(i)) & 0x7fff;  // at most 14 bits are pending
+      bits += 7;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes[n++] = (value >> bits) & 0xff;
+      }
+    }
+    if (n < bytes.length) {
+      return Promise.reject(cannotRun("a packed file is cut short (" + n + " of " +
+                                      bytes.length + " bytes)"));
+    }
+    return gunzip(bytes);
   }
 
   /** Un-gzip bytes with the browser's own DecompressionStream. */
@@ -93,14 +114,14 @@
     if (!runtime) {
       runtime = Promise.all([
         addScript(base + "onnxruntime/ort.iife.js"),
-        addScript(base + "onnxruntime/ort-wasm.b64.js"),
+        addScript(base + "onnxruntime/ort-wasm.packed.js"),
       ]).then(function () {
-        if (!root.ort || !networks.wasmGzipBase64) {
+        if (!root.ort || !networks.packed || !networks.packed["ort-wasm"]) {
           throw cannotRun("the runtime scripts ran but defined nothing");
         }
-        return gunzip(fromBase64(networks.wasmGzipBase64));
+        return unpack(networks.packed["ort-wasm"]);
       }).then(function (wasm) {
-        delete networks.wasmGzipBase64;  // 5 MB of text no longer needed
+        delete networks.packed["ort-wasm"];  // 4 MB of text no longer needed
         var ort = root.ort;
         ort.env.wasm.wasmBinary = wasm;
         // One thread and no proxy worker: both need what file:// pages cannot have
@@ -196,12 +217,13 @@
       ]).then(function (loaded) {
         var ort = loaded[0];
         var meta = networks.models[name];
-        if (!meta || !meta.bytes) throw cannotRun("models/" + name + ".onnx.js defined no " + name);
-        return ort.InferenceSession.create(fromBase64(meta.bytes), { executionProviders: ["wasm"] })
-          .then(function (session) {
-            delete meta.bytes;  // the session keeps its own copy
-            return new Network(name, meta, session, ort);
-          });
+        if (!meta || !meta.packed) throw cannotRun("models/" + name + ".onnx.js defined no " + name);
+        return unpack(meta.packed).then(function (onnx) {
+          delete meta.packed;  // the session keeps its own copy
+          return ort.InferenceSession.create(new Uint8Array(onnx), { executionProviders: ["wasm"] });
+        }).then(function (session) {
+          return new Network(name, meta, session, ort);
+        });
       }).catch(function (err) {
         delete sessions[name];  // a later call may try again
         var message = err && err.message ? err.message : String(err);

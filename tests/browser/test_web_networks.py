@@ -12,7 +12,6 @@ aborted and recorded, and none may happen: the site works offline.
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -160,13 +159,13 @@ def test_nothing_loads_until_a_network_is_asked_for(browser, site):
         state = page.page.evaluate("""() => ({
           scripts: Array.from(document.scripts, s => s.src.split("/").pop()),
           ort: typeof ort, models: Object.keys(CNNNetworks.models),
-          wasm: typeof CNNNetworks.wasmGzipBase64})""")
+          packed: typeof CNNNetworks.packed})""")
         assert state == {"scripts": ["cnn-networks.js"], "ort": "undefined", "models": [],
-                         "wasm": "undefined"}
+                         "packed": "undefined"}
         # Asking for one network adds the runtime's two scripts and that network's only.
         page.page.evaluate("CNNNetworks.load('bn_lenet').then(() => true)")
         scripts = page.page.evaluate("Array.from(document.scripts, s => s.src.split('/').pop())")
-        assert scripts == ["cnn-networks.js", "ort.iife.js", "ort-wasm.b64.js",
+        assert scripts == ["cnn-networks.js", "ort.iife.js", "ort-wasm.packed.js",
                            "bn_lenet.onnx.js"]
         assert page.refused == [] and page.errors == []
     finally:
@@ -248,9 +247,7 @@ def test_a_browser_without_what_it_needs_is_told_why(browser, site, missing):
 
 def test_exported_files_record_their_weights(site):
     for name in SHIPPED:
-        text = (site / "models" / f"{name}.onnx.js").read_text()
-        body = text[text.index("= {") + 2: text.rindex("};") + 1]
-        meta = json.loads(body)
+        meta, _ = export_onnx.read_script(site / "models" / f"{name}.onnx.js")
         weights = ROOT / meta["weights"]["file"]
         assert meta["weights"]["sha256"] == export_onnx.sha256_file(weights)
 
