@@ -169,7 +169,7 @@ def _cell(*poolings: Pooling) -> float:
     return cell_for(*(value_labels(as_matrix(T)) for p in poolings for T in (p.X_padded, p.Y)))
 
 
-def _input_title(pooling: Pooling) -> str:
+def input_title(pooling: Pooling) -> str:
     ph, pw = pooling.geometry.padding
     if (ph, pw) == (0, 0):
         return "input X"
@@ -177,7 +177,7 @@ def _input_title(pooling: Pooling) -> str:
     return f"X padded ({ph}, {pw}) with {pad}"
 
 
-def _settings_text(pooling: Pooling) -> str:
+def settings_text(pooling: Pooling) -> str:
     g = pooling.geometry
     return f"{pooling.mode} pool {g.kernel_size[0]}×{g.kernel_size[1]}, stride {g.stride}"
 
@@ -200,9 +200,9 @@ def pooling_figure(pooling: Pooling, position: tuple[int, int] = (0, 0)) -> Figu
     pooling.geometry.window(*position)  # validates the position
     cell = _cell(pooling)
     header, header_height, header_width = header_block(
-        f"{_settings_text(pooling)}:   {pooling.equation(*position)}", cell
+        f"{settings_text(pooling)}:   {pooling.equation(*position)}", cell
     )
-    titles = [_input_title(pooling), "output Y"]
+    titles = [input_title(pooling), "output Y"]
     canvas = CellCanvas(
         [[pooling.geometry.padded_size, tuple(pooling.Y.shape)]],
         title_height=title_room(titles, cell=cell),
@@ -245,7 +245,7 @@ def pooling_gallery(
             [
                 text
                 for p in row
-                for text in (f"{p.mode}: {args}\n{_input_title(p)}", f"Y {tuple(p.Y.shape)}")
+                for text in (f"{p.mode}: {args}\n{input_title(p)}", f"Y {tuple(p.Y.shape)}")
             ]
         )
     cell = _cell(*(p for row in results for p in row))

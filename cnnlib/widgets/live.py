@@ -240,6 +240,16 @@ window.mounted = CNNExplorers.mount(document.getElementById("explorer"), {name},
         return [WEB_DIR / "cnn-ops.js", HOST_SCRIPT, WEB_DIR / "explorers" / self.script]
 
 
+def clamp_cell(row: int, col: int, shape: tuple[int, int]) -> tuple[int, int]:
+    """An output cell ``(row, col)`` moved into an output of ``shape`` ``(rows, cols)``.
+
+    When a change shrinks the output, a chosen cell past it moves to the last row/column
+    (as :func:`~cnnlib.widgets.guarded.clamp_slider` does for a slider).
+    """
+    rows, cols = shape
+    return min(max(row, 0), rows - 1), min(max(col, 0), cols - 1)
+
+
 def _split_bundle(bundle: Any) -> tuple[dict, dict]:
     """(data, metadata) of a ``_repr_mimebundle_`` result, which may be either or both."""
     if isinstance(bundle, tuple):

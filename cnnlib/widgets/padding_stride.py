@@ -16,7 +16,7 @@ import traitlets
 from cnnlib.ops import SlidingWindow
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.padding_stride import formulas, input_title, kernel_title, padding_stride_figure
-from cnnlib.widgets.live import Control, LiveExplorer
+from cnnlib.widgets.live import Control, LiveExplorer, clamp_cell
 
 
 def tiling_warning(geometry: SlidingWindow) -> str:
@@ -97,9 +97,7 @@ class PaddingStrideExplorer(LiveExplorer):
             self.input_size, self.kernel_size, self.padding, self.stride, self.dilation
         )
         out_h, out_w = window.output_size
-        # An output row/col past the new output moves to its last cell (clamp_slider).
-        row = min(max(self.row, 0), out_h - 1)
-        col = min(max(self.col, 0), out_w - 1)
+        row, col = clamp_cell(self.row, self.col, (out_h, out_w))
         rows, cols = window.window(row, col)
         formula = formulas(window)[0]
         return {

@@ -17,8 +17,8 @@ import traitlets
 
 from cnnlib.ops import size_formula
 from cnnlib.viz.common import figure_to_png
-from cnnlib.viz.pooling import Pooling, _input_title, _settings_text, pool, pooling_figure
-from cnnlib.widgets.live import Control, LiveExplorer
+from cnnlib.viz.pooling import Pooling, input_title, pool, pooling_figure, settings_text
+from cnnlib.widgets.live import Control, LiveExplorer, clamp_cell
 
 ARANGE = "notes: arange(16) as 4×4"
 RANDOM = "random digits 6×6"
@@ -145,9 +145,7 @@ class PoolingExplorer(LiveExplorer):
                 f"unknown input {self.input_choice!r}; choose one of {list(self._tensors)}")
         pooling = pool(self.X, self.kernel_size, self.mode, self.padding, self.stride)
         out_h, out_w = pooling.Y.shape
-        # An output row/col past the new output moves to its last cell (clamp_slider).
-        row = min(max(self.row, 0), out_h - 1)
-        col = min(max(self.col, 0), out_w - 1)
+        row, col = clamp_cell(self.row, self.col, (out_h, out_w))
         rows, cols = pooling.geometry.window(row, col)
         g = pooling.geometry
         self._pooling = pooling
@@ -185,9 +183,9 @@ class PoolingExplorer(LiveExplorer):
             "source": source,
             "sources": sources,
             "equation": equation,
-            "header": f"{_settings_text(pooling)}:   {equation}",
+            "header": f"{settings_text(pooling)}:   {equation}",
             "summary": summary,
-            "titles": [_input_title(pooling), "output Y"],
+            "titles": [input_title(pooling), "output Y"],
         }
 
     # -- the old attributes, read from the current state ------------------------------------
