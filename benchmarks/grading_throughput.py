@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -47,6 +46,7 @@ from build_assignments import build  # noqa: E402
 from grade_assignments import grade_folder  # noqa: E402
 
 from cnnlib._atomic import atomic_write_json  # noqa: E402
+from cnnlib.runs.records import cpu_model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"  # grading_throughput_<assignment>.json
 
@@ -94,16 +94,6 @@ def grade_with_otter(zip_path: Path, submissions: Path, workers: int, threads: i
         return dict(pool.map(one, files))
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", default="7_2")
@@ -145,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "what": f"grading a class of {args.class_size} submissions of assignment "
                 f"{master.stem}, {args.workers} at a time",
-        "machine": {"cpu": _cpu_model(),
+        "machine": {"cpu": cpu_model(),
                     "cores": os.cpu_count(), "load_average": os.getloadavg()},
         "seconds": {way: [round(t, 1) for t in ts] for way, ts in times.items()},
         "submissions_per_minute": {way: round(v, 1) for way, v in per_minute.items()},
