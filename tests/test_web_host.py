@@ -21,6 +21,7 @@ const events = [];
 model.on('change:x', (_, v) => events.push(['x', v]));
 model.on('change:y', (_, v) => events.push(['y', v]));
 model.on('change:error', (_, v) => events.push(['error', v]));
+model.on('busy', (_, v) => events.push(['busy', v]));
 (async () => {
   model.set('x', 1); model.save_changes();
   model.set('x', 2); model.save_changes();
@@ -39,6 +40,9 @@ def test_an_asynchronous_compute_applies_only_the_latest_answer():
     out = subprocess.run([NODE, "-e", RUNNER % json.dumps(scripts)], check=True,
                          capture_output=True, text=True).stdout
     # Controls at once; x = 1's slow answer (10) never lands after x = 2's (20); a refusal is
-    # the error and keeps the last good values; the next answer clears it.
-    assert json.loads(out) == [["x", 1], ["x", 2], ["y", 20], ["x", 3],
-                               ["error", "x may not be 3"], ["x", 4], ["error", ""], ["y", 40]]
+    # the error and keeps the last good values; the next answer clears it. "busy" brackets
+    # each wait once, however many requests overlap.
+    assert json.loads(out) == [
+        ["x", 1], ["busy", True], ["x", 2], ["y", 20], ["busy", False],
+        ["x", 3], ["busy", True], ["error", "x may not be 3"], ["busy", False],
+        ["x", 4], ["busy", True], ["error", ""], ["y", 40], ["busy", False]]

@@ -131,6 +131,7 @@ var CNNExplorers =
         this._compute = compute;
         this._listeners = new Map();
         this._ticket = 0; // the number of the latest asynchronous compute
+        this._pending = false;
         this._settled = Promise.resolve();
         this.widget_manager = null; // nothing to look up: the page has one model per explorer
       }
@@ -151,7 +152,8 @@ var CNNExplorers =
        * A compute that returns a Promise (a trained network runs asynchronously) gets the
        * controls applied at once and its derived values when the Promise settles; only the
        * latest request's answer is applied, so a slow answer never overwrites a newer one.
-       * settled() resolves once the latest answer is in.
+       * settled() resolves once the latest answer is in; a "busy" event (true, then false)
+       * brackets the wait, and mount() shows it as aria-busy on the explorer.
        */
       save_changes() {
         const next = { ...this._state };
@@ -171,10 +173,28 @@ var CNNExplorers =
         }
         const ticket = ++this._ticket;
         this._commit(next);
+        this._busy(true);
+        const settle = (values) => {
+          if (ticket !== this._ticket) return; // a newer request is under way
+          this._commit(values);
+          this._busy(false);
+        };
         this._settled = result.then(
-          (values) => ticket === this._ticket && this._commit({ ...this._state, ...values, error: "" }),
-          (err) => ticket === this._ticket && this._commit({ ...this._state, error: messageOf(err) }),
+          (values) => settle({ ...this._state, ...values, error: "" }),
+          (err) => settle({ ...this._state, error: messageOf(err) }),
         );
+      }
+
+      /** Whether an asynchronous compute is under way. @returns {boolean} */
+      busy() {
+        return this._pending;
+      }
+
+      /** Record and announce ("busy" event) that a compute started or ended. */
+      _busy(pending) {
+        if (this._pending === pending) return;
+        this._pending = pending;
+        this._emit("busy", pending);
       }
 
       /** @returns {Promise} resolves when the latest compute has been applied. */
@@ -252,6 +272,12 @@ var CNNExplorers =
         );
       }
       const model = new LocalModel(initialState || {}, definition.compute);
+      // While a network computes, the explorer says so to screen readers (aria-busy) and to
+      // tests, which wait for it to go before they read the page.
+      model.on("busy", (_, pending) => {
+        if (pending) el.setAttribute("aria-busy", "true");
+        else el.removeAttribute("aria-busy");
+      });
       model.save_changes(); // derive the first values before the first drawing
       el.replaceChildren();
       const cleanups = [];
