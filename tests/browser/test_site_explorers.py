@@ -133,23 +133,50 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
     assert not errors, f"console errors on {stem}: {errors}"
 
 
+def _wait_until_idle(root, timeout_s: float = 30) -> None:
+    """Wait while the explorer computes (a network answers asynchronously; aria-busy)."""
+    root.page.wait_for_function(
+        "(r) => !r.querySelector('[aria-busy=true]')", arg=root.element_handle(),
+        timeout=timeout_s * 1000)
+
+
+def _move(control) -> bool:
+    """Move a range input to the other end of its range, or a menu to another option, as a
+    reader would; False when it offers no other choice."""
+    if control.evaluate("e => e.tagName") == "SELECT":
+        options = control.evaluate(
+            "s => [...s.options].filter((o) => !o.disabled).map((o) => o.value)")
+        if len(options) < 2:
+            return False
+        control.select_option(options[-1] if control.input_value() != options[-1]
+                              else options[0])
+        return True
+    low, high = int(control.get_attribute("min")), int(control.get_attribute("max"))
+    if low == high:
+        return False
+    control.fill(str(high if int(control.input_value()) < high else low))
+    return True
+
+
 def _check_live(root, stem: str, cls: str) -> None:
     """An explorer that computes in the browser: its front-end is mounted, the picture it
-    replaces and the notice are gone, and after two controls moved, what it shows is what
-    Python computes for the same settings."""
+    replaces and the notice are gone, and after two controls (sliders or menus) moved, what
+    it shows is what Python computes for the same settings."""
     assert "cnnx-live" in root.get_attribute("class").split(), f"{cls}: front-end not mounted"
     assert root.locator(".cnnx-notice, .cnnx-fallback").count() == 0, f"{cls} shows the notice"
-    status = root.locator("[role=status]")
+    _wait_until_idle(root)
+    status = root.locator("[role=status]").first
     assert status.get_attribute("aria-live") == "polite"
     start_text = status.inner_text()
-    sliders = root.locator("input[type=range]:not([disabled])")
-    assert sliders.count() >= 2, f"{cls}: fewer than two controls to move"
-    for i in range(2):  # the first two, each to the other end of its range
-        slider = sliders.nth(i)
-        low, high = int(slider.get_attribute("min")), int(slider.get_attribute("max"))
-        slider.fill(str(high if int(slider.input_value()) < high else low))
-    settings = {name: int(value) for name, value in root.locator("input[type=range]").evaluate_all(
-        "inputs => inputs.map((i) => [i.name, i.value])")}
+    controls = root.locator("input[type=range][name]:not([disabled]), select[name]:not([disabled])")
+    moved = 0
+    for i in range(controls.count()):
+        if moved < 2 and _move(controls.nth(i)):
+            moved += 1
+            _wait_until_idle(root)
+    assert moved >= 1, f"{cls}: no control to move"
+    settings = dict(root.locator("input[type=range][name], select[name]").evaluate_all(
+        "all => all.map((c) => [c.name, c.type === 'range' ? Number(c.value) : c.value])"))
     text = status.inner_text()
     assert text != start_text, f"{cls}: the status did not change"
     explorer = _make(stem, cls)
