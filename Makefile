@@ -177,9 +177,9 @@ lint: venv
 # loadfile: each test file runs whole on one worker, so a module fixture (a graded batch
 # of submissions, minutes to make) is built once. (Not loadgroup: with pytest 9 and
 # pytest-xdist 3.8, xdist_group marks no longer keep tests together, and both workers
-# built each batch.)
+# built each batch.) --durations: each run's log names its slowest tests, where time goes.
 unit: setup sandbox-deps
-	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadfile -q
+	OMP_NUM_THREADS=1 pytest tests/ -m "not browser" -n 2 --dist loadfile -q --durations=12
 
 # The floor pyproject.toml promises (torch>=2.4, torchvision>=0.19), kept true: the unit
 # tests on exactly those versions (CPU wheels) with every other package from the lock, in a
@@ -204,7 +204,7 @@ pairs: venv
 
 nbval: setup
 	OMP_NUM_THREADS=1 pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadscope \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters/ -q
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg chapters/ -q --durations=12
 
 # The website serves each assignment's student notebook and shows the table of all of them.
 assignments-site: setup
@@ -216,7 +216,7 @@ book: setup web-deps assignments-site
 	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"
 
 site-check: setup browser-deps web-deps
-	pytest tests/browser -m browser -q
+	pytest tests/browser -m browser -q --durations=12
 
 test: setup browser-deps sandbox-deps lint unit pairs nbval book site-check
 
