@@ -19,7 +19,7 @@
 # in a layer, and use it to find the edges of a tiny black-and-white image. Then we turn
 # the question around and let gradient descent *discover* the edge kernel from examples.
 # At the end, a kernel explorer lets you try hand-made kernels (or your own numbers) on
-# the same tiny image and on real Fashion-MNIST clothes.
+# the same tiny image, on real Fashion-MNIST clothes and on a picture of your own.
 
 # %% tags=["remove-cell"] jupyter={"source_hidden": true}
 # Colab only: install cnnlib from the repository (elsewhere this does nothing).
@@ -267,12 +267,18 @@ assert bool((X_input.grad != 0).all())
 #
 # ## The kernel explorer
 #
-# Pick a kernel from the first menu, or type your own numbers in the box (rows on
-# separate lines or separated by `;`, numbers by spaces or commas, up to 7 × 7). Choose
-# the input from the last menu: the 6 × 8 image, its transpose, or a real Fashion-MNIST
-# test image. Small inputs show every number; for the 28 × 28 clothes the input and
-# output are drawn as images: an output with negative values in red for positive and
-# blue for negative responses, one that never goes negative (a blur) in grey.
+# Pick a kernel from the kernel menu, or type your own numbers in the box below it (rows
+# on separate lines or separated by `;`, numbers by spaces or commas, fractions such as
+# `1/9`, up to 7 × 7); typing switches the menu to "custom", and text that is not a kernel
+# is explained in the status line and stays in the box for you to fix. Choose the input
+# from the input menu: the 6 × 8 image, its transpose, or a real Fashion-MNIST test image.
+# Or upload a picture of your own: it is made a 28 × 28 grayscale image the way
+# Fashion-MNIST's are (transparent pixels white, padded to a square, resized, and inverted
+# when its background is light) and joins the input menu. Small inputs show every number;
+# for the 28 × 28 images the input and output are drawn as pictures: an output with
+# negative values in red for positive and blue for negative responses, one that never
+# goes negative (a blur) in grey. On the website this explorer computes in your browser,
+# for any kernel you type and any picture you upload.
 
 # %% tags=["nbval-ignore-output"]
 explorer = KernelExplorer()

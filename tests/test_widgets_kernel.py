@@ -1,16 +1,25 @@
-"""The kernel explorer: controls drive kernel, input, output and picture; bad text is explained."""
+"""The kernel explorer: controls (traitlets) drive kernel, input and output; bad text is explained.
+
+The explorer is live (cnnlib/widgets/live.py): its controls are traitlets, set here as the
+front-end sets them, and every number it sends is checked against torch.nn.functional.
+The front-end's own compute (the website's) is held to it in test_widgets_live_kernel.py.
+"""
+
+import io
 
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from cnnlib import data
 from cnnlib.viz.kernels import KERNEL_PRESETS
-from cnnlib.widgets import kernel_explorer
+from cnnlib.widgets.feature_maps import image_from_bytes
 from cnnlib.widgets.kernel_explorer import (
     CUSTOM,
     STRIPES,
     STRIPES_T,
+    UPLOAD_PREFIX,
     KernelExplorer,
     kernel_to_text,
     parse_kernel,
@@ -41,8 +50,10 @@ def with_data():
     return KernelExplorer()
 
 
-def _is_error(explorer: KernelExplorer) -> bool:
-    return "#b00020" in explorer.status.value
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -87,6 +98,12 @@ def test_kernel_text_round_trips_to_four_digits(name):
     torch.testing.assert_close(parse_kernel(kernel_to_text(K)), K, atol=1e-4, rtol=0)
 
 
+@pytest.mark.parametrize("text", ["1e39 0; 0 0", "-4e38"])
+def test_a_kernel_value_float32_cannot_hold_is_refused(text):
+    with pytest.raises(ValueError, match="too large for float32"):
+        parse_kernel(text)
+
+
 # ----------------------------------------------------------------------------- explorer
 
 
@@ -94,87 +111,91 @@ def test_starts_with_the_notes_example(synthetic):
     e = synthetic
     X = torch.ones((6, 8))
     X[:, 2:6] = 0
-    assert torch.equal(e.input, X)
+    assert torch.equal(e.input, X) and e.shown_input == STRIPES
     assert torch.equal(e.kernel, torch.tensor([[1.0, -1.0]]))
     assert torch.equal(e.output, _reference(X, e.kernel))
-    assert bytes(e.image.value).startswith(b"\x89PNG")
-    assert "Y is 6×7" in e.status.value
+    assert e.output_values == _reference(X, e.kernel).tolist()
+    assert e.kernel_values == [[1.0, -1.0]]
+    assert e.picture_png()[:4] == b"\x89PNG"
+    assert e.summary.startswith("X is 6×8, K is 1×2, so Y is 6×7: each output adds up 2 products")
+    assert e.titles == ["input X 6×8", "⋆ kernel K 1×2", "= output Y 6×7"]
 
 
 @pytest.mark.parametrize("name", [n for n in KERNEL_PRESETS if n != "vertical edge 1x2"])
 def test_choosing_a_preset_updates_kernel_output_text_and_picture(synthetic, name):
     e = synthetic
-    before, renders = e.image.value, e.renders
-    e.preset.value = name
+    before = e.picture_png()
+    e.preset = name
     assert torch.equal(e.kernel, KERNEL_PRESETS[name])
+    assert e.kernel_values == KERNEL_PRESETS[name].tolist()
     torch.testing.assert_close(e.output, _reference(e.input, KERNEL_PRESETS[name]))
-    assert e.kernel_text.value == kernel_to_text(KERNEL_PRESETS[name])
-    assert e.preset.value == name  # writing the box did not flip it to "custom"
-    assert e.renders == renders + 1  # one redraw per change, not one per synced control
-    assert e.image.value != before
-    assert not _is_error(e)
+    torch.testing.assert_close(torch.tensor(e.output_values), e.output)
+    assert e.kernel_text == kernel_to_text(KERNEL_PRESETS[name])
+    assert e.preset == name  # writing the box did not flip it to "custom"
+    assert e.picture_png() != before and e.error == ""
 
 
 def test_typing_a_kernel_switches_to_custom(synthetic):
     e = synthetic
-    e.kernel_text.value = "1 2; 3 4"
-    assert e.preset.value == CUSTOM
+    e.kernel_text = "1 2; 3 4"
+    assert e.preset == CUSTOM
     K = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert torch.equal(e.kernel, K)
     torch.testing.assert_close(e.output, _reference(e.input, K))
-    # Choosing "custom" by hand keeps the typed values.
-    e.preset.value = "box blur 3x3"
-    e.preset.value = CUSTOM
+    # Choosing "custom" by hand keeps the typed values (the box's 4 digits).
+    e.preset = "box blur 3x3"
+    e.preset = CUSTOM
+    assert e.kernel_text == kernel_to_text(KERNEL_PRESETS["box blur 3x3"])
     torch.testing.assert_close(e.kernel, KERNEL_PRESETS["box blur 3x3"], atol=1e-4, rtol=0)
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("1 2; 3", "row 2 has 1 numbers but row 1 has 2"),
-        ("1 two", "&#x27;two&#x27; in row 1 is not a number"),  # HTML-escaped quotes
-        ("1 " * 8, "at most 7x7"),
-        ("", "empty"),
+        ("1 2; 3", "row 2 has 1 numbers but row 1 has 2; every row needs the same count"),
+        ("1 two", "'two' in row 1 is not a number"),
+        ("1 " * 8, "the kernel has 1 rows and up to 8 columns; the explorer takes at most 7x7"),
+        ("", "the kernel box is empty: type numbers such as 1 -1, or 1 0 -1; 1 0 -1"),
     ],
 )
-def test_invalid_text_keeps_the_last_picture_and_explains(synthetic, text, message):
+def test_invalid_text_is_explained_kept_and_the_next_change_fixes_it(synthetic, text, message):
     e = synthetic
-    before_png, before_kernel, renders = e.image.value, e.kernel.clone(), e.renders
-    e.kernel_text.value = text  # must not raise
-    assert _is_error(e) and message in e.status.value
-    assert e.image.value == before_png and e.renders == renders
-    assert torch.equal(e.kernel, before_kernel)
-    e.kernel_text.value = "0 1"  # a valid kernel clears the message
-    assert not _is_error(e) and torch.equal(e.kernel, torch.tensor([[0.0, 1.0]]))
+    e.kernel_text = text  # must not raise
+    assert e.error == message and e.status_text.startswith(message)
+    assert e.kernel_text == text  # the reader's text stays in the box
+    assert e.output is None and e.output_values == [] and e.picture_png() is None
+    e.kernel_text = "0 1"  # a valid kernel clears the message
+    assert e.error == "" and torch.equal(e.kernel, torch.tensor([[0.0, 1.0]]))
+    torch.testing.assert_close(e.output, _reference(e.input, e.kernel))
 
 
 def test_kernel_larger_than_input_is_explained(synthetic):
     e = synthetic
-    e.kernel_text.value = "; ".join(["1 1 1 1 1 1 1"] * 7)  # 7x7 does not fit a 6x8 image
-    assert _is_error(e) and "7×7 kernel does not fit inside the 6×8 input" in e.status.value
-    assert e.kernel.shape == (1, 2)
+    e.kernel_text = "; ".join(["1 1 1 1 1 1 1"] * 7)  # 7x7 does not fit a 6x8 image
+    assert e.error == ("a 7×7 kernel does not fit inside the 6×8 input; "
+                       "choose a smaller kernel or a larger input")
+    e.preset = "identity 3x3"
+    assert e.error == "" and e.kernel.shape == (3, 3)
 
 
 def test_switching_to_the_transposed_input_gives_all_zeros(synthetic):
     e = synthetic
-    before = e.image.value
-    e.input_choice.value = STRIPES_T
-    assert torch.equal(e.input, e.inputs[STRIPES].t())
+    e.input_choice = STRIPES_T
+    assert torch.equal(e.input, e.tensors[STRIPES].t())
     assert e.output.shape == (8, 5)
     assert torch.equal(e.output, _reference(e.input, e.kernel))
     assert torch.count_nonzero(e.output) == 0  # the notes' point: [1, -1] sees no horizontal edge
-    assert e.image.value != before
 
 
 def test_without_data_only_synthetic_inputs_and_a_note(synthetic):
     assert list(synthetic.inputs) == [STRIPES, STRIPES_T]
-    assert "Fashion-MNIST was not found" in synthetic.status.value
-    assert "Fashion-MNIST was not found" in synthetic.data_message
-    synthetic.preset.value = "sharpen 3x3"  # still works, note stays visible
-    assert "Fashion-MNIST was not found" in synthetic.status.value
+    assert "Fashion-MNIST was not found" in synthetic.note == synthetic.data_message
+    assert synthetic.status_text.endswith(synthetic.note)
+    synthetic.preset = "sharpen 3x3"  # still works, note stays visible
+    assert "Fashion-MNIST was not found" in synthetic.status_text
 
 
-def test_unknown_start_values_are_rejected(monkeypatch):
+def test_unknown_start_values_are_rejected_and_unknown_menu_values_explained(monkeypatch):
     monkeypatch.setattr(data, "load_split", _raise_not_found)
     with pytest.raises(ValueError, match="unknown preset 'emboss'"):
         KernelExplorer(preset="emboss")
@@ -182,15 +203,14 @@ def test_unknown_start_values_are_rejected(monkeypatch):
         KernelExplorer(input_name="cat")
     with pytest.raises(ValueError, match="num_fashion must be between 0 and 10.*got 11"):
         KernelExplorer(num_fashion=11)
-
-
-def test_callback_failures_are_reported_not_raised(synthetic, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("renderer exploded")
-
-    monkeypatch.setattr(kernel_explorer, "show_corr2d", broken)
-    synthetic.preset.value = "identity 3x3"  # must not raise
-    assert _is_error(synthetic) and "renderer exploded" in synthetic.status.value
+    e = KernelExplorer()
+    e.input_choice = "cat"  # a value no menu offers: a message, not an exception
+    assert e.error == f"unknown input 'cat'; choose one of {[STRIPES, STRIPES_T]}"
+    e.input_choice = STRIPES
+    e.preset = "emboss"
+    assert e.error.startswith("unknown preset 'emboss'; choose one of ['vertical edge 1x2'")
+    e.preset = CUSTOM
+    assert e.error == ""
 
 
 @pytest.mark.data
@@ -202,25 +222,74 @@ def test_fashion_inputs_are_real_test_images_with_labels(with_data):
     for name in fashion:
         index = int(name.split("#")[1].split(":")[0])
         assert name.endswith(data.text_labels([labels[index].item()])[0])
-        torch.testing.assert_close(e.inputs[name], images[index].float() / 255)
-    e.input_choice.value = fashion[0]
-    e.preset.value = "vertical edge 3x3"
-    assert e.input.shape == (28, 28) and e.output.shape == (26, 26)
-    torch.testing.assert_close(e.output, _reference(e.input, KERNEL_PRESETS["vertical edge 3x3"]))
-    assert "Fashion-MNIST was not found" not in e.status.value
-
-
-@pytest.mark.parametrize("text", ["1e39 0; 0 0", "-4e38"])
-def test_a_kernel_value_float32_cannot_hold_is_refused(text):
-    with pytest.raises(ValueError, match="too large for float32"):
-        parse_kernel(text)
+        torch.testing.assert_close(torch.tensor(e.inputs[name]), images[index].float() / 255)
+        e.input_choice = name
+        e.preset = "vertical edge 3x3"
+        assert e.input.shape == (28, 28) and e.output.shape == (26, 26)
+        torch.testing.assert_close(e.output,
+                                   _reference(e.input, KERNEL_PRESETS["vertical edge 3x3"]))
+    assert "Fashion-MNIST was not found" not in e.status_text
 
 
 def test_a_kernel_whose_output_overflows_shows_a_message(synthetic):
-    explorer = KernelExplorer()
-    before = explorer.output.clone()
-    explorer.preset.value = "custom"
-    explorer.kernel_text.value = "3e38 3e38"
-    assert "overflows float32" in explorer.status.value
-    assert "nan" not in explorer.status.value
-    assert torch.equal(explorer.output, before)  # the last valid picture stays
+    e = synthetic
+    e.kernel_text = "3e38 3e38"
+    assert e.error == ("the output overflows float32 (its sums exceed about 3.4e38) with "
+                       "kernel values up to 3e+38; use smaller numbers")
+    assert "nan" not in e.status_text and e.output is None
+
+
+# ----------------------------------------------------------------------------- uploads
+
+
+def test_an_upload_is_converted_as_the_feature_map_explorer_does_and_chosen(synthetic):
+    e = synthetic
+    picture = Image.new("RGB", (40, 30), (250, 250, 250))
+    picture.paste((20, 40, 200), (10, 5, 30, 25))  # a blue box on a light background
+    content = _png(picture)
+    e.preset = "sharpen 3x3"
+    e.upload = {"name": "box.png", "content": memoryview(content)}  # as JupyterLab sends it
+    expected, steps = image_from_bytes(content, 28)
+    assert e.upload == {} and e.input_choice == UPLOAD_PREFIX + "box.png"
+    assert torch.equal(e.input, expected)
+    assert torch.equal(torch.tensor(e.inputs[UPLOAD_PREFIX + "box.png"]), expected)
+    torch.testing.assert_close(e.output, _reference(expected, KERNEL_PRESETS["sharpen 3x3"]))
+    assert e.summary.endswith(f"The upload was {'; '.join(steps)}.")
+    assert "inverted" in e.summary  # the light background became Fashion-MNIST's black
+    e.input_choice = STRIPES
+    assert "upload" not in e.summary
+    assert list(e.page_state()["inputs"])[-1] == UPLOAD_PREFIX + "box.png"
+
+
+def test_a_file_that_is_not_a_picture_is_explained_once(synthetic):
+    e = synthetic
+    e.load_image_bytes(b"not a picture", "notes.txt")
+    assert e.error == ("'notes.txt': its 13 bytes are not in an image format Pillow knows; "
+                       "upload a PNG or JPEG picture")
+    assert e.upload == {} and e.input_choice == STRIPES
+    e.preset = "identity 3x3"  # the next change works without it
+    assert e.error == "" and list(e.inputs) == [STRIPES, STRIPES_T]
+
+
+def test_an_upload_with_a_bad_kernel_is_kept_for_the_next_change(synthetic):
+    e = synthetic
+    e.kernel_text = "1 2; 3"
+    e.load_image_bytes(_png(Image.new("L", (28, 28), 40)), "grey.png")
+    assert e.error.startswith("row 2 has 1 numbers") and e.input_choice == "upload: grey.png"
+    e.kernel_text = "1 2; 3 4"
+    assert e.error == "" and e.input.shape == (28, 28)
+
+
+def test_an_upload_arrives_from_jupyterlab_as_a_binary_buffer(synthetic):
+    """The front-end sets ``upload`` to ``{name, type, content: DataView}``; ipywidgets sends
+    the DataView as a binary buffer at ``["upload", "content"]``, as FileUpload's files."""
+    content = _png(Image.new("RGB", (30, 30), (10, 200, 30)))
+    message = {"content": {"data": {
+        "method": "update",
+        "state": {"upload": {"name": "leaf.png", "type": "image/png", "content": None}},
+        "buffer_paths": [["upload", "content"]],
+    }}, "buffers": [memoryview(content)]}
+    synthetic._handle_msg(message)
+    assert synthetic.upload == {} and synthetic.input_choice == UPLOAD_PREFIX + "leaf.png"
+    assert torch.equal(synthetic.input, image_from_bytes(content, 28)[0])
+    assert synthetic.error == ""

@@ -1,32 +1,38 @@
-"""The kernel explorer: pick or type a kernel, pick an image, see the cross-correlation.
+"""The kernel explorer: pick or type a kernel, pick or upload an image, see the cross-correlation.
 
+One front-end (``cnnlib/web/explorers/kernel.js``) draws it in JupyterLab, where this class
+computes every number with :func:`cnnlib.ops.corr2d_vectorized` (PyTorch) and converts an
+uploaded picture with Pillow, and on the website, where the front-end computes the same
+numbers in the reader's browser from the images Python sends (see :mod:`cnnlib.widgets.live`).
 Its static form, for readers without a running kernel, is
 :func:`cnnlib.viz.kernels.preset_gallery`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import re
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import torch
-from matplotlib.figure import Figure
+import traitlets
 
 from cnnlib import data
 from cnnlib.ops import corr2d_vectorized
+from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.kernels import KERNEL_PRESETS, as_image, show_corr2d
-from cnnlib.widgets import page
-from cnnlib.widgets.base import Explorer
+from cnnlib.widgets.feature_maps import IMAGE_SIZE, image_from_bytes
+from cnnlib.widgets.live import LiveExplorer
 
-#: The dropdown entry that means "whatever is typed in the box".
+#: The menu entry that means "whatever is typed in the box".
 CUSTOM = "custom"
 #: Largest kernel the box accepts, per side: bigger ones leave almost nothing of a 28x28 image.
 MAX_KERNEL_SIZE = 7
 #: The input choices that need no data: the notes' 6x8 image and its transpose.
 STRIPES = "notes: 6x8 stripes"
 STRIPES_T = "notes: 6x8 stripes, transposed"
+#: How an uploaded picture is named in the input menu: ``"upload: shoe.png"``.
+UPLOAD_PREFIX = "upload: "
 
 #: The largest magnitude a float32 kernel can hold.
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
@@ -125,23 +131,59 @@ def _fashion_inputs(count: int, root: str | None) -> dict[str, torch.Tensor]:
     }
 
 
-class KernelExplorer(Explorer):
+def _format_g(value: float, digits: int) -> str:
+    return f"{value:.{digits}g}"
+
+
+class KernelExplorer(LiveExplorer):
     """Choose a kernel (a preset or typed values) and an input; see ``Y = X ⋆ K``.
 
-    The picture shows input, kernel and output side by side (numbers in the
-    cells for the small synthetic inputs). Invalid text in the box leaves the
-    last picture in place and explains the problem in :attr:`status`.
+    Drawn by its one front-end (``cnnlib/web/explorers/kernel.js``): a menu of the preset
+    kernels and "custom", a box for the kernel's numbers, a menu of the inputs and a file
+    input for the reader's own picture; the input, the kernel and the output side by side
+    (numbers in the cells of the small ones), and a status line. A preset writes its numbers
+    into the box; typing in the box switches the menu to "custom". Text that is not a kernel
+    stays in the box and becomes :attr:`error`, which the next change can fix.
 
     Attributes:
-        preset: dropdown of :data:`KERNEL_PRESETS` names plus ``"custom"``.
-        kernel_text: the box holding the kernel's values.
-        input_choice: dropdown of input images.
-        inputs: input name -> image ``(H, W)`` float32.
-        kernel: the kernel ``(kh, kw)`` behind the current picture.
-        input: the input ``(H, W)`` behind the current picture.
-        output: ``corr2d(input, kernel)``, shape ``(H - kh + 1, W - kw + 1)``.
-        data_message: why the Fashion-MNIST inputs are missing ("" when present).
+        preset, kernel_text, input_choice: the controls.
+        upload: ``{"name": ..., "content": bytes}`` of a picture the reader chose, until it
+            is converted (then ``{}`` again): the file input's value, as ipywidgets'
+            ``FileUpload`` sends it.
+        inputs: input name -> its values as rows (synced: the page computes from these);
+            an upload adds ``"upload: <file name>"``.
+        sources: input name -> how an upload was converted, in words.
+        presets: preset name -> ``{"values": rows, "text": the box's text}``.
+        upload_size: the side an uploaded picture is converted to (Fashion-MNIST's 28).
+        note: why the Fashion-MNIST inputs are missing ("" when present).
+        shown_input: the input the derived values belong to.
+        kernel_values, output_values: the kernel K and ``Y = X ⋆ K`` as rows (``[]`` when
+            the settings do not fit).
+        titles: the three panels' captions.
+        summary: the status line (without :attr:`note`).
     """
+
+    explorer_name: ClassVar[str] = "KernelExplorer"
+    script: ClassVar[str] = "kernel.js"
+    #: Menus, the box and the file input: no slider.
+    EXTRA_CONTROLS: ClassVar[tuple[str, ...]] = ("preset", "kernel_text", "input_choice",
+                                                 "upload")
+
+    preset = traitlets.Unicode("vertical edge 1x2").tag(sync=True)
+    kernel_text = traitlets.Unicode("").tag(sync=True)
+    input_choice = traitlets.Unicode(STRIPES).tag(sync=True)
+    upload = traitlets.Dict().tag(sync=True)
+    inputs = traitlets.Dict().tag(sync=True)
+    sources = traitlets.Dict().tag(sync=True)
+    presets = traitlets.Dict().tag(sync=True)
+    upload_size = traitlets.Int(IMAGE_SIZE).tag(sync=True)
+    note = traitlets.Unicode("").tag(sync=True)
+
+    shown_input = traitlets.Unicode("").tag(sync=True)
+    kernel_values = traitlets.List().tag(sync=True)
+    output_values = traitlets.List().tag(sync=True)
+    titles = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    summary = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -149,9 +191,8 @@ class KernelExplorer(Explorer):
         input_name: str = STRIPES,
         num_fashion: int = 6,
         data_root: str | None = None,
-        dpi: int | None = None,
     ) -> None:
-        """Build the controls and draw the first picture.
+        """Load the inputs and compute the first state.
 
         Args:
             preset: the starting kernel, a key of :data:`KERNEL_PRESETS`.
@@ -159,7 +200,6 @@ class KernelExplorer(Explorer):
                 or one of the Fashion-MNIST names in :attr:`inputs`.
             num_fashion: how many Fashion-MNIST test images (one per class) to offer.
             data_root: passed to :func:`cnnlib.data.load_split`.
-            dpi: resolution of the PNG (default: the figure style's, cnnlib.viz.style).
 
         Raises:
             ValueError: for an unknown ``preset`` or ``input_name``, or a
@@ -172,127 +212,167 @@ class KernelExplorer(Explorer):
                 f"num_fashion must be between 0 and {len(data.LABELS)} (one image per class), "
                 f"got {num_fashion}"
             )
-        self.inputs: dict[str, torch.Tensor] = {STRIPES: stripes_image()}
-        self.inputs[STRIPES_T] = self.inputs[STRIPES].t().contiguous()  # (8, 6)
-        self.data_message = ""
+        self._tensors: dict[str, torch.Tensor] = {STRIPES: stripes_image()}
+        self._tensors[STRIPES_T] = self._tensors[STRIPES].t().contiguous()  # (8, 6)
+        note = ""
         try:
-            self.inputs.update(_fashion_inputs(num_fashion, data_root))
+            self._tensors.update(_fashion_inputs(num_fashion, data_root))
         except data.DatasetNotFoundError as err:
             first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-            self.data_message = (
+            note = (
                 f"Fashion-MNIST was not found, so only the synthetic inputs are offered "
                 f"({first_line})."
             )
-        if input_name not in self.inputs:
-            raise ValueError(f"unknown input {input_name!r}; choose one of {list(self.inputs)}")
-        self.preset = widgets.Dropdown(
-            options=[*KERNEL_PRESETS, CUSTOM], value=preset, description="kernel"
-        )
-        self.kernel_text = widgets.Textarea(
-            value=kernel_to_text(KERNEL_PRESETS[preset]),
-            description="values",
-            placeholder="rows on separate lines or split by ';', e.g. 1 0 -1; 1 0 -1; 1 0 -1",
-            rows=4,
-        )
-        self.input_choice = widgets.Dropdown(
-            options=list(self.inputs), value=input_name, description="input",
-            layout=widgets.Layout(width="max-content"),
-        )
-        self.kernel = KERNEL_PRESETS[preset].clone()
-        self.input = self.inputs[input_name]
-        self.output = corr2d_vectorized(self.input, self.kernel)
-        self._syncing = False  # True while one control writes into another
-        super().__init__([self.preset, self.kernel_text, self.input_choice], dpi=dpi)
-        self._describe()
+        if input_name not in self._tensors:
+            raise ValueError(f"unknown input {input_name!r}; choose one of {list(self._tensors)}")
+        self._kernel = KERNEL_PRESETS[preset].clone()
+        self._output: torch.Tensor | None = None
+        super().__init__(preset=preset, kernel_text=kernel_to_text(KERNEL_PRESETS[preset]),
+                         input_choice=input_name)
+        self.note = note
 
-    def page_controls(self) -> list:
-        # Every preset on every input; typed kernels need the live explorer.
-        return [page.menu(self, "preset", list(KERNEL_PRESETS)), page.menu(self, "input_choice")]
+    @traitlets.default("inputs")
+    def _default_inputs(self) -> dict[str, list[list[float]]]:
+        return {name: X.tolist() for name, X in self._tensors.items()}
 
-    def render(self) -> Figure:
-        """Input, kernel and output side by side for the current state."""
-        self.output = corr2d_vectorized(self.input, self.kernel)
-        return show_corr2d(self.input, self.kernel, self.output)
+    @traitlets.default("presets")
+    def _default_presets(self) -> dict[str, dict[str, Any]]:
+        return {name: {"values": K.tolist(), "text": kernel_to_text(K)}
+                for name, K in KERNEL_PRESETS.items()}
 
-    def _on_change(self, change: dict) -> None:
-        if self._syncing:
+    # -- the numbers, from cnnlib ----------------------------------------------------------
+
+    def derived_names(self) -> tuple[str, ...]:
+        return ("shown_input", "kernel_values", "output_values", "titles", "summary")
+
+    def _on_control(self, change: dict) -> None:
+        # Typing in the box while a preset is chosen means "my own kernel" (the front-end
+        # switches the menu too; this is for code that sets kernel_text directly).
+        if (change["name"] == "kernel_text" and self.preset in KERNEL_PRESETS
+                and change["new"] != kernel_to_text(KERNEL_PRESETS[self.preset])):
+            self.preset = CUSTOM  # its own change recomputes
             return
-        # An exception in a widget callback vanishes into the kernel log where the
-        # reader never sees it; report every failure in the status line instead.
-        try:
-            if change["owner"] is self.preset:
-                self._preset_chosen(change["new"])
-            elif change["owner"] is self.kernel_text:
-                self._text_edited()
-            self._update()
-        except Exception as err:
-            self._show_error(f"could not redraw: {type(err).__name__}: {err}")
+        self.recompute()
 
-    def _preset_chosen(self, name: str) -> None:
-        if name == CUSTOM:
-            return  # keep the typed values; "custom" just means "the box"
-        self._syncing = True
-        try:
-            self.kernel_text.value = kernel_to_text(KERNEL_PRESETS[name])
-        finally:
-            self._syncing = False
-
-    def _text_edited(self) -> None:
-        if self.preset.value == CUSTOM:
-            return
-        if self.kernel_text.value == kernel_to_text(KERNEL_PRESETS[self.preset.value]):
-            return
-        self._syncing = True
-        try:
-            self.preset.value = CUSTOM
-        finally:
-            self._syncing = False
-
-    def _update(self) -> None:
-        """Validate the controls; redraw if they make a valid pair, else explain."""
-        try:
-            if self.preset.value == CUSTOM:
-                K = parse_kernel(self.kernel_text.value)
-            else:
-                # The box shows the preset rounded to 4 digits; use the exact values.
-                K = KERNEL_PRESETS[self.preset.value].clone()
-        except ValueError as err:
-            self._show_error(f"{err} (the picture still shows the last valid kernel)")
-            return
-        X = self.inputs[self.input_choice.value]
-        if K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]:
-            self._show_error(
-                f"a {K.shape[0]}×{K.shape[1]} kernel does not fit inside the "
-                f"{X.shape[0]}×{X.shape[1]} input; choose a smaller kernel or a larger input"
+    def compute(self) -> dict[str, Any]:
+        self._output = None
+        values: dict[str, Any] = {}
+        if self.upload:
+            self._take_upload()
+        choice = self.input_choice
+        if self.preset != CUSTOM and self.preset not in KERNEL_PRESETS:
+            raise ValueError(
+                f"unknown preset {self.preset!r}; choose one of {[*KERNEL_PRESETS, CUSTOM]}")
+        if choice not in self._tensors:
+            raise ValueError(f"unknown input {choice!r}; choose one of {list(self._tensors)}")
+        if self.preset == CUSTOM:
+            K = parse_kernel(self.kernel_text)
+        else:
+            # The box shows the preset rounded to 4 digits; the kernel is the exact preset.
+            K = KERNEL_PRESETS[self.preset].clone()
+            values["kernel_text"] = kernel_to_text(K)
+        X = self._tensors[choice]
+        kh, kw = K.shape
+        H, W = X.shape
+        if kh > H or kw > W:
+            raise ValueError(
+                f"a {kh}×{kw} kernel does not fit inside the {H}×{W} input; "
+                "choose a smaller kernel or a larger input"
             )
-            return
         Y = corr2d_vectorized(X, K)
         if not torch.isfinite(Y).all():
-            self._show_error(
-                f"the output overflows float32 (its sums exceed about 3.4e38) with kernel values "
-                f"up to {K.abs().max().item():.3g}; use smaller numbers"
+            raise ValueError(
+                f"the output overflows float32 (its sums exceed about 3.4e38) with kernel "
+                f"values up to {_format_g(K.abs().max().item(), 3)}; use smaller numbers"
             )
-            return
-        self.kernel, self.input = K, X
-        self.refresh()
-        self._describe()
-
-    def _describe(self) -> None:
-        kh, kw = self.kernel.shape
-        H, W = self.input.shape
-        message = (
+        self._kernel, self._output = K, Y
+        summary = (
             f"X is {H}×{W}, K is {kh}×{kw}, so Y is {H - kh + 1}×{W - kw + 1}: "
             f"each output adds up {kh * kw} products. "
-            f"Y ranges from {self.output.min().item():.3g} to {self.output.max().item():.3g}."
+            # + 0.0: a product with zero may be -0.0, which the reader should not see as "-0"
+            f"Y ranges from {_format_g(Y.min().item() + 0.0, 3)} to "
+            f"{_format_g(Y.max().item() + 0.0, 3)}."
         )
-        self.status.value = self._with_data_note(html.escape(message))
+        if choice in self.sources:
+            summary += f" {self.sources[choice]}"
+        return values | {
+            "shown_input": choice,
+            "kernel_values": K.tolist(),
+            "output_values": Y.tolist(),
+            "titles": [f"input X {H}×{W}", f"⋆ kernel K {kh}×{kw}",
+                       f"= output Y {H - kh + 1}×{W - kw + 1}"],
+            "summary": summary,
+        }
 
-    def _show_error(self, message: str) -> None:
-        self.status.value = self._with_data_note(
-            f'<span style="color:#b00020">{html.escape(message)}</span>'
-        )
+    def _take_upload(self) -> None:
+        """Convert the uploaded picture as the feature-map explorer does (Pillow), add it to
+        the inputs and choose it. The upload is consumed either way, so a picture Pillow
+        cannot read is reported once and the next change works without it; a kernel that
+        does not fit leaves the picture added and chosen, for the next change.
 
-    def _with_data_note(self, message_html: str) -> str:
-        if not self.data_message:
-            return message_html
-        return f"{message_html}<br><i>{html.escape(self.data_message)}</i>"
+        Raises:
+            ValueError: naming the file and what was wrong with it.
+        """
+        name = str(self.upload.get("name") or "picture")
+        content = self.upload.get("content")
+        self.set_trait("upload", {})
+        try:
+            if content is None:
+                raise ValueError("the upload holds no file content")
+            image, steps = image_from_bytes(bytes(content), self.upload_size)
+        except ValueError as err:
+            raise ValueError(f"'{name}': {err}") from None
+        key = UPLOAD_PREFIX + name
+        self._tensors[key] = image
+        self.set_trait("inputs", {**self.inputs, key: image.tolist()})
+        self.set_trait("sources", {**self.sources, key: f"The upload was {'; '.join(steps)}."})
+        self.set_trait("input_choice", key)
+
+    def load_image_bytes(self, content: bytes, name: str = "picture") -> None:
+        """Explore a picture given as file bytes, as if the reader had uploaded it."""
+        self.upload = {"name": name, "content": content}
+
+    # -- the old attributes, read from the current state ------------------------------------
+
+    @property
+    def kernel(self) -> torch.Tensor:
+        """The kernel ``(kh, kw)`` behind the last valid picture."""
+        return self._kernel
+
+    @property
+    def input(self) -> torch.Tensor:
+        """The selected input ``(H, W)``."""
+        return self._tensors[self.input_choice]
+
+    @property
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Input name -> image ``(H, W)`` float32 (uploads included)."""
+        return dict(self._tensors)
+
+    @property
+    def data_message(self) -> str:
+        """Why the Fashion-MNIST inputs are missing ("" when present)."""
+        return self.note
+
+    @property
+    def output(self) -> torch.Tensor | None:
+        """``Y = corr2d(input, kernel)`` as a tensor, or None when the settings do not fit."""
+        return self._output if not self.error else None
+
+    @property
+    def status_text(self) -> str:
+        """The status line as the reader reads it (the data note on a line of its own)."""
+        line = self.error or self.summary
+        return f"{line}\n{self.note}" if self.note else line
+
+    def picture_png(self) -> bytes | None:
+        """The matplotlib drawing of the same picture, for a page that cannot run the
+        front-end (see :meth:`LiveExplorer.picture_png`)."""
+        if self.output is None:
+            return None
+        return figure_to_png(show_corr2d(self.input, self._kernel, self._output))
+
+    def page_state(self) -> dict[str, Any]:
+        """The controls and the data the page computes from (inputs, presets)."""
+        extra = ("inputs", "sources", "presets", "upload_size", "note")
+        return super().page_state() | {name: getattr(self, name) for name in extra}
