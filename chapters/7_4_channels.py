@@ -152,7 +152,12 @@ channels_overview_figure(X, K)
 #
 # Choose an output channel to see how its input channels add up, and give it a bias: a
 # convolutional layer adds one learned number per output channel to every cell of that
-# channel. Each output channel keeps its own bias when you switch between them.
+# channel. Type that channel's kernel slices and the input channels too, and change the
+# numbers of input and output channels and the kernel size (a channel or weight beyond
+# the notes' starts at 0). Each output channel keeps its own kernels and bias when you
+# switch between them. A kernel size of 1 gives the 1 × 1 convolution at the end of this
+# section. On the website this explorer computes in your browser, for any setting of its
+# controls.
 
 # %% tags=["nbval-ignore-output"]
 explorer = ChannelsExplorer(X, K)
@@ -163,13 +168,13 @@ explorer
 # weights and biases:
 
 # %%
-explorer.out_channel.value = 1
-explorer.bias_value.value = 2.0
+explorer.out_channel = 1
+explorer.bias_value = 2.0  # output channel 1's bias; the others keep theirs
 bias = explorer.bias
 print("biases:", bias)
 print(explorer.output)
 assert torch.equal(explorer.output, F.conv2d(X[None], K, bias)[0, 1])
-explorer.bias_value.value = 0.0
+explorer.bias_value = 0.0
 
 # %% [markdown]
 # ## 1 × 1 convolutional layer
@@ -207,7 +212,8 @@ print("1x1 convolution == matrix product: shapes", tuple(X.shape), "->", tuple(Y
 
 # %% [markdown]
 # In the breakdown, a 1 × 1 kernel slice is a single number, so each input channel's
-# contribution is that channel scaled by one weight:
+# contribution is that channel scaled by one weight (the explorer above shows the same with
+# its kernel size set to 1):
 
 # %%
 channel_breakdown_figure(channel_breakdown(X.round(decimals=1), K.round(decimals=1), 0))

@@ -377,8 +377,30 @@ var CNNExplorers =
       return node;
     }
 
+    /**
+     * cnnlib.viz.cell_grid.format_value: at most two decimals, "-∞" (also for null, which is
+     * how JSON carries -inf), never "-0". Python rounds an exact tie (0.125) to even ("0.12")
+     * where toFixed rounds up ("0.13"): ties go to even here too.
+     *
+     * @param {number|null} value
+     * @returns {string}
+     */
+    function formatValue(value) {
+      if (value === null || value === -Infinity) return "-∞";
+      if (value === Infinity) return "∞";
+      let text = value.toFixed(2);
+      const twice = Math.abs(value) * 200; // an odd whole number exactly when value is a tie
+      if (Number.isInteger(twice) && twice % 2 === 1 && twice / 200 === Math.abs(value)) {
+        const down = Math.floor(twice / 2); // hundredths below the tie
+        const even = down % 2 === 0 ? down : down + 1;
+        text = `${value < 0 ? "-" : ""}${(even / 100).toFixed(2)}`;
+      }
+      text = text.replace(/0+$/, "").replace(/\.$/, "");
+      return text === "-0" ? "0" : text;
+    }
+
     const kit = Object.freeze({ COLORS, CELL, SLIDER_KEYS, keepSliderKeys, show, whole, atLeast,
-      sizeFormula, tint, range, element });
+      sizeFormula, tint, range, element, formatValue });
 
     return Object.freeze({ define, get, names, widget, mount, LocalModel, kit });
   })();
