@@ -177,10 +177,12 @@ assert same
 # %% [markdown]
 # ### Try other sizes
 #
-# The counter below builds both layers for the settings you choose and counts their
-# parameters, the same way as above. The dense layer maps a `channels × side × side` image
-# to a hidden image with as many positions; the convolution does the same with one small
-# kernel per pair of channels. Move the image side: only one of the two bars moves.
+# The counter below counts both layers' parameters for the settings you choose: in a
+# running notebook it builds them with PyTorch, the same way as above; on the website your
+# browser computes the same counts from the formulas below. The dense layer maps a
+# `channels × side × side` image to a hidden image with as many positions; the convolution
+# does the same with one small kernel per pair of channels. Move the image side: only one
+# of the two bars moves.
 
 # %% tags=["nbval-ignore-output"]
 counter = ParameterCountExplorer(side=224, kernel=3, c_in=3, c_out=64)
@@ -296,7 +298,7 @@ shifter
 
 # %%
 W_tied = conv_as_dense(KERNEL_PRESETS["vertical edge 3x3"], (28, 28))  # (676, 784)
-image = shifter.images[shifter.example.value]  # (28, 28)
+image = shifter.images[shifter.example]  # (28, 28)
 same = torch.allclose((W_tied @ image.flatten()).reshape(26, 26),
                       corr2d_vectorized(image, KERNEL_PRESETS["vertical edge 3x3"]), atol=1e-6)
 print(f"tied matrix {tuple(W_tied.shape)}: {int((W_tied != 0).sum()):,} nonzero weights, "

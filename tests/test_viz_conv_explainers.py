@@ -390,3 +390,17 @@ def test_receptive_field_renderers():
     sizes = [re.search(r": (\d+)×", t).group(1) for t in labels.texts if t.startswith("after")]
     assert sizes == ["3", "5", "6", "10"]  # the field grows layer by layer
     assert isinstance(LayerSpec("c", 3).kernel_size, tuple)
+
+
+@pytest.mark.parametrize("shift", [25, 26, 27, 40, -26, -40])
+def test_overlap_of_a_shift_past_the_map_is_empty_or_exact(shift):
+    """Each slice pair covers the same count of rows, and a shift as large as the map (or
+    larger) leaves none: a negative slice end would pair rows that do not correspond."""
+    from cnnlib.explain.equivariance import overlap
+
+    Y = torch.arange(26 * 26).reshape(26, 26)
+    rows, cols, shifted_rows, shifted_cols = overlap((26, 26), shift, 0)
+    kept = max(26 - abs(shift), 0)
+    assert Y[rows, cols].shape == Y[shifted_rows, shifted_cols].shape == (kept, 26)
+    shifted = torch.roll(Y, shift, dims=0)  # where the rows agree, they hold the same values
+    assert torch.equal(Y[rows, cols], shifted[shifted_rows, shifted_cols])

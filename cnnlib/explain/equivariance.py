@@ -56,9 +56,12 @@ def overlap(size: tuple[int, int], dy: int, dx: int) -> tuple[slice, slice, slic
         ``Y_shifted[shifted_rows, shifted_cols]``.
     """
     height, width = size
-    rows = slice(max(-dy, 0), height - max(dy, 0))
-    cols = slice(max(-dx, 0), width - max(dx, 0))
-    return rows, cols, slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0))
+    # A shift as large as the map leaves nothing in common: empty slices. (A negative end
+    # would count from the far side and pair up rows that do not correspond.)
+    rows = slice(max(-dy, 0), max(height - max(dy, 0), 0))
+    cols = slice(max(-dx, 0), max(width - max(dx, 0), 0))
+    return (rows, cols, slice(max(dy, 0), max(height + min(dy, 0), 0)),
+            slice(max(dx, 0), max(width + min(dx, 0), 0)))
 
 
 def conv_as_dense(K: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

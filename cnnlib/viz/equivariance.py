@@ -19,8 +19,8 @@ _OUTSIDE = "#d9d9d9"  # cells where the two maps do not see the same pixels
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _moved_difference(before: torch.Tensor, after: torch.Tensor, dy: int, dx: int
-                      ) -> np.ndarray:
+def moved_difference(before: torch.Tensor, after: torch.Tensor, dy: int, dx: int
+                     ) -> np.ndarray:
     """``after`` minus ``before`` moved by (dy, dx), NaN where they see different pixels."""
     diff = np.full(tuple(after.shape), np.nan)
     rows, cols, srows, scols = overlap(tuple(after.shape), dy, dx)
@@ -41,9 +41,9 @@ def shift_figure(comparison: ShiftComparison, dense_name: str = "dense layer") -
     grid = fig.add_gridspec(3, 3)
     rows = (
         ("input", c.X, c.X_shifted, None),
-        ("convolution", c.conv, c.conv_shifted, _moved_difference(c.conv, c.conv_shifted,
+        ("convolution", c.conv, c.conv_shifted, moved_difference(c.conv, c.conv_shifted,
                                                                   c.dy, c.dx)),
-        (dense_name, c.dense, c.dense_shifted, _moved_difference(c.dense, c.dense_shifted,
+        (dense_name, c.dense, c.dense_shifted, moved_difference(c.dense, c.dense_shifted,
                                                                  c.dy, c.dx)),
     )
     shift = f"({c.dy:+d}, {c.dx:+d})"
@@ -75,7 +75,8 @@ def shift_figure(comparison: ShiftComparison, dense_name: str = "dense layer") -
     return fig
 
 
-def _count_text(n: int) -> str:
+def count_text(n: int) -> str:
+    """A parameter count as the bars write it: ``4,160`` below a million, ``1.64×10¹⁶`` above."""
     if n >= 10**6:
         exponent = math.floor(math.log10(n))
         return f"{n / 10**exponent:.2f}×10{str(exponent).translate(_SUPERSCRIPTS)}"
@@ -93,7 +94,7 @@ def count_figure(counts: LayerCounts) -> Figure:
     top = math.ceil(math.log10(max(values))) + 3  # room for the labels right of the bars
     ax.set_xlim(1, 10.0**top)
     for bar, value in zip(bars, values, strict=True):
-        ax.text(value * 1.6, bar.get_y() + bar.get_height() / 2, _count_text(value),
+        ax.text(value * 1.6, bar.get_y() + bar.get_height() / 2, count_text(value),
                 va="center", fontsize=style.FONT)
     ax.set_xlabel("parameters (log scale)")
     ax.set_title(f"{counts.c_in}×{counts.side}×{counts.side} image → "
