@@ -292,9 +292,12 @@ explorer.dilation = 1
 # The pictures above show where the windows land; this one shows the arithmetic. We
 # take the notes' 3 × 3 input and 2 × 2 kernel from 7.2, pad by one and use stride 2.
 # Each step multiplies the window with the kernel cell by cell and adds up the products
-# into one output cell. Press ▶ to play, or drag the step slider; padding and stride
-# can be changed too. On the website, the steps for padding 0–1 and stride 1–2 were
-# drawn beforehand by the same Python code; in a running notebook every setting is live.
+# into one output cell; the line under the pictures keeps the running sum of the products.
+# Press ▶ Play to walk through the steps (at the last step it starts again from the
+# first), step with Back and Next, or drag the step slider, which has one position per
+# output cell; padding and stride can be changed too. On the website your browser computes
+# every step, for any padding and stride the sliders offer; in a running notebook Python
+# computes them with PyTorch.
 
 # %% tags=["nbval-ignore-output"]
 X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
@@ -308,8 +311,8 @@ stepper
 # %%
 Y = F.conv2d(X[None, None], K[None, None], padding=1, stride=2)[0, 0]
 for step in range(Y.numel()):
-    stepper.step.value = step
-    assert stepper.total == Y[stepper.current.position].item()
+    stepper.step = step
+    assert stepper.total == Y[stepper.position].item()
 print(Y)
 
 # %% [markdown]

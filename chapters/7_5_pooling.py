@@ -275,10 +275,11 @@ receptive_field_gallery(SMALL_STACK, input_size=12)
 # %% [markdown]
 # ## Explore receptive fields
 #
-# Pick a layer and one of its units; every earlier map shows, in orange, the region the
-# unit depends on, and the input map shows its receptive field. Switch to the padded
-# stack to see a field cut off at the border, where part of it falls on padding. An input
-# too small for the stack is reported, not drawn.
+# Pick a layer and one of its units (with the unit row and column sliders, which run over
+# that layer's output, or by clicking the unit); every earlier map shows, in orange, the
+# region the unit depends on, and the input map shows its receptive field. Switch to the
+# padded stack to see a field cut off at the border, where part of it falls on padding. An
+# input too small for the stack is reported, not drawn.
 
 # %% tags=["nbval-ignore-output"]
 rf_explorer = ReceptiveFieldExplorer(input_size=12)
@@ -292,7 +293,7 @@ rf_explorer
 # would pass the gradient only to each window's maximum.)
 
 # %%
-rf_explorer.row.value, rf_explorer.col.value = 1, 0
+rf_explorer.row, rf_explorer.col = 1, 0
 (r0, r1), (c0, c1) = rf_explorer.region
 print(rf_explorer.trace.describe())
 

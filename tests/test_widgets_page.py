@@ -8,26 +8,54 @@ import json
 import math
 import re
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from cnnlib.viz.cell_grid import message_figure
 from cnnlib.widgets import page
 from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
-from cnnlib.widgets.channels import ChannelsExplorer
-from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
-from cnnlib.widgets.dense_vs_conv import ParameterCountExplorer
-from cnnlib.widgets.kernel_explorer import KernelExplorer
-from cnnlib.widgets.receptive_field import ReceptiveFieldExplorer
+from cnnlib.widgets.guarded import GuardedExplorer, clamp_slider
+
+
+class ToyExplorer(GuardedExplorer):
+    """A page-form explorer of the shape the step-through and receptive-field explorers had
+    (they compute in the reader's browser now): a menu, a size, and a step that the size
+    clamps (``sync_controls``), each setting drawn as a different picture."""
+
+    def __init__(self) -> None:
+        self.shape = widgets.Dropdown(options=[("square", "square"), ("wide", "wide")],
+                                      value="square", description="shape")
+        self.size = widgets.IntSlider(2, min=1, max=3, description="size")
+        self.step = widgets.IntSlider(0, min=0, max=3, description="step")
+        super().__init__([self.shape, self.size, self.step])
+
+    def cells(self) -> int:
+        return self.size.value * (self.size.value + (self.shape.value == "wide"))
+
+    def page_controls(self) -> list:
+        # Every step of the largest grid, so some settings clamp (as the step slider did).
+        return [page.menu(self, "shape"), page.slider(self, "size"),
+                page.slider(self, "step", range(12), play=True)]
+
+    def sync_controls(self) -> None:
+        clamp_slider(self.step, self.cells() - 1)
+
+    def update(self) -> None:
+        pass
+
+    def draw(self):
+        return message_figure(self.describe())
+
+    def describe(self) -> str:
+        return f"{self.shape.value} {self.size.value}: step {self.step.value + 1} of {self.cells()}"
+
 
 # Every explorer that needs no dataset; the feature-map explorer has its own test below.
 MAKERS = {
-    "conv_steps": lambda: ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2),
-    "channels": lambda: ChannelsExplorer(),
-    "receptive_field": lambda: ReceptiveFieldExplorer(input_size=12),
-    "kernel": lambda: KernelExplorer(num_fashion=0),
-    "parameter_count": lambda: ParameterCountExplorer(),
+    "toy": ToyExplorer,
 }
 
 
@@ -118,12 +146,12 @@ def test_the_sweep_leaves_the_explorer_as_it_was(name, swept):
 
 
 def test_pictures_differ_between_settings(swept):
-    # The step-through explorer (the pooling explorer, once the example here, computes in
-    # the reader's browser now and has no page form).
-    result = swept("conv_steps")
+    # A stand-in explorer (the pooling, step-through and receptive-field explorers, once the
+    # examples here, compute in the reader's browser now and have no page form).
+    result = swept("toy")
     data = result.data
-    # Every combination of the page's values (steps x paddings x strides, some of which
-    # the explorer clamps), and the settings draw many pictures.
+    # Every combination of the page's values (shapes x sizes x steps, some of which the
+    # explorer clamps), and the settings draw many pictures.
     combinations = 1
     for control in result.explorer.page_controls():
         combinations *= len(control.values)
@@ -133,20 +161,20 @@ def test_pictures_differ_between_settings(swept):
 
 
 def test_a_clamped_setting_ends_where_the_explorer_clamps(swept):
-    controls = swept("conv_steps").explorer.page_controls()
-    data = swept("conv_steps").data
-    step_values = controls[0].values
-    # padding 0 and stride 2 on a 3x3 input with a 2x2 kernel leaves one output cell,
-    # so asking for the last step ends on step 0, as the live slider does.
-    key = f"{len(step_values) - 1},0,1"
-    assert data["states"][key][2] == "0,0,1"
-    fresh = ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2)
+    controls = swept("toy").explorer.page_controls()
+    data = swept("toy").data
+    step_values = controls[2].values
+    # A square of size 1 has one cell, so asking for the last step ends on step 0, as the
+    # live slider does.
+    key = f"0,0,{len(step_values) - 1}"
+    assert data["states"][key][2] == "0,0,0"
+    fresh = ToyExplorer()
     apply(fresh, controls, key)
     assert fresh.step.value == 0
 
 
 def test_start_state_is_the_explorers_own(swept):
-    result = swept("receptive_field")
+    result = swept("toy")
     explorer, form, data = result.explorer, result.form, result.data
     image_index, status, _ = data["states"][data["start"]]
     assert status == explorer.status.value
@@ -157,22 +185,22 @@ def test_start_state_is_the_explorers_own(swept):
 
 
 def test_too_many_states_are_refused():
-    explorer = MAKERS["receptive_field"]()
-    controls = [page.menu(explorer, "stack"), page.menu(explorer, "layer"),
-                page.slider(explorer, "input_size"), page.slider(explorer, "row", range(3))]
+    explorer = MAKERS["toy"]()
+    controls = [page.menu(explorer, "shape"), page.slider(explorer, "size"),
+                page.slider(explorer, "step", range(40))]
     assert math.prod(len(c.values) for c in controls) > page.MAX_STATES
     with pytest.raises(ValueError, match="more than"):
         page.sweep(explorer, controls)
 
 
 def test_a_menu_refuses_values_it_does_not_have():
-    explorer = MAKERS["receptive_field"]()
+    explorer = MAKERS["toy"]()
     with pytest.raises(ValueError, match="no option"):
-        page.menu(explorer, "stack", [explorer.stack.value, "no such stack"])
+        page.menu(explorer, "shape", [explorer.shape.value, "no such shape"])
 
 
 def test_the_form_is_self_contained_and_script_safe(swept):
-    form = swept("receptive_field").form
+    form = swept("toy").form
     assert "http://" not in form and "https://" not in form
     # The JSON payload never closes its own <script> element early.
     body = re.search(r'class="cnnx-states">(.*?)</script>', form, re.S).group(1)
@@ -185,7 +213,7 @@ def _without_scripts(form: str) -> str:
 
 
 def test_without_its_script_the_form_shows_its_first_picture_and_says_so(swept):
-    result = swept("receptive_field")
+    result = swept("toy")
     bare = _without_scripts(result.form)
     assert "cnnx-states" in result.form and "cnnx-states" not in bare  # the helper works
     # No dead controls: nothing a reader could move, nothing that claims the form works.
@@ -199,7 +227,7 @@ def test_without_its_script_the_form_shows_its_first_picture_and_says_so(swept):
 
 
 def test_the_script_gets_the_controls_and_a_true_note(swept):
-    result = swept("receptive_field")
+    result = swept("toy")
     controls, data = result.explorer.page_controls(), result.data
     assert re.findall(r'data-control="(\w+)"', data["controls"]) == [c.name for c in controls]
     maxima = [int(m) for m in re.findall(r'data-control="\w+" min="0" max="(\d+)"',
@@ -214,25 +242,26 @@ def test_the_script_gets_the_controls_and_a_true_note(swept):
 
 
 def test_same_explorer_same_bytes(swept):
-    # Re-executing an unchanged notebook must not change it.
-    assert page.page_html(MAKERS["channels"]()) == swept("channels").form
+    # Re-executing an unchanged notebook must not change it. (The channels explorer, once
+    # the example here, computes in the reader's browser now and has no page form.)
+    assert page.page_html(MAKERS["toy"]()) == swept("toy").form
 
 
 def test_display_adds_the_form_only_when_asked(monkeypatch):
-    explorer = MAKERS["channels"]()
+    explorer = MAKERS["toy"]()
     monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "text/html" not in bundle
     monkeypatch.setenv(PAGE_FORMS_VARIABLE, "1")
-    monkeypatch.setattr(explorer, "page_controls", lambda: [page.slider(explorer, "out_channel")])
+    monkeypatch.setattr(explorer, "page_controls", lambda: [page.slider(explorer, "size")])
     bundle = explorer._repr_mimebundle_()
     assert 'class="cnn-explorer"' in bundle["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
 def test_compress_png_keeps_the_picture():
-    explorer = MAKERS["receptive_field"]()
+    explorer = MAKERS["toy"]()
     original = pixels(explorer.image.value)
     compressed = page.compress_png(explorer.image.value)
     assert len(compressed) < len(explorer.image.value)
