@@ -378,6 +378,11 @@ fig
 # AlexNet's stride-4 convolution turns the image into 24 maps of 15 × 15 straight away.
 # After `pool 2` LeNet is done with convolutions; AlexNet runs three more on a 3 × 3 grid,
 # where each map is hardly a picture any more but a short list of numbers per position.
+#
+# On the website your browser runs the two shipped networks itself, on the same pixels
+# Python resized for each: they load when the explorer comes into view, and until then the
+# picture is the one Python drew. Only what does not depend on the image comes from
+# Python: the stages' names, the first-layer kernels and the colours.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlib.models.pretrained import pretrained
@@ -394,12 +399,13 @@ comparison
 # %%
 from cnnlib.ops import conv_output_shape
 
-comparison.stage.value = "conv 1"
+comparison.stage = "conv 1"
 alex = comparison.models["AlexNet"]
-X = comparison.X["AlexNet"][comparison.example.value][None]  # (1, 1, 67, 67)
+X = comparison.X["AlexNet"][comparison.example][None]  # (1, 1, 67, 67)
 with torch.no_grad():
     expected = torch.relu(alex.net[0](X))[0]  # (24, 15, 15)
-shown = comparison.columns[1].probe.activations[comparison.columns[1].stage.index].value
+# What the explorer draws for AlexNet: its maps, as values.
+shown = torch.tensor(comparison.columns[1]["values"]).reshape(comparison.shapes["AlexNet"])
 assert torch.allclose(shown, expected, atol=1e-6)
 assert comparison.shapes["AlexNet"][1:] == (conv_output_shape(67, 11, padding=1, stride=4),) * 2
 print(comparison.shapes)

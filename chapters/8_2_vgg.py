@@ -348,6 +348,11 @@ plot_history(history)
 # every pixel, and most of its field is padding. At 32 pixels, the last blocks of VGG
 # mix information from everywhere; at the book's 224 pixels, the same field (150 × 150)
 # would still cover only part of the image.
+#
+# On the website your browser runs the shipped VGG-11 itself, on the pixels Python
+# resized, and does the receptive-field arithmetic of section 7.5 in JavaScript; the
+# network loads when the explorer comes into view, and until then the picture is the one
+# Python drew.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlib.models.pretrained import pretrained
@@ -363,7 +368,7 @@ blocks
 # doubles the jump.
 
 # %%
-blocks.block.value = 5
+blocks.block = 5
 size, jump = 1, 1
 for num_convs, _ in VGG11_ARCH:
     size += num_convs * 2 * jump  # the block's 3x3 convolutions
