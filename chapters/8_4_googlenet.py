@@ -418,10 +418,14 @@ plot_history(history)
 # Inception blocks, named as in the paper: stage 3 holds `3a` and `3b`, stage 4 `4a` to
 # `4e`, stage 5 `5a` and `5b`. Each column is one branch, labelled with its kernels and
 # output channels, showing four of its output maps; at 64 pixels those maps are 8 × 8
-# in stage 3, 4 × 4 in stage 4 and 2 × 2 in stage 5. The bars compare each branch's
-# share of the block's output channels with its share of the FLOPs, as counted by
+# in stage 3, 4 × 4 in stage 4 and 2 × 2 in stage 5; a third menu draws either the four
+# channels with the largest mean for this image or the first four. The bars compare each
+# branch's share of the block's output channels with its share of the FLOPs, as counted by
 # `cnnlib.models.cost`: the 3 × 3 branch always costs more than its share of channels,
-# the 1 × 1 and pooling branches less.
+# the 1 × 1 and pooling branches less. On the website your browser runs the shipped
+# GoogLeNet itself: the four branches, concatenated, are the block's output, so each
+# branch's maps are its slice of the channels; only the FLOP counts, which depend on the
+# block's shape and not on the image, come from Python.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlib.models.pretrained import pretrained

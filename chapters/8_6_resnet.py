@@ -736,6 +736,16 @@ show_grad_cam(data.val_images[picks], cam_untrained.cam, labels=y_val[picks],
 # the smooth overlay it draws the map at the stage's own resolution: the 2 × 2, 4 × 4 or
 # 8 × 8 numbers that the overlay only stretches.
 #
+# On the website your browser runs this ResNet-18 itself. At `net.b5` it needs no
+# gradient for Grad-CAM's channel weights: the network ends in global average pooling and
+# one dense layer, so the gradient of a class score with respect to any position of a
+# last-stage map is that class's dense-layer weight for the channel divided by the number
+# of positions (2 × 2 = 4), and the page computes the weights from the dense layer. At
+# `net.b4` and `net.b3` the gradient runs back through residual blocks, which a network
+# run only forward cannot differentiate: there the page takes the channel weights that
+# PyTorch computed when the page was built, and computes the feature maps, the map and the
+# probabilities itself.
+#
 # Things to try: for a confident prediction, compare the top-1 map with the top-2 and
 # top-3 maps: where, if anywhere, does the image argue for an unlikely class? For a
 # mistake, compare the map of the predicted class with that of the true one.

@@ -16,9 +16,9 @@ from test_viz_style import notebook_png_width, reader_view
 
 from cnnlib.explain import grad_cam
 from cnnlib.models.pretrained import build
+from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.grad_cam import show_class_cam
-from cnnlib.widgets import page
-from cnnlib.widgets.grad_cam import TARGETS, GradCamExplorer
+from cnnlib.widgets.grad_cam import GradCamExplorer
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +45,9 @@ def test_top3_is_topk_of_softmax(explorer, model, batch):
     with torch.no_grad():
         top = torch.topk(F.softmax(model(X), dim=1), 3, dim=1)
     for k in range(X.shape[0]):
-        explorer.example.value = k
+        explorer.example = k
         for rank in range(3):
-            explorer.target.value = rank
+            explorer.target = rank
             assert explorer.class_idx == int(top.indices[k, rank])
             p = float(explorer.probabilities[k, explorer.class_idx])
             assert p == pytest.approx(float(top.values[k, rank]), rel=1e-5)
@@ -56,52 +56,44 @@ def test_top3_is_topk_of_softmax(explorer, model, batch):
 @pytest.mark.parametrize("layer", ["net.b5", "net.b4", "net.b3"])
 def test_map_is_grad_cam_called_directly(explorer, model, batch, layer):
     X, y = batch
-    explorer.example.value = 2
-    explorer.layer.value = layer
-    explorer.target.value = -1  # the true class
+    explorer.example = 2
+    explorer.layer = layer
+    explorer.target = -1  # the true class
     assert explorer.class_idx == int(y[2])
     expected = grad_cam(model, X[2:3], layer, class_idx=int(y[2]))
     torch.testing.assert_close(explorer.result.cam, expected.cam)
     torch.testing.assert_close(explorer.result.raw_cam, expected.raw_cam)
     assert explorer.result.raw_cam.abs().sum() > 0 or not (expected.raw_cam > 0).any()
     h, w = expected.raw_cam.shape[1:]
-    (coarse,) = [ax for ax in explorer.figure.axes if ax.get_label() == "coarse map"]
+    (coarse,) = [ax for ax in explorer.figure().axes if ax.get_label() == "coarse map"]
     torch.testing.assert_close(torch.as_tensor(coarse.images[0].get_array()).float(),
                                expected.raw_cam[0])
-    assert f"{h}×{w}" in explorer.status.value and "#7" in explorer.status.value
+    assert f"{h}×{w}" in explorer.status_text and "#7" in explorer.status_text
 
 
 def test_renderer_is_readable_and_highlights_the_explained_class(explorer):
-    explorer.target.value = 2
-    fig = explorer.figure
+    explorer.target = 2
+    fig = explorer.figure()
     assert reader_view(fig, notebook_png_width(fig)) == []
     (bars,) = [ax for ax in fig.axes if ax.get_label() == "probabilities"]
     widths = [patch.get_width() for patch in bars.patches]
-    k = explorer.example.value
+    k = explorer.example
     assert widths[2] == pytest.approx(float(explorer.probabilities[k, explorer.class_idx]))
     with pytest.raises(ValueError, match="class_idx must be in 0..9"):
         show_class_cam(torch.zeros(8, 8), torch.zeros(8, 8), torch.zeros(2, 2),
                        torch.full((10,), 0.1), 10)
 
 
-def test_page_form_matches_fresh_explorers(model, batch):
+def test_the_website_picture_is_pythons_drawing_of_the_same_setting(model, batch):
+    """The picture the page shows while the network loads is show_class_cam's."""
     X, y = batch
     explorer = GradCamExplorer(model, X[:2], y[:2])
-    controls = explorer.page_controls()
-    assert [len(c.values) for c in controls] == [2, len(TARGETS), 2]
-    # The sweep over the first layer and two of the classes (the rest only cost time here).
-    controls = [controls[0], page.menu(explorer, "target", (1, -1)),
-                page.menu(explorer, "layer", ("net.b4",))]
-    states = page.sweep(explorer, controls)
-    assert len(states.states) == 2 * 2
-    for key in ("1,1,0", "0,0,0"):
-        fresh = GradCamExplorer(model, X[:2], y[:2])
-        for control, i in zip(controls, key.split(","), strict=True):
-            getattr(fresh, control.name).value = control.values[int(i)]
-        image, status, _ = states.states[key]
-        assert states.images[image] == base64.b64encode(
-            page.compress_png(fresh.image.value)).decode("ascii")
-        assert status == fresh.status.value
+    explorer.target, explorer.layer = -1, "net.b4"
+    expected = grad_cam(model, X[:1], "net.b4", class_idx=int(y[0]))
+    fig = show_class_cam(X[0], expected.cam[0], expected.raw_cam[0],
+                         explorer.probabilities[0], int(y[0]), int(y[0]), "net.b4")
+    assert explorer.picture_png() == figure_to_png(fig)
+    assert explorer.page_state()["picture"] == base64.b64encode(explorer.picture_png()).decode()
 
 
 def test_bad_input_is_refused_with_a_clear_message(model, batch):

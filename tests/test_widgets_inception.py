@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 import torch
 from test_viz_style import notebook_png_width, reader_view
-from test_widgets_nin_maps import _check_form
 
 from cnnlib.explain.inception import block_inputs, branch_outputs, inception_blocks
 from cnnlib.models.cost import count_flops
 from cnnlib.models.googlenet import Inception
 from cnnlib.models.lenet import LeNet
 from cnnlib.models.pretrained import build
+from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.inception import inception_figure
 from cnnlib.widgets.inception import InceptionExplorer
 
@@ -65,7 +65,7 @@ def test_blocks_carry_the_papers_names(model):
 def test_branches_concatenated_are_the_block_output(model, images, name, stage, index):
     X, y = images
     explorer = InceptionExplorer(model, X, y, block=name)
-    explorer.example.value = 1
+    explorer.example = 1
     r = explorer.result
     block = model.net[stage][index]
     inputs = _block_input(model, stage, index, X[1:2])
@@ -83,7 +83,7 @@ def test_branches_concatenated_are_the_block_output(model, images, name, stage, 
     assert r.flops == by_hand
     assert sum(r.flops) == count_flops(block, tuple(inputs.shape))
     assert r.flop_shares == pytest.approx([f / sum(by_hand) for f in by_hand])
-    assert f"{h}×{w}" in explorer.status.value
+    assert f"{h}×{w}" in explorer.status_text
 
 
 def test_every_block_keeps_height_and_width(model, images):
@@ -103,7 +103,7 @@ def test_strongest_channels_are_the_largest_means(model, images):
         rest = [c for c in range(branch.shape[0]) if c not in shown]
         if rest:
             assert float(means[shown].min()) >= float(means[rest].max())
-    explorer.pick.value = "first"
+    explorer.pick = "first"
     assert explorer.shown == [list(range(min(4, c))) for c in explorer.result.channels]
 
 
@@ -118,9 +118,29 @@ def test_figure_is_readable(model, images):
     assert widths == pytest.approx(expected)
 
 
-def test_form_is_small_and_shows_what_python_shows(model, images):
+def test_the_website_picture_is_pythons_drawing_of_the_same_setting(model, images):
+    """The picture the page shows while the network loads is inception_figure's."""
     X, y = images
-    _check_form(InceptionExplorer(model, X, y), lambda: InceptionExplorer(model, X, y))
+    explorer = InceptionExplorer(model, X, y, block="3.2")
+    explorer.example = 2
+    fig = inception_figure(explorer.result, X[2, 0], explorer.shown)
+    assert explorer.picture_png() == figure_to_png(fig)
+
+
+def test_a_bad_setting_is_a_message_and_the_next_change_fixes_it(model, images):
+    X, y = images
+    explorer = InceptionExplorer(model, X, y)
+    explorer.block = "2.2"
+    assert explorer.error.startswith("block must name an Inception block of model.net")
+    assert explorer.status_text == explorer.error and explorer.branch_maps == []
+    assert explorer.picture_png() is None
+    explorer.block = "4.0"
+    assert explorer.error == "" and explorer.title.startswith("Inception 5a (net.4.0)")
+    explorer.pick = "loudest"
+    assert explorer.error == "pick must be one of ['strongest', 'first'], got 'loudest'"
+    explorer.pick = "first"
+    explorer.example = 3
+    assert explorer.error == "example must be an image position in 0..2, got 3"
 
 
 def test_bad_input_is_refused(model, images):
