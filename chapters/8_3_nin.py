@@ -452,12 +452,14 @@ assert (predicted > 0).all(), predicted
 #
 # ### A 1 × 1 convolution at one pixel
 #
-# Pick an image, one of NiN's eight 1 × 1 convolutions and a pixel of its map. The
-# picture marks that pixel in every input and output map, and the window of the image it
-# depends on. Below, the same computation as a dense layer: the channel vector `x` at
-# the pixel sits above the columns of the weight matrix `W` (the kernel, with its two
-# unit axes dropped), and `ReLU(W x + b)` sits beside its rows. Move the pixel: `x`
-# changes, `W` and `b` do not.
+# Pick an image, one of NiN's eight 1 × 1 convolutions (the menu names each by its block
+# and its place in it) and a pixel of its map, with the row and column sliders or by
+# clicking a map. The picture marks that pixel in every input and output map, and the
+# window of the image it depends on. Below, the same computation as a dense layer: the
+# channel vector `x` at the pixel sits above the columns of the weight matrix `W` (the
+# kernel, with its two unit axes dropped), and `ReLU(W x + b)` sits beside its rows. Move
+# the pixel: `x` changes, `W` and `b` do not. On the website this explorer runs the
+# shipped network in your browser, for every image, convolution and pixel.
 
 # %% tags=["nbval-ignore-output"]
 from cnnlib.models.pretrained import pretrained
@@ -484,10 +486,12 @@ print(f"kernel {tuple(conv.weight.shape)} -> W {tuple(r.W.shape)}; "
 #
 # The class block hands one map per class to the averaging. At 112 pixels those maps
 # are only 2 × 2, so each score is the mean of four numbers. NiN has no dense layer, so
-# it also runs on larger images: the explorer offers the same network on 224-pixel
-# images, where the maps are 5 × 5. That size lies outside its training, so its scores
-# there need not be as good; what it shows is that the averaging does not care how
-# large the maps are.
+# it also runs on larger images: in the notebook the explorer offers the same network on
+# 224-pixel images, where the maps are 5 × 5. That size lies outside its training, so its
+# scores there need not be as good; what it shows is that the averaging does not care how
+# large the maps are. On the website this explorer runs the shipped network in your
+# browser for every image; the copy of the network there takes 112-pixel images only, and
+# says so if you choose 224.
 
 # %% tags=["nbval-ignore-output"]
 class_explorer = NiNClassMapExplorer(model=pretrained("nin"))
@@ -498,7 +502,7 @@ class_explorer
 
 # %%
 r = class_explorer.result
-X = class_explorer.images_by_size[class_explorer.size.value][class_explorer.example.value]
+X = class_explorer.images_by_size[class_explorer.size][class_explorer.example]
 with torch.no_grad():
     logits = class_explorer.model(X[None])[0]
 torch.testing.assert_close(r.maps.mean(dim=(1, 2)), logits)
