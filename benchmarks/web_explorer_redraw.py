@@ -1,14 +1,16 @@
 """How fast an explorer's one front-end redraws in the reader's browser, beside Python's.
 
-Issue 21's target: a chapter-7 redraw within 16 ms while a slider is dragged. For every
-explorer of ``cnnlib/widgets/registry.py`` that has its live version, this script mounts
-the front-end on a page opened from ``file://`` in headless Chromium (computing in the
+Issue 21's targets: a chapter-7 redraw within 16 ms while a slider is dragged, and a
+trained network's pass with its drawing within 50 ms. For every explorer of
+``cnnlib/widgets/registry.py`` that has its live version, this script mounts the
+front-end on a page opened from ``file://`` in headless Chromium (computing in the
 browser, as the website does), at a desktop and a phone width, and drags each slider from
-its minimum to its maximum and back, several times. One redraw is what a reader waits for:
-the input event's handler (the model's ``save_changes``, which runs the front-end's
-``compute``), the render it queues, and the style and layout of the new picture (paint is
-not included). Chromium rounds ``performance.now()`` to 0.1 ms, so each figure is the
-median or 95th percentile over many redraws, never one.
+its minimum to its maximum and back, and steps each menu through its options, several
+times. One redraw is what a reader waits for: the input event's handler (the model's
+``save_changes``, which runs the front-end's ``compute``), for a network the wait for its
+answer (the explorer is ``aria-busy`` meanwhile), the render, and the style and layout of
+the new picture (paint is not included). Chromium rounds ``performance.now()`` to 0.1 ms,
+so each figure is the median or 95th percentile over many redraws, never one.
 
 Beside it, on the same machine in the same run: the Python side of the same explorer (one
 control change, computed with cnnlib: what JupyterLab waits for before the front-end
@@ -46,17 +48,35 @@ OUT = ROOT / "benchmarks" / "results" / "web_explorer_redraw.json"
 VIEWPORTS = {"desktop 1280 px": {"width": 1280, "height": 1000},
              "phone 390 px": {"width": 390, "height": 844}}
 
-# Drags one slider through `values`, `rounds` times; returns every redraw's milliseconds.
+#: The built site's scripts, for explorers that load a trained network (make web-deps).
+NETWORK_BASE = (ROOT / "_build" / "web-vendor").as_uri() + "/"
+
+# Moves one control (a slider or a menu) through `values` (all of a menu's options when
+# null), `rounds` times; returns every redraw's milliseconds.
 DRAG = """async ([name, values, rounds]) => {
   const root = document.getElementById("explorer");
-  const input = root.querySelector(`input[name="${name}"]`);
+  const control = root.querySelector(`input[type=range][name="${name}"], select[name="${name}"]`);
+  if (!control) return null;  // not a slider or menu on the page (a text box, a file input)
+  // A network's answer is in when neither the explorer nor anything in it is aria-busy.
+  const busy = () => root.matches("[aria-busy=true]") || root.querySelector("[aria-busy=true]");
+  const idle = () => new Promise((done) => {
+    if (!busy()) return done();
+    const watch = new MutationObserver(() => {
+      if (!busy()) { watch.disconnect(); done(); }
+    });
+    watch.observe(root, {subtree: true, attributes: true, attributeFilter: ["aria-busy"]});
+  });
+  const event = control.tagName === "SELECT" ? "change" : "input";
+  const all = values || [...control.options].filter((o) => !o.disabled).map((o) => o.value);
+  await idle();
   const times = [];
   for (let r = 0; r < rounds; r++) {
-    for (const v of values) {
+    for (const v of all) {
       const t0 = performance.now();
-      input.value = v;
-      input.dispatchEvent(new Event("input", {bubbles: true}));
+      control.value = v;
+      control.dispatchEvent(new Event(event, {bubbles: true}));
       await Promise.resolve();        // the render queued in a microtask runs first
+      await idle();
       root.getBoundingClientRect();   // style and layout of the new picture
       times.push(performance.now() - t0);
       await new Promise((done) => setTimeout(done, 0));
@@ -69,14 +89,37 @@ DRAG = """async ([name, values, rounds]) => {
 def page_file(folder: Path, widget) -> Path:
     """A page that loads the explorer's scripts from file:// and mounts it."""
     path = folder / f"{widget.explorer_name}.html"
-    path.write_text(widget.standalone_html(), encoding="utf-8")
+    path.write_text(widget.standalone_html(network_base=NETWORK_BASE), encoding="utf-8")
     return path
+
+
+def menus(widget) -> list[str]:
+    """The explorer's controls that are menus (traitlets holding text), not sliders."""
+    return [name for name in widget.EXTRA_CONTROLS
+            if isinstance(getattr(widget, name), str)]
 
 
 def sweep(control) -> list[int]:
     """Minimum to maximum and back, as a reader drags a slider end to end."""
     up = list(range(control.min, control.max + 1))
     return up + up[-2:0:-1]
+
+
+def python_options(widget, name: str) -> list[str]:
+    """The options of menu ``name`` as the front-end offers them: the registry's values
+    when it names this control, else the keys of a synced dict named after it (``inputs``
+    for ``input_choice``), else none (the Python side is then not timed for it)."""
+    entry = registry.entry(type(widget).__name__)
+    control, values = entry.redraw
+    if control == name and values:
+        return list(values)
+    for source in ("inputs", f"{name}s", f"{name}_options"):
+        options = getattr(widget, source, None)
+        if isinstance(options, dict) and options:
+            return list(options)
+        if isinstance(options, (list, tuple)) and options and isinstance(options[0], str):
+            return list(options)
+    return []
 
 
 def summary(times: list[float]) -> dict:
@@ -86,19 +129,22 @@ def summary(times: list[float]) -> dict:
             "max_ms": round(ordered[-1], 2), "redraws": len(ordered)}
 
 
-# Notes when the first live explorer on the page is mounted (its root gets "cnnx-live").
+# Notes when the first live explorer on the page is mounted (its root gets "cnnx-live") and
+# has answered: an explorer that runs a network is aria-busy until its first answer is in.
 WATCH_MOUNT = """new MutationObserver((changes, observer) => {
-  if (document.querySelector(".cnn-explorer.cnnx-live")) {
+  if (document.querySelector(".cnn-explorer.cnnx-live")
+      && !document.querySelector("[aria-busy=true]")) {
     window.cnnMountedAt = performance.now();
     observer.disconnect();
   }
 }).observe(document, {subtree: true, childList: true, attributes: true,
-                      attributeFilter: ["class"]});"""
+                      attributeFilter: ["class", "aria-busy"]});"""
 
 
 def first_answers(chromium, rounds: int) -> list[dict]:
     """Milliseconds from opening each built chapter page with a live explorer (from
-    file://, as the README opens the site) to its explorer mounted and drawn."""
+    file://, as the README opens the site) to its explorer mounted, drawn and, if it runs
+    a network, answered (the network loaded and run once)."""
     site = ROOT / "_build" / "html" / "chapters"
     rows = []
     for stem in sorted({s for e in registry.live() for s in e.sections}):
@@ -131,11 +177,19 @@ def browser_rows(rounds: int) -> list[dict]:
             for label, viewport in VIEWPORTS.items():
                 page = chromium.new_page(viewport=viewport)
                 page.goto(url)
-                page.evaluate(DRAG, [widget.CONTROLS[0].name, sweep(widget.CONTROLS[0]), 1])
-                for control in widget.CONTROLS:
-                    times = page.evaluate(DRAG, [control.name, sweep(control), rounds])
+                page.locator("#explorer").scroll_into_view_if_needed()  # networks load in view
+                moves = [(c.name, sweep(c)) for c in widget.CONTROLS] + [
+                    (name, None) for name in menus(widget)]
+                for move in moves:  # warm up (the first network load, the JIT) on one
+                    if page.evaluate(DRAG, [*move, 1]) is not None:
+                        break
+                for name, values in moves:
+                    times = page.evaluate(DRAG, [name, values, rounds])
+                    if times is None:
+                        continue
                     rows.append({"explorer": entry.name, "viewport": label,
-                                 "control": control.name, **summary(times)})
+                                 "control": name, "computes_with": list(entry.computes_with),
+                                 **summary(times)})
                 page.close()
         first = first_answers(chromium, rounds)
         version = chromium.version
@@ -147,14 +201,18 @@ def python_rows(rounds: int) -> list[dict]:
     rows = []
     for entry in registry.live():
         widget = entry.build()
-        for control in widget.CONTROLS:
+        moves = [(c.name, sweep(c)) for c in widget.CONTROLS] + [
+            (name, python_options(widget, name)) for name in menus(widget)]
+        for name, values in moves:
+            if not values:
+                continue
             live_ms = []
             for _ in range(rounds):
-                for value in sweep(control):
+                for value in values:
                     start = time.perf_counter()
-                    setattr(widget, control.name, value)
+                    setattr(widget, name, value)
                     live_ms.append((time.perf_counter() - start) * 1000)
-            rows.append({"explorer": entry.name, "control": control.name,
+            rows.append({"explorer": entry.name, "control": name,
                          "python_compute": summary(live_ms)})
     return rows
 

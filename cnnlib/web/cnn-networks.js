@@ -31,6 +31,10 @@
     : "";
 
   var scripts = {};   // url -> Promise of its <script> having run
+  // onnxruntime-web's single-threaded wasm does one thing at a time: a network run while
+  // another is still being created fails inside the runtime ("Cannot read properties of
+  // null"), so every creation and run waits for the one before (two explorers on a page).
+  var queue = Promise.resolve();
   var runtime = null; // Promise of the initialised onnxruntime-web
   var sessions = {};  // name -> Promise of the loaded network
 
@@ -44,6 +48,13 @@
     if (networks.base !== undefined) return networks.base;
     var root = document.documentElement.dataset.content_root;
     return root !== undefined ? root + "_static/" : here;
+  }
+
+  /** Run task() once every task queued before it has settled; its Promise. */
+  function oneAtATime(task) {
+    var next = queue.then(task, task);
+    queue = next.catch(function () {});
+    return next;
   }
 
   /** The error a page shows when the network cannot run here. */
@@ -185,7 +196,9 @@
       }
       var feeds = {};
       feeds[input.name] = new ort.Tensor("float32", image, input.shape);
-      return session.run(feeds, ["logits"].concat(names)).then(function (results) {
+      return oneAtATime(function () {
+        return session.run(feeds, ["logits"].concat(names));
+      }).then(function (results) {
         var logits = results.logits.data;
         var maps = {};
         names.forEach(function (mapName) {
@@ -220,7 +233,9 @@
         if (!meta || !meta.packed) throw cannotRun("models/" + name + ".onnx.js defined no " + name);
         return unpack(meta.packed).then(function (onnx) {
           delete meta.packed;  // the session keeps its own copy
-          return ort.InferenceSession.create(new Uint8Array(onnx), { executionProviders: ["wasm"] });
+          return oneAtATime(function () {
+            return ort.InferenceSession.create(new Uint8Array(onnx), { executionProviders: ["wasm"] });
+          });
         }).then(function (session) {
           return new Network(name, meta, session, ort);
         });

@@ -215,13 +215,24 @@ class LiveExplorer(anywidget.AnyWidget):
         """The status line as the reader reads it."""
         return self.error
 
-    def standalone_html(self, title: str = "") -> str:
+    def standalone_html(self, title: str = "", network_base: str | None = None) -> str:
         """A whole page that mounts this explorer's front-end from its scripts on disk
         (``file://`` script tags), computing in the browser: what the browser tests and
         ``benchmarks/web_explorer_redraw.py`` open. The explorer's root is ``#explorer``,
-        and ``window.mounted`` what ``CNNExplorers.mount`` returned."""
+        and ``window.mounted`` what ``CNNExplorers.mount`` returned.
+
+        Args:
+            title: the page's heading.
+            network_base: for an explorer that runs a trained network, the URL of the
+                folder holding ``onnxruntime/`` and ``models/`` (``make web-deps`` builds
+                them in ``_build/web-vendor``); set as ``CNNNetworks.base`` before any
+                script runs.
+        """
         tags = "\n".join(f'<script src="{path.as_uri()}"></script>'
                           for path in self.page_scripts())
+        if network_base is not None:
+            base = json.dumps(network_base.rstrip("/") + "/")
+            tags = f"<script>window.CNNNetworks = {{base: {base}}};</script>\n{tags}"
         state = json.dumps(self.page_state()).replace("</", "<\\/")
         name = json.dumps(self.explorer_name)
         heading = f"<h1>{html.escape(title)}</h1>" if title else ""

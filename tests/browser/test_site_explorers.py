@@ -136,8 +136,8 @@ def test_two_controls_changed_match_the_python_explorer(stem, page, site_url, ar
 def _wait_until_idle(root, timeout_s: float = 30) -> None:
     """Wait while the explorer computes (a network answers asynchronously; aria-busy)."""
     root.page.wait_for_function(
-        "(r) => !r.querySelector('[aria-busy=true]')", arg=root.element_handle(),
-        timeout=timeout_s * 1000)
+        "(r) => !r.matches('[aria-busy=true]') && !r.querySelector('[aria-busy=true]')",
+        arg=root.element_handle(), timeout=timeout_s * 1000)
 
 
 def _move(control) -> bool:
@@ -164,6 +164,7 @@ def _check_live(root, stem: str, cls: str) -> None:
     it shows is what Python computes for the same settings."""
     assert "cnnx-live" in root.get_attribute("class").split(), f"{cls}: front-end not mounted"
     assert root.locator(".cnnx-notice, .cnnx-fallback").count() == 0, f"{cls} shows the notice"
+    root.scroll_into_view_if_needed()  # an explorer's network loads when the reader gets there
     _wait_until_idle(root)
     status = root.locator("[role=status]").first
     assert status.get_attribute("aria-live") == "polite"
@@ -180,19 +181,37 @@ def _check_live(root, stem: str, cls: str) -> None:
     text = status.inner_text()
     assert text != start_text, f"{cls}: the status did not change"
     explorer = _make(stem, cls)
-    for name, value in settings.items():
-        setattr(explorer, name, value)
+    for name, value in settings.items():  # page order: menus before the rows they move
+        setattr(explorer, name, type(getattr(explorer, name))(value))
     assert " ".join(text.split()) == " ".join(explorer.status_text.split()), cls
 
 
 @pytest.fixture(scope="module")
 def form() -> str:
-    """A small page form (stride x padding, 6 settings) of the 7.3 step-through explorer
-    (an ipywidgets explorer: the pooling explorer computes in the browser now)."""
-    from cnnlib.widgets import page as forms
-    from cnnlib.widgets.conv_steps import NOTES_K, NOTES_X, ConvStepExplorer
+    """A small page form (stride x padding, 6 settings) of a stand-in ipywidgets explorer
+    (7.3's step-through, once the example here, computes in the browser now)."""
+    import ipywidgets as widgets
 
-    explorer = ConvStepExplorer(NOTES_X, NOTES_K, padding=1, stride=2)
+    from cnnlib.viz.cell_grid import message_figure
+    from cnnlib.widgets import page as forms
+    from cnnlib.widgets.guarded import GuardedExplorer
+
+    class Stand(GuardedExplorer):
+        def __init__(self) -> None:
+            self.stride = widgets.IntSlider(2, min=1, max=3, description="stride")
+            self.padding = widgets.IntSlider(1, min=0, max=1, description="padding")
+            super().__init__([self.stride, self.padding])
+
+        def update(self) -> None:
+            pass
+
+        def draw(self):
+            return message_figure(self.describe())
+
+        def describe(self) -> str:
+            return f"stride {self.stride.value}, padding {self.padding.value}"
+
+    explorer = Stand()
     return forms.page_html(explorer, [forms.slider(explorer, "stride", (1, 2, 3)),
                                       forms.slider(explorer, "padding", (0, 1))])
 
