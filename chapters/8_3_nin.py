@@ -490,8 +490,7 @@ print(f"kernel {tuple(conv.weight.shape)} -> W {tuple(r.W.shape)}; "
 # 224-pixel images, where the maps are 5 × 5. That size lies outside its training, so its
 # scores there need not be as good; what it shows is that the averaging does not care how
 # large the maps are. On the website this explorer runs the shipped network in your
-# browser for every image; the copy of the network there takes 112-pixel images only, and
-# says so if you choose 224.
+# browser, for every image at both sizes.
 
 # %% tags=["nbval-ignore-output"]
 class_explorer = NiNClassMapExplorer(model=pretrained("nin"))

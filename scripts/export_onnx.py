@@ -76,6 +76,10 @@ PAGE_BUDGET_BYTES = 6_000_000
 RUNTIME_FILES = ("ort.iife.js", "ort-wasm.packed.js")
 #: Layers whose output is not worth a map: identity at inference, or a reshape.
 _SKIPPED = (nn.Flatten, nn.Dropout, nn.Identity)
+#: Networks whose layers before global average pooling are all convolutions and poolings:
+#: their export takes an image of any side (at least the smallest its layers allow), so a
+#: page can run them on a size they were not trained on (8.3's class maps at 224 px).
+ANY_SIDE = ("nin",)
 #: How far the export-ready copy (FastAvgPool2d swapped out) may differ from the model.
 _SWAP_TOLERANCE = 1e-5
 
@@ -237,12 +241,20 @@ def export_network(name: str, weights: str | Path | None = None) -> Exported:
         if gap > _SWAP_TOLERANCE:
             raise ExportError(f"{name}: the export-ready copy differs from the model by {gap:.3g}")
         buffer = io.BytesIO()
+        # Height and width stay free in the graph (and in its maps) for ANY_SIDE networks.
+        dynamic = None
+        if name in ANY_SIDE:
+            dynamic = {INPUT_NAME: {2: "height", 3: "width"}}
+            dynamic.update({path: {2: f"{path} height", 3: f"{path} width"}
+                            for path, value in zip(taps.names, outputs[1:], strict=True)
+                            if value.ndim == 4})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # TracerWarnings of the models' shape checks
             torch.onnx.export(
                 taps, (X,), buffer, dynamo=False, external_data=False, opset_version=OPSET,
                 input_names=[INPUT_NAME], output_names=[LOGITS_NAME, *taps.names],
                 do_constant_folding=False,  # keeps batch norm apart (see module doc)
+                dynamic_axes=dynamic,
             )
         proto = onnx.load_from_string(buffer.getvalue())
         halves, floats = _float16_initializers(proto)
@@ -277,6 +289,8 @@ def export_network(name: str, weights: str | Path | None = None) -> Exported:
         "weights": {"file": source, "sha256": sha256_file(path)},
         "onnxBytes": len(data),
         "opset": OPSET,
+        # The input's side may be other than `side` (the trained one): run(image, {side}).
+        "anySide": name in ANY_SIDE,
         "torch": torch.__version__,
     }
     return Exported(name, data, meta, halves, floats)

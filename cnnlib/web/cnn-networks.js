@@ -161,7 +161,6 @@
   /** A loaded network: its metadata and run(). */
   function Network(name, meta, session, ort) {
     var input = meta.inputs[0];
-    var size = input.shape.reduce(function (a, b) { return a * b; }, 1);
     this.name = name;
     this.meta = meta;
     this.classes = meta.classes;
@@ -172,17 +171,33 @@
      * Run the network on one image.
      * @param {Float32Array} image side*side pixels in [0, 1], row by row (or the whole input
      *   shape, 1*1*side*side: the same numbers).
-     * @param {{maps?: boolean|string[]}} [options] maps: false for the logits alone (faster),
-     *   a list of map names for those only; default every map.
+     * @param {{maps?: boolean|string[], side?: number}} [options] maps: false for the logits
+     *   alone (faster), a list of map names for those only; default every map. side: the
+     *   image's side when it is not the trained one (only for a network whose meta.anySide).
      * @returns {Promise<{logits: Float32Array, probabilities: Float32Array,
      *   maps: Object<string, {shape: number[], data: Float32Array}>}>}
      */
     this.run = function (image, options) {
-      if (!(image instanceof Float32Array) || image.length !== size) {
+      var side = options && options.side !== undefined ? options.side : null;
+      var shape = input.shape;
+      if (side !== null) {
+        if (!meta.anySide) {
+          return Promise.reject(new RangeError(
+            name + " takes " + input.shape.slice(2).join("×") + " images only; its export " +
+            "fixes the side (scripts/export_onnx.py, ANY_SIDE)"));
+        }
+        if (!Number.isInteger(side) || side < 1) {
+          return Promise.reject(new TypeError("side must be a whole number of pixels, got " +
+                                              side));
+        }
+        shape = [1, 1, side, side];
+      }
+      var count = shape.reduce(function (a, b) { return a * b; }, 1);
+      if (!(image instanceof Float32Array) || image.length !== count) {
         var got = image instanceof Float32Array ? "a Float32Array of " + image.length
           : (image && image.constructor ? image.constructor.name : String(image));
         return Promise.reject(new TypeError(
-          name + " takes a Float32Array of " + size + " pixels (" + input.shape.join("×") +
+          name + " takes a Float32Array of " + count + " pixels (" + shape.join("×") +
           ", values in [0, 1]); got " + got));
       }
       var wanted = options && options.maps !== undefined ? options.maps : true;
@@ -195,7 +210,7 @@
         }
       }
       var feeds = {};
-      feeds[input.name] = new ort.Tensor("float32", image, input.shape);
+      feeds[input.name] = new ort.Tensor("float32", image, shape);
       return oneAtATime(function () {
         return session.run(feeds, ["logits"].concat(names));
       }).then(function (results) {

@@ -307,27 +307,17 @@ def test_class_maps_equal_pytorch_for_several_images(watched, tmp_path, vendor, 
 
 
 def test_class_maps_at_the_untrained_size(watched, tmp_path, vendor, model, classes):
-    """224 px needs an export that takes any side. Until the shipped one does, the page
-    offers 224 greyed out as the notebook's only; set anyway, the status line says why it
-    cannot, and 112 px works again after it."""
+    """The shipped NiN's export takes any side (scripts/export_onnx.py, ANY_SIDE), so the
+    page computes the class maps at 224 px too, as the notebook does; 112 px works after."""
     page = watched.page
     page.goto(standalone(tmp_path, classes, vendor))
     settle(page, CLASS)
-    any_side = page.evaluate("CNNNetworks.load('nin').then((n) => !!n.meta.anySide)")
-    python = NiNClassMapExplorer(model=model, size=224)
+    assert page.evaluate("CNNNetworks.load('nin').then((n) => n.meta.anySide)") is True
     option = page.locator(f'{CLASS} select[name="size"] option[value="224"]')
-    if any_side:
-        set_menu(page, CLASS, "size", "224")
-        settle(page, CLASS)
-        check_classes(page, python)
-    else:
-        assert option.is_disabled()
-        assert option.text_content() == "224 px (not the trained size) (in the notebook only)"
-        page.evaluate("""() => { const m = window.mounted.model;
-          m.set('size', 224); m.save_changes(); return m.settled(); }""")
-        got = classes_shown(page)
-        assert got["message"] == got["status"]
-        assert "takes 112-pixel images only" in got["status"]
+    assert not option.is_disabled()
+    set_menu(page, CLASS, "size", "224")
+    settle(page, CLASS)
+    check_classes(page, NiNClassMapExplorer(model=model, size=224))
     set_menu(page, CLASS, "size", "112")
     settle(page, CLASS)
     check_classes(page, NiNClassMapExplorer(model=model))
