@@ -427,16 +427,16 @@ assert pretrained_acc >= 0.85, pretrained_acc
 # %% [markdown]
 # ## Looking inside: the feature-map explorer
 #
-# What does the trained network compute for one picture? The explorer runs a test
-# image (or one you upload: it is turned grey, shrunk to 28 × 28 and inverted if its
-# background is light, because Fashion-MNIST garments are light on black) through the
-# shipped LeNet and draws every layer's output: the six maps of the first convolution,
-# their pooled versions, the sixteen maps of the second convolution, then the dense
-# layers as strips of bars, and finally the class probabilities. Below the picture are
-# the learned kernels of both convolutions. The menu offers one image per class and a
-# few that LeNet gets wrong; the slider reaches any of the 10,000 test images. On the
-# website, the menu's images were run through the same network beforehand (uploads and
-# the slider need a running notebook).
+# What does the trained network compute for one picture? The explorer runs a picture
+# through the shipped LeNet and draws every layer's output: the six maps of the first
+# convolution, their pooled versions, the sixteen maps of the second convolution, then the
+# dense layers as strips, beside the ten class probabilities. Draw a garment on the black
+# pad (light on black, as Fashion-MNIST's garments are) and the maps and probabilities
+# follow your stroke. The menu offers one test image per class and a few that LeNet gets
+# wrong; an upload is turned grey, shrunk to 28 × 28 and inverted if its background is
+# light. Below the maps are the learned kernels of both convolutions, the same for every
+# picture. In a notebook PyTorch computes every number; on the website the same explorer
+# runs LeNet in your browser.
 
 # %% tags=["nbval-ignore-output"]
 feature_explorer = FeatureMapExplorer(model=pretrained)

@@ -4,9 +4,9 @@ References are PyTorch itself: a layer-by-layer forward pass through
 ``model.net``, ``F.softmax`` of the model's output, and the conv weights.
 """
 
+import base64
 import io
 import math
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from cnnlib.viz.feature_maps import (
     show_conv_kernels,
     tile,
 )
-from cnnlib.widgets.feature_maps import NO_EXAMPLE, FeatureMapExplorer, image_from_bytes
+from cnnlib.widgets.feature_maps import FeatureMapExplorer, image_from_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,24 +73,12 @@ def _png(array: np.ndarray, mode: str) -> bytes:
     return buffer.getvalue()
 
 
-def _upload(explorer: FeatureMapExplorer, name: str, content: bytes, kind: str = "") -> None:
-    """Set the FileUpload's value the way ipywidgets 8 does when a file arrives."""
-    explorer.upload.value = ({
-        "name": name, "type": kind, "size": len(content), "content": memoryview(content),
-        "last_modified": datetime(2025, 1, 1, tzinfo=timezone.utc),
-    },)
-
-
-def _is_error(explorer: FeatureMapExplorer) -> bool:
-    return "#b00020" in explorer.status.value
-
-
 # ----------------------------------------------------------------------------- state
 
 
 @pytest.mark.parametrize("index", [0, 7])
 def test_activations_are_the_forward_pass(explorer, model, images, index):
-    explorer.index.value = index
+    explorer.show_example(index)
     reference = _reference_outputs(model, images[0][index] / 255)
     got = explorer.probe.activations
     assert [a.index for a in got] == list(range(len(model.net)))
@@ -101,7 +89,7 @@ def test_activations_are_the_forward_pass(explorer, model, images, index):
 
 
 def test_probabilities_are_softmax_of_the_model_output(explorer, model, images):
-    explorer.index.value = 3
+    explorer.show_example(3)
     X = (images[0][3].float() / 255)[None, None]
     with torch.no_grad():
         expected = F.softmax(model.eval()(X), dim=1)[0]
@@ -113,58 +101,33 @@ def test_probabilities_are_softmax_of_the_model_output(explorer, model, images):
     assert explorer.source == "test image #3"
 
 
-def test_slider_redraws_and_reports(explorer):
-    renders = explorer.renders
-    explorer.index.value = 5
-    assert explorer.renders == renders + 1
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
-    assert "test image #5" in explorer.status.value
-    assert explorer.last_render_ms > 0
-
-
-def test_example_dropdown_moves_the_slider_with_one_redraw(model):
-    # Labels chosen so the example list has entries: the first image of each class.
-    X = torch.randint(0, 256, (20, 28, 28), dtype=torch.uint8)
-    y = torch.arange(20) % 10
-    explorer = FeatureMapExplorer(model, X, y)
-    entries = [value for _, value in explorer.example.options if value != NO_EXAMPLE]
-    assert entries, "the example list is empty"
-    target = entries[-1]
-    renders = explorer.renders
-    explorer.example.value = target
-    assert explorer.index.value == target
-    assert explorer.renders == renders + 1
-    torch.testing.assert_close(explorer.input_image, X[target].float() / 255)
-    explorer.index.value = 0 if target else 1  # moving the slider clears the choice
-    assert explorer.example.value == NO_EXAMPLE
-
-
-def test_stages_only_draws_fewer_layers(explorer, model):
-    explorer.stages_only.value = True
-    drawn = sorted(int(ax.get_label().split()[1]) for ax in explorer.figure.axes
+def test_stages_only_draws_fewer_layers(model, images):
+    p = probe(model, images[0][2], int(images[1][2]))
+    figure = ProbeFigure(p, stage_indices(model)).figure
+    drawn = sorted(int(ax.get_label().split()[1]) for ax in figure.axes
                    if ax.get_label().startswith("layer "))
     assert drawn == stage_indices(model)
-    explorer.stages_only.value = False
-    drawn = [ax for ax in explorer.figure.axes if ax.get_label().startswith("layer ")]
+    figure = ProbeFigure(p).figure
+    drawn = [ax for ax in figure.axes if ax.get_label().startswith("layer ")]
     assert len(drawn) == len(model.net)
 
 
-def test_figure_names_the_true_and_predicted_classes(explorer, images):
-    explorer.index.value = 6
-    probe_figure = explorer._figures[False]
+def test_figure_names_the_true_and_predicted_classes(model, images):
     label = int(images[1][6])
+    p = probe(model, images[0][6], label)
+    probe_figure = ProbeFigure(p)
     texts = probe_figure.text.texts
     assert f"{data.LABELS[label]} (true)" in texts
-    assert texts[0].startswith(f"predicted {data.LABELS[explorer.probe.predicted]}")
-    (ax,) = [ax for ax in explorer.figure.axes if ax.get_label() == "probabilities"]
+    assert texts[0].startswith(f"predicted {data.LABELS[p.predicted]}")
+    (ax,) = [ax for ax in probe_figure.figure.axes if ax.get_label() == "probabilities"]
     widths = [bar.get_width() for bar in ax.patches]
-    np.testing.assert_allclose(widths, explorer.probe.probs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(widths, p.probs.numpy(), rtol=1e-6)
 
 
-def test_figure_is_reused_and_shows_the_new_image(explorer, images):
-    first = explorer.figure
-    explorer.index.value = 4
-    assert explorer.figure is first  # updated in place, not rebuilt
+def test_figure_is_reused_and_shows_the_new_image(model, images):
+    probe_figure = ProbeFigure(probe(model, images[0][0]))
+    first = probe_figure.figure
+    assert probe_figure.update(probe(model, images[0][4])) is first  # in place, not rebuilt
     (input_ax,) = [ax for ax in first.axes if ax.get_label() == "input"]
     np.testing.assert_allclose(input_ax.images[0].get_array(), images[0][4].numpy() / 255,
                                rtol=1e-6)
@@ -223,14 +186,14 @@ def test_explorer_rejects_bad_inputs(model):
 def test_upload_of_a_light_background_png_is_inverted_and_probed(explorer, model):
     picture = np.full((60, 40, 3), 250, dtype=np.uint8)  # light background, portrait
     picture[10:50, 8:32] = 20  # a dark object
-    _upload(explorer, "coat.png", _png(picture, "RGB"), "image/png")
-    assert not _is_error(explorer)
+    explorer.load_image_bytes(_png(picture, "RGB"), "coat.png")
+    assert explorer.error == ""
     assert explorer.source == "upload 'coat.png'"
     assert explorer.input_label is None
     image = explorer.input_image
     assert image.shape == (28, 28)
     assert float(image[0].mean()) < 0.1 and float(image[14, 14]) > 0.8  # inverted
-    status = explorer.status.value
+    status = explorer.status
     for step in ("grayscale", "padded to 60×60", "resized to 28×28", "inverted"):
         assert step in status
     with torch.no_grad():
@@ -262,27 +225,12 @@ def test_transparent_pixels_become_background():
       "cut.png")],
     ids=["text file", "truncated png"],
 )
-def test_a_non_image_upload_is_explained_not_raised(explorer, content, name):
+def test_a_non_image_upload_is_explained_and_changes_nothing(explorer, content, name):
     before = explorer.probe
-    renders = explorer.renders
-    _upload(explorer, name, content)
-    assert _is_error(explorer)
-    assert name in explorer.status.value and "PNG or JPEG" in explorer.status.value
-    assert "0x" not in explorer.status.value  # no memory addresses
-    assert explorer.probe is before and explorer.renders == renders
-
-
-def test_clearing_the_upload_changes_nothing(explorer):
-    renders = explorer.renders
-    explorer.upload.value = ()
-    assert explorer.renders == renders and not _is_error(explorer)
-
-
-def test_the_upload_button_is_as_wide_as_its_label(explorer):
-    # ipywidgets gives buttons one fixed width (148 px in JupyterLab 4), which cut this label
-    # to "upload a pictur…"; sized to its content it showed whole in JupyterLab 4.6.
-    assert explorer.upload.description == "upload a picture"
-    assert explorer.upload.layout.width in ("max-content", "fit-content")
+    with pytest.raises(ValueError, match="PNG or JPEG") as raised:
+        explorer.load_image_bytes(content, name)
+    assert "0x" not in str(raised.value)  # no memory addresses
+    assert explorer.probe is before and explorer.source == "test image #0"
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -293,7 +241,7 @@ def test_kernels_are_the_conv_weights(explorer, model):
     assert set(explorer.kernels) == set(convs)
     for i, conv in convs.items():
         torch.testing.assert_close(explorer.kernels[i], conv.weight.detach())
-    assert bytes(explorer.kernel_image.value).startswith(b"\x89PNG")
+    assert base64.b64decode(explorer.kernels_png).startswith(b"\x89PNG")
     fig = show_conv_kernels(model)
     for i, conv in convs.items():
         (ax,) = [ax for ax in fig.axes if ax.get_label() == f"kernels {i}"]
@@ -380,10 +328,12 @@ def test_with_fashion_mnist_the_examples_carry_text_labels(model):
     except data.DatasetNotFoundError:
         pytest.skip("Fashion-MNIST is not installed")
     explorer = FeatureMapExplorer(model)
-    assert explorer.index.max == labels.numel() - 1
-    texts = dict((value, text) for text, value in explorer.example.options)
+    texts = {entry["index"]: entry["text"] for entry in explorer.gallery}
     for c, name in enumerate(data.LABELS):
         first = int((labels == c).nonzero()[0])
         assert texts[first].startswith(f"#{first} {name}")
-    explorer.index.value = 10
-    assert data.LABELS[int(labels[10])] in explorer.status.value
+    wrong = [e for e in explorer.gallery if "(wrong)" in e["text"]]
+    assert wrong
+    explorer.show_example(wrong[0]["index"])
+    label = data.LABELS[int(labels[wrong[0]["index"]])]
+    assert f"its label is {label}, so the prediction is wrong" in explorer.status

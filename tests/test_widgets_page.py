@@ -267,26 +267,3 @@ def test_compress_png_keeps_the_picture():
     assert len(compressed) < len(explorer.image.value)
     difference = np.abs(pixels(compressed).astype(int) - original.astype(int))
     assert difference.mean() < 1.0  # out of 255: no visible change
-
-
-def test_feature_map_form_covers_every_example(lenet_explorer_factory):
-    explorer = lenet_explorer_factory()
-    controls = explorer.page_controls()
-    data = payload(page.page_html(explorer))
-    examples = [v for _, v in explorer.example._options_full if v >= 0]
-    assert len(data["states"]) == 2 * len(examples)
-    key = data["start"]
-    fresh = lenet_explorer_factory()
-    apply(fresh, controls, key)
-    assert data["states"][key][1] == fresh.status.value
-
-
-@pytest.fixture
-def lenet_explorer_factory():
-    """A feature-map explorer over 40 synthetic test images (no dataset needed)."""
-    from cnnlib.widgets.feature_maps import FeatureMapExplorer
-
-    generator = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (40, 28, 28), generator=generator, dtype=torch.uint8)
-    labels = torch.arange(40) % 10
-    return lambda: FeatureMapExplorer(images=images, labels=labels)

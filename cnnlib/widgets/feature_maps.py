@@ -1,19 +1,24 @@
-"""The feature-map explorer: pick or upload an image, see what every layer of a LeNet makes of it.
+"""The feature-map explorer: draw a garment, pick or upload an image, see what every layer of
+a LeNet makes of it, as you draw.
 
-Its static form, for readers without a running kernel, is
+One front-end (``cnnlib/web/explorers/feature-maps.js``) draws it in JupyterLab, where
+:class:`FeatureMapExplorer` runs the trained LeNet in PyTorch and syncs every layer's output,
+and on the website, where the same front-end runs the shipped LeNet in the reader's browser
+(see :mod:`cnnlib.widgets.live`). Its static form, for readers without a running kernel, is
 :func:`cnnlib.viz.feature_maps.feature_map_gallery`.
 """
 
 from __future__ import annotations
 
-import html
+import base64
 import io
 import os
+from pathlib import Path
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib.figure import Figure
+import traitlets
 from PIL import Image, UnidentifiedImageError
 from torch import nn
 
@@ -28,8 +33,7 @@ from cnnlib.explain.activations import (
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.feature_maps import ProbeFigure, show_conv_kernels
 from cnnlib.viz.kernels import as_image
-from cnnlib.widgets import page
-from cnnlib.widgets.base import Explorer
+from cnnlib.widgets.live import WEB_DIR, LiveExplorer
 
 #: Side of the images LeNet was trained on.
 IMAGE_SIZE = 28
@@ -37,7 +41,6 @@ IMAGE_SIZE = 28
 NO_EXAMPLE = -1
 #: How many misclassified test images the example list offers.
 NUM_WRONG_EXAMPLES = 10
-_ERROR_STYLE = "color:#b00020"
 
 
 def trained_lenet(path: str | os.PathLike | None = None) -> nn.Module:
@@ -144,32 +147,90 @@ def _example_options(
     return options
 
 
-class FeatureMapExplorer(Explorer):
-    """Choose a test image (or upload one) and see every layer's output for it.
+# -- the live explorer: one front-end for JupyterLab and the website (issue 21) ----------------
 
-    The picture shows the input and the class probabilities (predicted class
-    blue when right, red when wrong; the true class in bold), then one row per
-    layer of ``model.net``: convolution and pooling outputs as mosaics of their
-    maps, dense outputs as bar strips. Below it, every convolution's learned
-    kernels (drawn once: they do not depend on the image).
+#: Pixels of one drawing or upload: the 28x28 input, row by row.
+NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+#: Decimals kept of the values sent to the front-end (1e-6: far below what a colour shows,
+#: far below the 1e-4 the browser tests hold the page to, and a third of the bytes).
+_DECIMALS = 6
+
+
+def _rounded(values: torch.Tensor) -> list[float]:
+    """A tensor's values as a flat list of floats rounded to :data:`_DECIMALS` decimals."""
+    return [round(v, _DECIMALS) for v in values.flatten().tolist()]
+
+
+def probability_text(p: float) -> str:
+    """``f"{p:.2f}"``: the probability as the status line writes it."""
+    return f"{p:.2f}"
+
+
+class FeatureMapExplorer(LiveExplorer):
+    """Draw a garment, choose a test image or upload a picture; see LeNet's feature maps and
+    its ten class probabilities change as you draw.
+
+    One front-end (``cnnlib/web/explorers/feature-maps.js``) draws it in JupyterLab, where
+    this class runs the trained LeNet in PyTorch (:func:`cnnlib.explain.activations.probe`)
+    and syncs every layer's output, and on the website, where the same front-end runs the
+    shipped LeNet in the reader's browser (``CNNNetworks.load("lenet")``, onnxruntime-web).
+    The controls: a menu of test images (one per class, then misclassified ones; their
+    pixels are sent from Python), a drawing canvas (mouse, pen, touch) with a Clear button,
+    an image upload (decoded in the browser exactly as :func:`image_from_bytes` does) and a
+    "stage outputs only" checkbox.
 
     Attributes:
         model: the classifier being explored.
-        images: the test images ``(N, 28, 28)``; labels: their classes ``(N,)``.
-        predicted: the model's class for every test image ``(N,)``.
-        example: dropdown of interesting test images (one per class, misclassified ones).
-        index: slider over the test images.
-        upload: a file upload for your own picture.
-        stages_only: checkbox: show only each stage's output (see ``stage_indices``).
-        input_image: the image shown now, ``(28, 28)`` float32 in [0, 1].
-        input_label: its true class, or None for an upload.
-        source: where it came from, e.g. ``"test image #7"`` or ``"upload 'shoe.png'"``.
+        example: the test image shown (its number in the test split), or -1 when the input
+            is a drawing or an upload.
+        drawing: the reader's 28×28 input, row by row, values in [0, 1] (light garment on a
+            dark background, as Fashion-MNIST); ``[]`` when a test image is shown.
+        input_name: where a drawing came from, e.g. ``"your drawing"`` or
+            ``"upload 'shoe.png'"`` ("" for a test image); ``source`` says where the image
+            shown came from, either way (``"test image #7"``).
         upload_steps: what was done to the last upload, one sentence per step.
-        probe: what the model computed for ``input_image`` (see ``Probe``).
-        kernels: conv layer position in ``model.net`` -> its weight ``(C_out, C_in, kh, kw)``.
-        kernel_image: the PNG of the learned kernels.
-        data_message: why the test images are missing ("" when present).
+        stages_only: show only each stage's output (see ``stage_indices``).
+        request: a counter the front-end raises with every new input; ``answered`` is the
+            request the derived values belong to.
+        gallery: the test images the menu offers: ``index``, ``text``, ``label``, ``scale``
+            and ``pixels`` (uint8 values with scale 255, else floats with scale 1).
+        layers: every map the front-end can show: ``name`` (``"net.0"``), ``index``,
+            ``layer`` (the class name) and ``stage`` (whether it ends a stage).
+        classes: the class names.
+        probabilities: the ten class probabilities; maps: layer name -> ``shape`` (without
+            the batch) and ``data`` (row-major); predicted: the top class; label: the true
+            class (None for a drawing); status: the status line; engine: ``"python"``.
+        kernels_png: the learned kernels of every convolution, a base64 PNG drawn by
+            :func:`~cnnlib.viz.feature_maps.show_conv_kernels` (the same for every image);
+            kernels: conv layer position in ``model.net`` -> its weight ``(C_out, C_in, kh, kw)``.
+        input_image: the image shown now, ``(28, 28)`` float32; probe: what the model
+            computed for it (see ``Probe``).
     """
+
+    explorer_name: ClassVar[str] = "FeatureMapExplorer"
+    script: ClassVar[str] = "feature-maps.js"
+    EXTRA_CONTROLS: ClassVar[tuple[str, ...]] = (
+        "example", "drawing", "input_name", "upload_steps", "stages_only", "request")
+
+    example = traitlets.Int(0).tag(sync=True)
+    drawing = traitlets.List().tag(sync=True)
+    input_name = traitlets.Unicode("").tag(sync=True)
+    upload_steps = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    stages_only = traitlets.Bool(False).tag(sync=True)
+    request = traitlets.Int(0).tag(sync=True)
+
+    gallery = traitlets.List().tag(sync=True)
+    layers = traitlets.List().tag(sync=True)
+    classes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    kernels_png = traitlets.Unicode("").tag(sync=True)
+
+    probabilities = traitlets.List().tag(sync=True)
+    maps = traitlets.Dict().tag(sync=True)
+    predicted = traitlets.Int(-1).tag(sync=True)
+    label = traitlets.Int(None, allow_none=True).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    engine = traitlets.Unicode("python").tag(sync=True)
+    answered = traitlets.Int(-1).tag(sync=True)
 
     def __init__(
         self,
@@ -181,7 +242,7 @@ class FeatureMapExplorer(Explorer):
         data_root: str | os.PathLike | None = None,
         dpi: int | None = None,
     ) -> None:
-        """Build the controls and draw the first picture.
+        """Choose the gallery and compute the first state.
 
         Args:
             model: a classifier with ``model.net`` an ``nn.Sequential`` taking
@@ -189,177 +250,196 @@ class FeatureMapExplorer(Explorer):
             images: test images ``(N, 28, 28)`` (uint8 or float in [0, 1]);
                 default: the Fashion-MNIST test split.
             labels: their classes ``(N,)``; required with ``images``.
-            index: the test image shown first.
+            index: the test image shown first (added to the menu when it is not in it).
             stages_only: start with only the stage outputs shown.
             data_root: passed to :func:`cnnlib.data.load_split`.
-            dpi: resolution of the PNG (default: the figure style's, cnnlib.viz.style).
+            dpi: resolution of Python's pictures (default: the figure style's).
 
         Raises:
-            ValueError: for images that are not ``(N, 28, 28)``, labels of the
+            TypeError: for a model without a sequential ``net``.
+            ValueError: for images that are not ``(N, 28, 28)``, labels missing or of the
                 wrong length, or an ``index`` outside ``0..N-1``.
         """
         self.model = trained_lenet() if model is None else model
-        sequential_net(self.model)  # fail early, with a clear message, for other models
-        self.data_message = ""
+        net = sequential_net(self.model)  # fail early, with a clear message, for other models
         if images is None:
-            try:
-                images, labels = data.load_split(train=False, root=data_root)
-            except data.DatasetNotFoundError as err:
-                self.data_message = (
-                    "Fashion-MNIST was not found, so only uploads can be explored "
-                    f"({str(err).splitlines()[0]})."
-                )
-                images = torch.zeros((1, IMAGE_SIZE, IMAGE_SIZE), dtype=torch.uint8)
-                labels = None
+            images, labels = data.load_split(train=False, root=data_root)
         if images.ndim != 3 or tuple(images.shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
             raise ValueError(f"images must be (N, 28, 28); got {tuple(images.shape)}")
-        if labels is not None and labels.shape != images.shape[:1]:
+        if labels is None or labels.shape != images.shape[:1]:
+            got = "none" if labels is None else tuple(labels.shape)
             raise ValueError(f"labels must be ({images.shape[0]},) to match the images; "
-                             f"got {tuple(labels.shape)}")
+                             f"got {got}")
         if not 0 <= index < images.shape[0]:
             raise ValueError(f"index must be in 0..{images.shape[0] - 1}, got {index}")
         self.images, self.labels = images, labels
-        self.predicted = class_probabilities(self.model, images).argmax(dim=1)
+        self.predicted_all = class_probabilities(self.model, images).argmax(dim=1)
+        options = [(text, i) for text, i in _example_options(labels, self.predicted_all)
+                   if i != NO_EXAMPLE]
+        if index not in [i for _, i in options]:
+            options.insert(0, (f"#{index} {data.LABELS[int(labels[index])]}", index))
+        self._gallery_indices = [i for _, i in options]
+        self._gallery_options = options
+        stages = set(stage_indices(self.model))
+        self._layers = [
+            {"name": f"net.{i}", "index": i, "layer": type(layer).__name__, "stage": i in stages}
+            for i, layer in enumerate(net)
+            if i < len(net) - 1 and not isinstance(layer, nn.Flatten)
+        ]
         self.kernels = {i: layer.weight.detach().cpu().clone()
-                        for i, layer in enumerate(sequential_net(self.model))
-                        if isinstance(layer, nn.Conv2d)}
-        options = ([("choose an example ...", NO_EXAMPLE)] if labels is None or self.data_message
-                   else _example_options(labels, self.predicted))
-        self.example = widgets.Dropdown(options=options, value=NO_EXAMPLE, description="examples",
-                                        layout=widgets.Layout(width="max-content"))
-        self.index = widgets.IntSlider(value=index, min=0, max=images.shape[0] - 1,
-                                       description="test image", continuous_update=False)
-        # As wide as its label: ipywidgets gives every button one short fixed width, which
-        # cut this label to "upload a pictur…" in JupyterLab.
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False,
-                                         description="upload a picture",
-                                         layout=widgets.Layout(width="max-content"))
-        self.stages_only = widgets.Checkbox(value=stages_only, description="stage outputs only")
-        self.upload_steps: list[str] = []
-        self._figures: dict[bool, ProbeFigure] = {}
-        self._syncing = False
-        self._select_test_image(index)
-        super().__init__([self.example, self.index, self.upload, self.stages_only], dpi=dpi)
-        self.kernel_image = widgets.Image(format="png")
+                        for i, layer in enumerate(net) if isinstance(layer, nn.Conv2d)}
+        self.dpi = dpi
+        self.probe: Probe | None = None
+        self.input_image = as_image(images[index])
+        super().__init__(example=index, stages_only=stages_only)
         if self.kernels:
-            kernels = show_conv_kernels(self.model)
-            self.kernel_image.value = figure_to_png(kernels, dpi=self.dpi)
-        self.widget.children = (
-            *self.widget.children,
-            widgets.HTML("<b>Learned kernels</b> (the same for every image)"),
-            self.kernel_image,
-        )
-        self._describe()
+            png = figure_to_png(show_conv_kernels(self.model), dpi=dpi)
+            self.kernels_png = base64.b64encode(png).decode("ascii")
 
-    def page_controls(self) -> list:
-        # The example images (one per class, then misclassified ones), all layers or stages.
-        examples = [value for _, value in self.example._options_full if value != NO_EXAMPLE]
-        return [page.menu(self, "example", examples), page.checkbox(self, "stages_only")]
-
-    # -- drawing -------------------------------------------------------------------
-
-    def render(self) -> Figure:
-        """The probe of the current image, drawn into a figure reused between images."""
-        self.probe = probe(self.model, self.input_image, self.input_label)
-        key = bool(self.stages_only.value)
-        if key not in self._figures:
-            layers = stage_indices(self.model) if key else None
-            self._figures[key] = ProbeFigure(self.probe, layers)
-            return self._figures[key].figure
-        return self._figures[key].update(self.probe)
-
-    # -- controls ------------------------------------------------------------------
-
-    def _on_change(self, change: dict) -> None:
-        if self._syncing:
-            return
-        # An exception in a widget callback vanishes into the kernel log where the
-        # reader never sees it; report every failure in the status line instead.
-        try:
-            owner = change["owner"]
-            if owner is self.example:
-                self._example_chosen(change["new"])
-            elif owner is self.index:
-                self._clear_example()
-                self._select_test_image(change["new"])
-                self._redraw()
-            elif owner is self.upload:
-                self._uploaded(change["new"])
+    @traitlets.default("gallery")
+    def _default_gallery(self) -> list[dict[str, Any]]:
+        entries = []
+        for text, i in self._gallery_options:
+            image = self.images[i]
+            if image.dtype == torch.uint8:  # 0..255: a third of the bytes of the floats
+                pixels, scale = image.flatten().tolist(), 255
             else:
-                self._redraw()
-        except Exception as err:
-            self._show_error(f"could not redraw: {type(err).__name__}: {err}")
+                pixels, scale = as_image(image).flatten().tolist(), 1
+            entries.append({"index": i, "text": text, "label": int(self.labels[i]),
+                            "scale": scale, "pixels": pixels})
+        return entries
 
-    def _example_chosen(self, index: int) -> None:
-        if index == NO_EXAMPLE:
-            return
-        self._syncing = True  # move the slider without triggering a second redraw
-        try:
-            self.index.value = index
-        finally:
-            self._syncing = False
-        self._select_test_image(index)
-        self._redraw()
+    @traitlets.default("layers")
+    def _default_layers(self) -> list[dict[str, Any]]:
+        return self._layers
 
-    def _clear_example(self) -> None:
-        self._syncing = True
-        try:
-            self.example.value = NO_EXAMPLE
-        finally:
-            self._syncing = False
+    @traitlets.default("classes")
+    def _default_classes(self) -> list[str]:
+        return list(data.LABELS)
 
-    def _select_test_image(self, index: int) -> None:
-        self.input_image = as_image(self.images[index])  # (28, 28) float32
-        self.input_label = None if self.labels is None else int(self.labels[index])
-        self.source = f"test image #{index}"
-        self.upload_steps = []
+    # -- the numbers, from PyTorch ----------------------------------------------------------
 
-    def _uploaded(self, files: tuple | list | dict) -> None:
-        # ipywidgets 8 gives a tuple of dicts (name, type, size, content, last_modified);
-        # an empty tuple means the upload was cleared.
-        if not files:
-            return
-        item = files[0] if isinstance(files, (tuple, list)) else next(iter(files.values()))
-        name = item.get("name", "upload")
-        try:
-            image, steps = image_from_bytes(bytes(item["content"]))
-        except ValueError as err:
-            self._show_error(f"'{name}': {err}. The picture still shows {self.source}.")
-            return
-        self.input_image, self.input_label = image, None
-        self.source = f"upload '{name}'"
-        self.upload_steps = steps
-        self._clear_example()
-        self._redraw()
+    def derived_names(self) -> tuple[str, ...]:
+        return ("probabilities", "maps", "predicted", "label", "status", "engine", "answered")
 
-    def load_image_bytes(self, content: bytes, name: str = "picture") -> None:
-        """Explore a picture given as file bytes, as if it had been uploaded."""
-        self._uploaded(({"name": name, "content": content},))
+    def _input(self) -> tuple[torch.Tensor, int | None, str]:
+        """(image, true class or None, source) of the current controls.
 
-    def _redraw(self) -> None:
-        self.refresh()
-        self._describe()
+        Raises:
+            ValueError: for a drawing that is not 784 numbers in [0, 1], or an example that
+                the menu does not offer.
+        """
+        if self.drawing:
+            values = self.drawing
+            if len(values) != NUM_PIXELS:
+                raise ValueError(
+                    f"a drawing must be {IMAGE_SIZE}×{IMAGE_SIZE} = {NUM_PIXELS} values in "
+                    f"[0, 1], row by row; got {len(values)} values")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and 0 <= v <= 1 for v in values):
+                raise ValueError(
+                    "a drawing's values must be numbers in [0, 1] (0 is the dark background, "
+                    "1 the light garment)")
+            image = torch.tensor(values, dtype=torch.float32).reshape(IMAGE_SIZE, IMAGE_SIZE)
+            return image, None, self.input_name or "your drawing"
+        if self.example not in self._gallery_indices:
+            raise ValueError(
+                f"test image #{self.example} is not in the menu; choose one of "
+                f"{self._gallery_indices}")
+        return (as_image(self.images[self.example]), int(self.labels[self.example]),
+                f"test image #{self.example}")
 
-    # -- status line ----------------------------------------------------------------
+    def compute(self) -> dict[str, Any]:
+        self.probe = None
+        image, label, source = self._input()
+        p = probe(self.model, image, label)
+        self.probe, self.input_image = p, image
+        maps = {f"net.{a.index}": {"shape": list(a.value.shape), "data": _rounded(a.value)}
+                for a in p.activations[:-1] if a.name != "Flatten"}
+        return {
+            "probabilities": _rounded(p.probs),
+            "maps": maps,
+            "predicted": p.predicted,
+            "label": label,
+            "status": self._describe(p, source),
+            "engine": "python",
+            "answered": self.request,
+        }
 
-    def _describe(self) -> None:
-        p: Probe = self.probe
-        name = data.LABELS[p.predicted] if p.probs.numel() == len(data.LABELS) else p.predicted
-        text = f"{self.source}: predicted {name} with probability {float(p.probs.max()):.2f}"
+    def _describe(self, p: Probe, source: str) -> str:
+        """The status line: the top class and its probability (what the front-end writes)."""
+        names = self.classes if p.probs.numel() == len(self.classes) else None
+        name = names[p.predicted] if names else str(p.predicted)
+        text = (f"{source}: predicted {name} with probability "
+                f"{probability_text(float(p.probs.max()))}")
         if p.label is not None:
             verdict = "right" if p.correct else "wrong"
-            text += f"; its label is {data.LABELS[p.label]}, so the prediction is {verdict}"
-        message = html.escape(text + ".")
-        if self.upload_steps:
-            message += "<br>The upload was " + html.escape("; ".join(self.upload_steps)) + "."
-        self.status.value = self._with_data_note(message)
+            truth = names[p.label] if names else str(p.label)
+            text += f"; its label is {truth}, so the prediction is {verdict}"
+        text += "."
+        if self.upload_steps and self.drawing:
+            text += " The upload was " + "; ".join(self.upload_steps) + "."
+        return text
 
-    def _show_error(self, message: str) -> None:
-        self.status.value = self._with_data_note(
-            f'<span style="{_ERROR_STYLE}">{html.escape(message)}</span>'
-        )
+    # -- what a reader or a notebook does ---------------------------------------------------
 
-    def _with_data_note(self, message_html: str) -> str:
-        if not self.data_message:
-            return message_html
-        return f"{message_html}<br><i>{html.escape(self.data_message)}</i>"
+    def show_example(self, index: int) -> None:
+        """Show test image ``index`` (one the menu offers), as choosing it in the menu does."""
+        with self.hold_trait_notifications():
+            self.drawing, self.input_name, self.upload_steps = [], "", []
+            self.request += 1
+            self.example = index
+
+    def load_image_bytes(self, content: bytes, name: str = "picture") -> None:
+        """Explore a picture given as file bytes, as if it had been uploaded.
+
+        Raises:
+            ValueError: when the bytes are not an image Pillow can decode.
+        """
+        image, steps = image_from_bytes(content)
+        with self.hold_trait_notifications():
+            self.example, self.input_name = NO_EXAMPLE, f"upload '{name}'"
+            self.upload_steps = steps
+            self.request += 1
+            self.drawing = image.flatten().tolist()
+
+    @property
+    def source(self) -> str:
+        """Where the image shown came from: ``"test image #7"``, ``"your drawing"``, ..."""
+        if self.drawing:
+            return self.input_name or "your drawing"
+        return f"test image #{self.example}"
+
+    @property
+    def input_label(self) -> int | None:
+        """The true class of the image shown, or None for a drawing or an upload."""
+        return self.label
+
+    @property
+    def status_text(self) -> str:
+        """The status line as the reader reads it."""
+        return self.error or self.status
+
+    def picture_png(self) -> bytes | None:
+        """Python's drawing of the same probe (:class:`ProbeFigure`), for a page that
+        cannot run the front-end."""
+        if self.probe is None:
+            return None
+        layers = stage_indices(self.model) if self.stages_only else None
+        return figure_to_png(ProbeFigure(self.probe, layers).figure, dpi=self.dpi)
+
+    def picture_alt(self) -> str:
+        return f"LeNet's feature maps and class probabilities: {self.status_text}"
+
+    def page_state(self) -> dict[str, Any]:
+        """The controls, the gallery's pixels, and Python's answer for the first image: the
+        page draws that answer while the network loads (and keeps it if it cannot run)."""
+        derived = {name: getattr(self, name) for name in self.derived_names()}
+        return super().page_state() | derived | {
+            "gallery": self.gallery, "layers": self.layers, "classes": self.classes,
+            "kernels_png": self.kernels_png}
+
+    def page_scripts(self) -> list[Path]:
+        """The host, the networks' loader (``cnn-networks.js``) and the front-end."""
+        return [*super().page_scripts()[:-1], WEB_DIR / "cnn-networks.js",
+                WEB_DIR / "explorers" / self.script]

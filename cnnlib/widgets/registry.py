@@ -97,7 +97,7 @@ EXPLORERS: tuple[ExplorerEntry, ...] = (
     ExplorerEntry(ReceptiveFieldExplorer, ("7_5_pooling",),
                   lambda: ReceptiveFieldExplorer(input_size=12), ("row", (0, 1)), ("ops",)),
     ExplorerEntry(FeatureMapExplorer, ("7_6_lenet",),
-                  lambda: FeatureMapExplorer(model=trained_lenet()), ("index", (0, 1)),
+                  lambda: FeatureMapExplorer(model=trained_lenet()), ("example", (0, 19)),
                   ("network:lenet",)),
     ExplorerEntry(StageComparisonExplorer, ("8_1_alexnet",),
                   lambda: StageComparisonExplorer(lenet=pretrained("lenet"),
