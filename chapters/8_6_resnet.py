@@ -332,6 +332,14 @@ fig
 # initialisation and, for every block, the size of its gradient with respect to the
 # block's weights (left) and its output (right), on a log scale.
 #
+# On the website your browser cannot compute these numbers: they come from
+# backpropagating through networks that PyTorch's random number generator initialised,
+# which a browser cannot reproduce. So the page reads them from a table PyTorch recorded
+# for every setting of the controls (five depths, batch norm on and off, both
+# initialisations, seeds 0 to 9; `python scripts/record_grad_flow.py` remakes it) and
+# computes the ratios and the status line itself. In JupyterLab the explorer computes every
+# setting with PyTorch.
+#
 # Things to try: at depth 56, switch batch norm off and the initialisation to PyTorch's
 # default. The plain network's gradient shrinks by many orders of magnitude on its way
 # down and the first blocks get *exactly zero*: they would never learn. Now switch batch

@@ -12,7 +12,6 @@ from test_viz_style import notebook_png_width, reader_view
 from cnnlib.explain.grad_flow import FlowNet, gradient_flow, twin_networks
 from cnnlib.viz.grad_flow import show_gradient_flow
 from cnnlib.widgets import grad_flow as grad_flow_widget
-from cnnlib.widgets import page
 from cnnlib.widgets.grad_flow import GradientFlowExplorer
 
 
@@ -89,8 +88,8 @@ def test_zero_blocks_make_the_residual_net_the_stem_only_net(batch_norm):
 def test_explorer_numbers_are_gradient_flow_of_its_twins():
     X, y = _batch()
     explorer = GradientFlowExplorer(X, y, depth=8, batch_norm=False, init="default", seed=2)
-    explorer.depth.value = 4
-    explorer.batch_norm.value = True
+    explorer.depth = 4
+    explorer.batch_norm = True
     plain, residual = twin_networks(4, True, "default", seed=2)
     for net, flow, twin in ((explorer.plain_net, explorer.plain, plain),
                             (explorer.residual_net, explorer.residual, residual)):
@@ -100,8 +99,11 @@ def test_explorer_numbers_are_gradient_flow_of_its_twins():
         torch.testing.assert_close(flow.weight_norms, weights)
         torch.testing.assert_close(flow.output_norms, outputs)
     ratio = float(explorer.plain.weight_norms[0] / explorer.plain.weight_norms[-1])
-    assert f"{ratio:.3g}" in explorer.status.value
+    assert f"{ratio:.3g}" in explorer.status_text
     assert explorer.plain.weight_norms.numel() == 4
+    # The synced numbers are the same float32 values, as JSON numbers.
+    assert explorer.flows["plain"]["weight"] == explorer.plain.weight_norms.tolist()
+    assert explorer.flows["residual"]["loss"] == explorer.residual.loss
 
 
 def test_renderer_is_readable_and_marks_exact_zeros():
@@ -115,29 +117,6 @@ def test_renderer_is_readable_and_marks_exact_zeros():
     assert "plain: exactly 0" in texts
     with pytest.raises(ValueError, match="twins of one depth"):
         show_gradient_flow(flows[0], gradient_flow(twin_networks(5)[1], X, y))
-
-
-def test_page_form_matches_fresh_explorers():
-    X, y = _batch(8)
-    explorer = GradientFlowExplorer(X, y, depth=8)
-    full = explorer.page_controls()
-    count = 1
-    for control in full:
-        count *= len(control.values)
-    assert count <= page.MAX_STATES
-    assert [c.name for c in full] == ["depth", "batch_norm", "init", "seed"]
-    # The sweep itself over the shallow depths (the deep ones only cost time here).
-    controls = [page.slider(explorer, "depth", (4, 8)), *full[1:3]]
-    states = page.sweep(explorer, controls)
-    assert len(states.states) == 2 * 2 * 2
-    for key in ("0,0,0", "1,1,1"):
-        fresh = GradientFlowExplorer(X, y, depth=8)
-        for control, i in zip(controls, key.split(","), strict=True):
-            getattr(fresh, control.name).value = control.values[int(i)]
-        image, status, _ = states.states[key]
-        assert states.images[image] == __import__("base64").b64encode(
-            page.compress_png(fresh.image.value)).decode("ascii")
-        assert status == fresh.status.value
 
 
 def test_bad_input_is_refused_with_a_clear_message():
@@ -167,7 +146,7 @@ def test_redraws_compute_on_one_thread_and_agree_with_more_threads(monkeypatch):
         monkeypatch.setattr(grad_flow_widget, "gradient_flow", lambda *args: (
             seen.append(torch.get_num_threads()), gradient_flow(*args))[1])
         explorer = GradientFlowExplorer(X, y, depth=12, batch_norm=False, seed=4)
-        explorer.batch_norm.value = True
+        explorer.batch_norm = True
         assert seen == [1, 1, 1, 1] and torch.get_num_threads() == 2  # and put back after
         # One thread adds up in another order than two: equal to float32 rounding.
         for got, want in zip((explorer.plain, explorer.residual), expected, strict=True):

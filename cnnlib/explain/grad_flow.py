@@ -19,13 +19,21 @@ first training step of a toy, not a trained ResNet.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["FlowBlock", "FlowNet", "GradientFlow", "INITS", "gradient_flow", "twin_networks"]
+__all__ = ["BATCH_SIZE", "DEPTHS", "FlowBlock", "FlowNet", "GradientFlow", "INITS", "SEEDS",
+           "SIDE", "TABLE_PATH", "batch_fingerprint", "decode_flows", "encode_flows",
+           "gradient_flow", "load_table", "setting_key", "training_batch", "twin_networks"]
 
 #: How the convolutions' weights are drawn: PyTorch's default (uniform, a third of He's
 #: variance) or He et al.'s normal initialisation for ReLU networks, with zero biases.
@@ -188,3 +196,110 @@ def gradient_flow(model: FlowNet, X: torch.Tensor, y: torch.Tensor) -> GradientF
         output_norms=torch.stack([g.detach().norm() for g in grads[depth:]]),
         loss=float(loss.detach()),
     )
+
+
+# ---------------------------------------------------------------- the recorded table
+# The website cannot backpropagate through PyTorch's own random initialisation (its random
+# numbers are not reproducible in a browser), so it reads every setting its controls allow
+# from a table that scripts/record_grad_flow.py computes with the functions above.
+
+#: Depths the explorer's slider offers (56 is the depth of the ResNet-56 of He et al.'s
+#: CIFAR study).
+DEPTHS = (4, 8, 16, 32, 56)
+#: Seeds the explorer's slider offers on the website (every one is recorded).
+SEEDS = tuple(range(10))
+#: Images in the explorer's fixed batch.
+BATCH_SIZE = 64
+#: Side of its images: Fashion-MNIST's 28 pixels averaged 2x2, to keep 56 blocks fast.
+SIDE = 14
+#: The recorded table (written by scripts/record_grad_flow.py, never by hand).
+TABLE_PATH = Path(__file__).resolve().parents[1] / "weights" / "grad_flow_table.json"
+#: Version of the table's layout; a reader refuses another.
+TABLE_FORMAT = 1
+
+
+def training_batch(size: int = BATCH_SIZE, root: str | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``size`` Fashion-MNIST training images at 14x14 (2x2 averages) and labels.
+
+    Returns:
+        ``(X, y)``: float32 ``(size, 1, 14, 14)`` in [0, 1] and int64 ``(size,)``.
+    """
+    from cnnlib import data
+
+    images, labels = data.load_split(train=True, root=root)
+    X = images[:size].float().div(255).unsqueeze(1)  # (size, 1, 28, 28)
+    return F.avg_pool2d(X, 2), labels[:size].long()
+
+
+def batch_fingerprint(X: torch.Tensor, y: torch.Tensor) -> str:
+    """SHA-256 of a batch's float32 images and int64 labels: which batch a table was made on."""
+    digest = hashlib.sha256()
+    digest.update(X.detach().float().contiguous().numpy().tobytes())
+    digest.update(y.detach().long().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def setting_key(depth: int, batch_norm: bool, init: str, seed: int) -> str:
+    """The table's key of one setting: ``"56,1,kaiming,0"`` (depth, batch norm 0/1, init, seed)."""
+    return f"{depth},{int(bool(batch_norm))},{init},{seed}"
+
+
+def encode_flows(plain: GradientFlow, residual: GradientFlow) -> str:
+    """One setting's numbers as base64 of little-endian float32, exactly as measured.
+
+    Layout (``depth`` blocks): plain weight norms, plain output norms, plain loss, then
+    the same three for the residual twin: ``4 * depth + 2`` values. The norms are float32
+    already and the loss is a float32 turned into a Python float, so nothing is rounded.
+
+    Raises:
+        ValueError: when the twins have different depths or a loss is not a float32 value.
+    """
+    depth = plain.weight_norms.numel()
+    if residual.weight_norms.numel() != depth:
+        raise ValueError(f"twins of one depth expected, got {depth} and "
+                         f"{residual.weight_norms.numel()} blocks")
+    parts = []
+    for flow in (plain, residual):
+        if float(np.float32(flow.loss)) != flow.loss and flow.loss == flow.loss:
+            raise ValueError(f"loss {flow.loss!r} is not a float32 value; it would be rounded")
+        parts += [flow.weight_norms.detach().float().numpy(),
+                  flow.output_norms.detach().float().numpy(), np.float32([flow.loss])]
+    return base64.b64encode(np.concatenate(parts).astype("<f4").tobytes()).decode("ascii")
+
+
+def decode_flows(text: str) -> tuple[GradientFlow, GradientFlow]:
+    """The inverse of :func:`encode_flows`: ``(plain, residual)``.
+
+    Raises:
+        ValueError: when ``text`` does not hold ``4 * depth + 2`` float32 values.
+    """
+    values = np.frombuffer(base64.b64decode(text, validate=True), dtype="<f4")
+    depth, extra = divmod(values.size - 2, 4)
+    if extra or depth < 1:
+        raise ValueError(f"a setting holds 4 * depth + 2 float32 values, got {values.size}")
+    flows = []
+    for half in (values[:2 * depth + 1], values[2 * depth + 1:]):
+        flows.append(GradientFlow(weight_norms=torch.from_numpy(half[:depth].copy()),
+                                  output_norms=torch.from_numpy(half[depth:2 * depth].copy()),
+                                  loss=float(half[-1])))
+    return flows[0], flows[1]
+
+
+def load_table(path: str | Path = TABLE_PATH) -> dict[str, Any]:
+    """The recorded table: its settings, its batch's fingerprint and ``flows`` (key -> base64).
+
+    Raises:
+        FileNotFoundError: when the file is missing (``python scripts/record_grad_flow.py``
+            makes it).
+        ValueError: when it has another format.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; make it with "
+                                "`python scripts/record_grad_flow.py`")
+    table = json.loads(path.read_text(encoding="utf-8"))
+    if table.get("format") != TABLE_FORMAT:
+        raise ValueError(f"{path} has format {table.get('format')!r}, this cnnlib reads "
+                         f"{TABLE_FORMAT}; remake it with `python scripts/record_grad_flow.py`")
+    return table

@@ -12,11 +12,12 @@ tensors, the shipped weights). A chapter that builds it from a variable of its o
 
 ``computes_with`` says what the explorer's website version needs to compute in the reader's
 browser (issue 21): ``"ops"`` for the chapter-7 operations of ``cnnlib/web/cnn-ops.js``,
-``"network:<name>"`` for a shipped network run with onnxruntime-web, ``"training"`` for an
-explorer that trains or differentiates a network on each setting. An explorer whose class is
-a :class:`~cnnlib.widgets.live.LiveExplorer` computes on the website already (:func:`live`);
-the others are still their page form there (:mod:`cnnlib.widgets.page`), and for them this
-field is the plan their in-browser versions follow.
+``"network:<name>"`` for a shipped network run with onnxruntime-web, ``"recorded"`` for an
+explorer whose numbers come from a table PyTorch recorded for every setting its controls
+allow (a training run, or gradients through PyTorch's random initialisation, which a
+browser cannot reproduce): the page looks them up and computes the rest. An explorer whose
+class is a :class:`~cnnlib.widgets.live.LiveExplorer` computes on the website
+(:func:`live`); any other is its page form there (:mod:`cnnlib.widgets.page`).
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ EXPLORERS: tuple[ExplorerEntry, ...] = (
     ExplorerEntry(BatchStatsExplorer, ("8_5_batch_norm",),
                   lambda: BatchStatsExplorer(model=pretrained("bn_lenet")), ("mode", None),
                   ("network:bn_lenet",)),
-    # Gradients of freshly initialised networks: needs backpropagation in the browser.
+    # Gradients of freshly initialised networks, recorded by PyTorch for every setting the
+    # controls allow (cnnlib/weights/grad_flow_table.json): looked up, not computed.
     ExplorerEntry(GradientFlowExplorer, ("8_6_resnet",), GradientFlowExplorer,
-                  ("batch_norm", (True, False)), ("training",)),
+                  ("seed", (0, 1)), ("recorded",)),
     ExplorerEntry(GradCamExplorer, ("8_6_resnet",),
                   lambda: GradCamExplorer(model=pretrained("resnet18")), ("example", (0, 1)),
                   ("network:resnet18",)),
