@@ -399,8 +399,128 @@ var CNNExplorers =
       return text === "-0" ? "0" : text;
     }
 
+    // ---- Python's number formats, exactly: a status line reads the same in Lab and page.
+
+    /** The exact decimal value of a finite double |x|: digits · 10^-point (BigInt digits). */
+    function exactDecimal(x) {
+      const view = new DataView(new ArrayBuffer(8));
+      view.setFloat64(0, Math.abs(x));
+      const bits = view.getBigUint64(0);
+      const biased = Number(bits >> 52n);
+      let mantissa = bits & ((1n << 52n) - 1n);
+      let exponent = -1074; // subnormal
+      if (biased !== 0) {
+        mantissa |= 1n << 52n;
+        exponent = biased - 1075;
+      }
+      if (exponent >= 0) return { digits: mantissa << BigInt(exponent), point: 0 };
+      // m / 2^k = m · 5^k / 10^k
+      return { digits: mantissa * 5n ** BigInt(-exponent), point: -exponent };
+    }
+
+    /** An exact decimal rounded to `keep` decimals, half to even (as Python rounds). */
+    function roundTo({ digits, point }, keep) {
+      if (keep >= point) return digits * 10n ** BigInt(keep - point);
+      const divisor = 10n ** BigInt(point - keep);
+      let q = digits / divisor;
+      const twice = 2n * (digits % divisor);
+      if (twice > divisor || (twice === divisor && q % 2n === 1n)) q += 1n;
+      return q;
+    }
+
+    /** Python's text for what has no digits (nan, inf), or null for a finite number. */
+    function special(x) {
+      if (Number.isNaN(x)) return "nan";
+      if (x === Infinity) return "inf";
+      if (x === -Infinity) return "-inf";
+      return null;
+    }
+
+    /** "1234567" -> "1,234,567". */
+    function grouped(text) {
+      return text.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    }
+
+    /**
+     * Python's f"{x:.{decimals}f}" (or f"{x:,.{decimals}f}" with comma): rounded half to
+     * even on the exact binary value, so 0.125 is "0.12" and 2.675 is "2.67", where toFixed
+     * gives "0.13"; -0.0 keeps its sign, as Python's does.
+     *
+     * @param {number} x @param {number} decimals @param {{comma?: boolean}} [options]
+     * @returns {string}
+     */
+    function pyFixed(x, decimals, { comma = false } = {}) {
+      const none = special(x);
+      if (none !== null) return none;
+      const n = roundTo(exactDecimal(x), decimals).toString().padStart(decimals + 1, "0");
+      const whole = n.slice(0, n.length - decimals);
+      const text = (comma ? grouped(whole) : whole) + (decimals ? `.${n.slice(-decimals)}` : "");
+      return (x < 0 || Object.is(x, -0) ? "-" : "") + text;
+    }
+
+    /**
+     * Python's f"{x:.{precision}g}": precision significant digits, trailing zeros dropped,
+     * exponent form ("1.2e-05") below 1e-4 or from 10^precision.
+     *
+     * @param {number} x @param {number} precision
+     * @returns {string}
+     */
+    function pyGeneral(x, precision) {
+      const none = special(x);
+      if (none !== null) return none;
+      const sign = x < 0 || Object.is(x, -0) ? "-" : "";
+      if (x === 0) return `${sign}0`;
+      const exact = exactDecimal(x);
+      let exp10 = exact.digits.toString().length - 1 - exact.point;
+      if (roundTo(exact, precision - 1 - exp10).toString().length > precision) exp10 += 1;
+      // Python drops trailing zeros, and the point when nothing follows it.
+      const strip = (text) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "")
+        : text);
+      if (exp10 >= -4 && exp10 < precision) {
+        return sign + strip(pyFixed(Math.abs(x), precision - 1 - exp10));
+      }
+      const n = roundTo(exact, precision - 1 - exp10).toString();
+      const mantissa = strip(n.length > 1 ? `${n[0]}.${n.slice(1)}` : n);
+      const e = Math.abs(exp10).toString().padStart(2, "0");
+      return `${sign}${mantissa}e${exp10 < 0 ? "-" : "+"}${e}`;
+    }
+
+    const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const SEXTETS = new Int16Array(128).fill(-1);
+    for (let i = 0; i < BASE64.length; i++) SEXTETS[BASE64.charCodeAt(i)] = i;
+
+    /**
+     * The bytes of base64 text, as Python's base64.b64encode writes data for a page (written
+     * here, not atob: Node's vm, where the tests run front-ends, has none).
+     *
+     * @param {string} text
+     * @returns {Uint8Array}
+     * @throws {Error} naming the first character that is not base64.
+     */
+    function fromBase64(text) {
+      const clean = text.replace(/=+$/, "");
+      const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+      let value = 0;
+      let bits = 0;
+      let k = 0;
+      for (let i = 0; i < clean.length; i++) {
+        const code = clean.charCodeAt(i);
+        const sextet = code < 128 ? SEXTETS[code] : -1;
+        if (sextet < 0) {
+          throw new Error(`the page's data is damaged: ${show(clean[i])} at ${i} is not base64`);
+        }
+        value = ((value << 6) | sextet) & 0xffff;
+        bits += 6;
+        if (bits >= 8) {
+          bits -= 8;
+          out[k++] = (value >> bits) & 0xff;
+        }
+      }
+      return out;
+    }
+
     const kit = Object.freeze({ COLORS, CELL, SLIDER_KEYS, keepSliderKeys, show, whole, atLeast,
-      sizeFormula, tint, range, element, formatValue });
+      sizeFormula, tint, range, element, formatValue, pyFixed, pyGeneral, grouped, fromBase64 });
 
     return Object.freeze({ define, get, names, widget, mount, LocalModel, kit });
   })();
