@@ -147,7 +147,7 @@ def first_answers(chromium, rounds: int) -> list[dict]:
     a network, answered (the network loaded and run once)."""
     site = ROOT / "_build" / "html" / "chapters"
     rows = []
-    for stem in sorted({s for e in registry.live() for s in e.sections}):
+    for stem in sorted({s for e in registry.EXPLORERS for s in e.sections}):
         path = site / f"{stem}.html"
         if not path.is_file():
             raise SystemExit(f"{path} is missing: run `make book` first")
@@ -171,7 +171,7 @@ def browser_rows(rounds: int) -> list[dict]:
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as tmp:
         chromium = playwright.chromium.launch(executable_path=_chromium_path(), headless=True,
                                               args=CHROMIUM_ARGS)
-        for entry in registry.live():
+        for entry in registry.EXPLORERS:
             widget = entry.build()
             url = page_file(Path(tmp), widget).as_uri()
             for label, viewport in VIEWPORTS.items():
@@ -199,7 +199,7 @@ def browser_rows(rounds: int) -> list[dict]:
 
 def python_rows(rounds: int) -> list[dict]:
     rows = []
-    for entry in registry.live():
+    for entry in registry.EXPLORERS:
         widget = entry.build()
         moves = [(c.name, sweep(c)) for c in widget.CONTROLS] + [
             (name, python_options(widget, name)) for name in menus(widget)]
@@ -218,7 +218,7 @@ def python_rows(rounds: int) -> list[dict]:
 
 
 def script_weight() -> dict:
-    files = {p for e in registry.live() for p in e.build().page_scripts()}
+    files = {p for e in registry.EXPLORERS for p in e.build().page_scripts()}
     return {p.name: {"bytes": p.stat().st_size, "gzip_bytes": len(gzip.compress(p.read_bytes(), 9))}
             for p in sorted(files)}
 
@@ -242,7 +242,7 @@ def main() -> int:
         # Each explorer starts as its chapter builds it; a drag passes through settings that
         # do not fit together too, which show their message instead of a picture.
         "start": {e.name: {c.name: getattr(w, c.name) for c in w.CONTROLS}
-                  for e in registry.live() for w in [e.build()]},
+                  for e in registry.EXPLORERS for w in [e.build()]},
         "browser_redraws": browser,
         "first_answer": first,
         "python": python,

@@ -13,24 +13,20 @@ import pytest
 import cnnlib.widgets
 from cnnlib.models.pretrained import SHIPPED
 from cnnlib.widgets import registry
-from cnnlib.widgets.base import Explorer
-from cnnlib.widgets.guarded import GuardedExplorer
 from cnnlib.widgets.live import LiveExplorer
 
 ROOT = Path(__file__).resolve().parent.parent
-ABSTRACT = {Explorer, GuardedExplorer, LiveExplorer}
 
 
 def _explorer_classes() -> set[type]:
-    """Every explorer class (ipywidgets or live) defined in a module of cnnlib.widgets."""
+    """Every explorer class defined in a module of cnnlib.widgets."""
     found = set()
     for info in pkgutil.iter_modules(cnnlib.widgets.__path__):
         module = importlib.import_module(f"cnnlib.widgets.{info.name}")
         for _, obj in inspect.getmembers(module, inspect.isclass):
-            if (issubclass(obj, (Explorer, LiveExplorer))
-                    and obj.__module__ == module.__name__):
+            if issubclass(obj, LiveExplorer) and obj.__module__ == module.__name__:
                 found.add(obj)
-    return found - ABSTRACT
+    return found - {LiveExplorer}
 
 
 def _built_in_chapters() -> set[tuple[str, str]]:
@@ -79,8 +75,17 @@ def test_what_the_website_computes_with_is_known():
     assert set(registry.website_networks()) <= set(SHIPPED)
 
 
+def test_an_explorer_without_a_front_end_is_refused():
+    class PictureOnly:
+        pass
+
+    with pytest.raises(TypeError, match="is not a LiveExplorer"):
+        registry.ExplorerEntry(PictureOnly, ("7_6_lenet",), PictureOnly, ("x", None), ("ops",))
+
+
 def test_a_network_without_shipped_weights_is_refused(monkeypatch):
-    wrong = registry.ExplorerEntry(Explorer, ("7_6_lenet",), Explorer, ("x", None),
+    base = registry.entry("PaddingStrideExplorer")
+    wrong = registry.ExplorerEntry(base.cls, ("7_6_lenet",), base.cls, ("x", None),
                                    ("network:lenet5",))
     monkeypatch.setattr(registry, "EXPLORERS", (*registry.EXPLORERS, wrong))
     with pytest.raises(ValueError, match=r"without shipped weights: \['lenet5'\]"):
@@ -100,17 +105,12 @@ def test_build_makes_the_explorer_and_its_redraw_control_exists(name):
     assert isinstance(explorer, e.cls)  # anywidget gives each instance a subclass of its own
     control, values = e.redraw
     for value in values or ():
-        if e.is_live:  # a traitlet
-            setattr(explorer, control, value)
-            assert getattr(explorer, control) == value
-        else:  # an ipywidgets control
-            getattr(explorer, control).value = value
-            assert getattr(explorer, control).value == value
+        setattr(explorer, control, value)
+        assert getattr(explorer, control) == value
 
 
 def test_each_live_explorer_names_itself_and_its_scripts():
-    assert registry.live(), "no explorer has one front-end yet"
-    for e in registry.live():
+    for e in registry.EXPLORERS:
         widget = e.build()
         assert widget.explorer_name == e.name
         assert all(path.is_file() for path in widget.page_scripts()), e.name
@@ -124,7 +124,7 @@ def test_the_committed_website_forms_carry_todays_front_ends():
     import re
 
     forms = 0
-    for e in registry.live():
+    for e in registry.EXPLORERS:
         scripts = [path.read_text(encoding="utf-8") for path in e.build().page_scripts()]
         for stem in e.sections:
             notebook = json.loads((ROOT / "chapters" / f"{stem}.ipynb").read_text())
@@ -139,4 +139,4 @@ def test_the_committed_website_forms_carry_todays_front_ends():
                         f"chapters/{stem}.ipynb carries an old front-end of {e.name}: run "
                         f"`make notebooks NB=chapters/{stem}.py`")
                     forms += 1
-    assert forms == sum(len(e.sections) for e in registry.live())
+    assert forms == sum(len(e.sections) for e in registry.EXPLORERS)

@@ -5,28 +5,15 @@ moves sliders and compares the explorer's attributes with PyTorch layers.
 """
 
 import itertools
-import re
-import time
 
-import ipywidgets as widgets
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.ops import conv_output_shape, input_region
-from cnnlib.viz.cell_grid import message_figure
-from cnnlib.widgets.base import (
-    BUSY_CLASS,
-    BUSY_CSS,
-    BUSY_DELAY_MS,
-    EXPLORER_CLASS,
-    PICTURE_CLASS,
-    Explorer,
-)
 from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors
 from cnnlib.widgets.conv_steps import ConvStepExplorer
-from cnnlib.widgets.guarded import GuardedExplorer
 from cnnlib.widgets.padding_stride import PaddingStrideExplorer
 from cnnlib.widgets.pooling import ARANGE, RANDOM, PoolingExplorer
 from cnnlib.widgets.receptive_field import STACKS, ReceptiveFieldExplorer
@@ -344,106 +331,3 @@ def test_channels_bias_as_a_list_and_a_batch_of_one():
 
 
 # --------------------------------------------------------------------------- busy feedback
-
-
-class _Sleeper(Explorer):
-    """An explorer whose render takes ``delay`` seconds, or raises when ``fail`` is set."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay, self.fail, self.busy_while_rendering = delay, False, []
-        self.step = widgets.IntSlider(0, min=0, max=3)
-        super().__init__([self.step])
-
-    def render(self):
-        self.busy_while_rendering.append(self.is_busy)
-        time.sleep(self.delay)
-        if self.fail:
-            raise RuntimeError("render failed")
-        self.status.value = f"step {self.step.value}"
-        return message_figure(f"step {self.step.value}")
-
-
-def _record(explorer) -> list:
-    """What the front end is sent, in order: the busy class coming and going, each picture."""
-    events = []
-    explorer.widget.observe(
-        lambda change: events.append(("busy", BUSY_CLASS in change["new"])), names="_dom_classes")
-    explorer.image.observe(lambda change: events.append(("picture", explorer.is_busy)),
-                           names="value")
-    explorer.status.observe(lambda change: events.append(("status", change["new"])),
-                            names="value")
-    return events
-
-
-@pytest.mark.parametrize("delay", [0.0, 0.35])  # a fast redraw and one past BUSY_DELAY_MS
-def test_a_redraw_marks_the_explorer_busy_until_its_picture_is_in(delay):
-    explorer = _Sleeper(delay)
-    assert not explorer.is_busy and explorer.busy_while_rendering == [True]
-    events = _record(explorer)
-    explorer.step.value = 2
-    # The class goes out before the render starts and comes off after the new picture.
-    assert events == [("busy", True), ("status", "step 2"), ("picture", True), ("busy", False)]
-    assert explorer.busy_while_rendering == [True, True]
-    assert not explorer.is_busy and explorer.renders == 2
-    assert explorer.last_render_ms >= delay * 1000  # still the whole redraw's time
-    # The busy sign never enters what the page-form sweep records.
-    assert "drawing" not in explorer.status.value and BUSY_CLASS not in explorer.status.value
-
-
-def test_a_failing_render_still_clears_the_busy_mark():
-    explorer = _Sleeper()
-    explorer.fail = True
-    with pytest.raises(RuntimeError, match="render failed"):
-        explorer.step.value = 1
-    assert explorer.busy_while_rendering == [True, True] and not explorer.is_busy
-    explorer.fail = False
-    explorer.step.value = 2
-    assert not explorer.is_busy and explorer.status.value == "step 2"
-
-
-class _Guarded(GuardedExplorer):
-    """The smallest guarded explorer: one slider, its value drawn and described."""
-
-    def __init__(self) -> None:
-        self.row = widgets.IntSlider(0, min=0, max=3)
-        super().__init__([self.row])
-
-    def update(self) -> None:
-        pass
-
-    def draw(self):
-        return message_figure(f"row {self.row.value}")
-
-    def describe(self) -> str:
-        return f"row {self.row.value}"
-
-
-def test_a_guarded_explorer_that_fails_says_so_and_is_not_left_busy():
-    # (A stand-in: the explorers that were guarded explorers compute in the browser now.)
-    explorer = _Guarded()
-    events = _record(explorer)
-    explorer.draw = lambda: (_ for _ in ()).throw(RuntimeError("no figure"))
-    explorer.row.value = 1 if explorer.row.value != 1 else 0
-    assert "could not redraw: RuntimeError: no figure" in explorer.status.value
-    marks = [event for event in events if event[0] == "busy"]
-    assert events[0] == ("busy", True) and marks == [("busy", True), ("busy", False)]
-    assert not explorer.is_busy
-
-
-def test_the_busy_style_waits_before_showing_and_leaves_at_once():
-    explorer = _Sleeper()
-    # The style travels inside the explorer, hidden, and the classes it names are there.
-    assert explorer.busy_style in explorer.widget.children
-    assert explorer.busy_style.value == BUSY_CSS and explorer.busy_style.layout.display == "none"
-    assert EXPLORER_CLASS in explorer.widget._dom_classes
-    assert PICTURE_CLASS in explorer.image._dom_classes
-    rules = dict(re.findall(r"([^{}]+)\{([^{}]*)\}", BUSY_CSS.removeprefix("<style>")))
-    busy = {selector: body for selector, body in rules.items() if BUSY_CLASS in selector}
-    assert len(busy) == 2  # the dimmed picture and the "drawing…" sign
-    for selector, body in busy.items():
-        # CSS uses the transition of the state entered: entering "busy" waits the delay
-        # (a faster redraw shows nothing), leaving it undoes the change at once.
-        delays = re.findall(r"transition:([^;}]*)", body)[0].split(",")
-        assert all(d.strip().endswith(f" {BUSY_DELAY_MS}ms") for d in delays), selector
-        assert "transition:none" in rules[selector.replace(f".{BUSY_CLASS}", "")], selector
-    assert 'content:"drawing…"' in rules[f".{EXPLORER_CLASS}::after"]

@@ -179,7 +179,7 @@ def test_browser_compute_matches_python():
 
 
 def test_the_output_carries_a_picture_and_says_it_is_not_live(monkeypatch):
-    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 
     monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
     data, _ = PaddingStrideExplorer()._repr_mimebundle_()
@@ -198,7 +198,7 @@ def test_the_website_form_is_the_front_end_and_without_scripts_the_picture(monke
     import nbformat
 
     from cnnlib.lab.offline import keep_offline
-    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
     from cnnlib.widgets.page import NOTICE
 
     monkeypatch.setenv(PAGE_FORMS_VARIABLE, "1")

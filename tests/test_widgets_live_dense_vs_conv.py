@@ -355,7 +355,7 @@ def test_the_shift_explorers_esm_is_a_valid_module_exporting_render(tmp_path):
     lambda: ShiftExplorer(images=object_images(2), labels=torch.tensor([0, 1])),
 ], ids=["counter", "shift"])
 def test_the_output_carries_a_picture_and_the_website_form(make, monkeypatch):
-    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 
     monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
     widget = make()

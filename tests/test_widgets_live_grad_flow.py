@@ -244,7 +244,7 @@ def test_esm_is_a_valid_module_exporting_render(tmp_path):
 
 
 def test_the_output_carries_a_picture_and_the_website_form(monkeypatch, explorer):
-    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 
     monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
     data, _ = explorer._repr_mimebundle_()

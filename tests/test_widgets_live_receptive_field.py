@@ -194,7 +194,7 @@ def test_browser_compute_matches_python():
 
 
 def test_the_output_carries_a_picture_and_the_website_form(monkeypatch):
-    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 
     monkeypatch.delenv(PAGE_FORMS_VARIABLE, raising=False)
     data, _ = ReceptiveFieldExplorer()._repr_mimebundle_()

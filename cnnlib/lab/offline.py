@@ -1,4 +1,4 @@
-"""Notebook outputs that show without a kernel: page forms and pictures, never dead widgets.
+"""Notebook outputs that show without a kernel: website forms and pictures, never dead widgets.
 
 A live ipywidgets output (``application/vnd.jupyter.widget-view+json``) only works while
 its kernel runs. Saved in a notebook it shows, once the notebook is opened again in
@@ -6,10 +6,10 @@ JupyterLab, "Error displaying widget: model not found" (or, elsewhere, the text
 ``VBox(children=...)``), and a progress bar frozen at ``0%|``. :func:`keep_offline`
 rewrites each code cell's widget outputs into what a reader can use with no kernel:
 
-* an explorer's output keeps its page form (the ``text/html`` that an explorer adds when
-  ``CNNLIB_EXPLORER_PAGES=1``, see :mod:`cnnlib.widgets.page`) or, failing that, the
+* an explorer's output keeps its website form (the ``text/html`` that an explorer adds
+  when ``CNNLIB_EXPLORER_PAGES=1``, see :mod:`cnnlib.widgets.page`) or, failing that, the
   picture it showed (the ``image/png`` every explorer's output carries, see
-  :meth:`cnnlib.widgets.base.Explorer._repr_mimebundle_`) over the line "Run this cell
+  :meth:`cnnlib.widgets.live.LiveExplorer._repr_mimebundle_`) over the line "Run this cell
   to use the explorer" (:func:`cnnlib.widgets.page.picture_html`); its plain text says
   the same;
 * any other widget output (tqdm's progress bar) is dropped: the trainer prints a summary

@@ -1,9 +1,8 @@
-"""Interactive explorers: thin ipywidgets wrappers over ``cnnlib.viz``.
+"""Interactive explorers: one front-end each, for JupyterLab and the website.
 
-This package is the only part of cnnlib that imports ipywidgets. Every explorer
-derives from :class:`cnnlib.widgets.base.Explorer`: its controls call
-``refresh()``, which renders a figure with a ``cnnlib.viz`` function and puts
-the PNG into an ``ipywidgets.Image``. The state a callback updates (the figure,
-the PNG bytes, the numbers behind them) is plain attributes, so tests can set a
-control's value and check the result without a kernel.
+Every explorer is a :class:`cnnlib.widgets.live.LiveExplorer` (an anywidget widget):
+its controls and the values derived from them are traitlets, which Python computes with
+cnnlib and PyTorch; its front-end (``cnnlib/web/explorers/<name>.js``) draws them in
+JupyterLab and, on the website, computes them in the reader's browser. Tests set a
+traitlet and check the derived values without a kernel. ``registry`` lists them all.
 """

@@ -39,7 +39,7 @@ from cnnlib.viz.compare_stages import (
 )
 from cnnlib.viz.images import DIVERGING_CMAP
 from cnnlib.viz.style import DPI
-from cnnlib.widgets.examples import given_or_examples
+from cnnlib.widgets.examples import example_labels, given_or_examples
 from cnnlib.widgets.live import WEB_DIR, LiveExplorer
 
 #: The script that loads and runs the shipped networks on a page.
@@ -86,9 +86,8 @@ def floats_base64(values: torch.Tensor) -> str:
 
 
 def example_options(labels: torch.Tensor, indices: list[int]) -> list[str]:
-    """The example menu's labels, ``'#i coat'``, as
-    :func:`~cnnlib.widgets.examples.example_menu` writes them."""
-    return [f"#{i} {data.LABELS[int(y)]}" for i, y in zip(indices, labels.tolist(), strict=True)]
+    """The example menu's labels, ``'#i coat'`` (:func:`~.examples.example_labels`)."""
+    return example_labels(labels, indices)
 
 
 def whole_number(value: object, name: str, low: int, high: int) -> int:

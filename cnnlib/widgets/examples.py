@@ -9,7 +9,6 @@ data module's own resizer.
 
 from __future__ import annotations
 
-import ipywidgets as widgets
 import torch
 
 from cnnlib import data
@@ -95,23 +94,24 @@ def check_images(images: object, labels: torch.Tensor | None, name: str = "image
                          f"got {tuple(labels.shape)}")
 
 
-def example_menu(labels: torch.Tensor | None, indices: list[int] | None = None,
-                 count: int | None = None, description: str = "image") -> widgets.Dropdown:
-    """A dropdown of example images, labelled ``'#i coat'``; its value is the position 0, 1, ...
+def example_labels(labels: torch.Tensor | None, indices: list[int] | None = None,
+                   count: int | None = None) -> list[str]:
+    """The example menu's labels: ``'#i coat'`` for test image ``i`` of class coat, or
+    ``'image k'`` for unlabelled images; the menu's values are the positions 0, 1, ...
 
     Args:
-        labels: each image's class, or None for unlabelled images (``'image k'``).
+        labels: each image's class, or None for unlabelled images.
         indices: their test-split indices; default ``0, 1, ...``.
         count: how many images there are (needed only without labels).
+
+    Raises:
+        ValueError: without labels and count, or with indices that do not match labels.
     """
     if labels is None:
         if count is None:
-            raise ValueError("example_menu needs labels or a count of images")
-        options = [(f"image {k}", k) for k in range(count)]
-    else:
-        indices = list(range(len(labels))) if indices is None else list(indices)
-        if len(indices) != len(labels):
-            raise ValueError(f"indices must name {len(labels)} test images, got {len(indices)}")
-        options = [(f"#{i} {data.LABELS[int(y)]}", k)
-                   for k, (i, y) in enumerate(zip(indices, labels.tolist(), strict=True))]
-    return widgets.Dropdown(options=options, value=0, description=description)
+            raise ValueError("example_labels needs labels or a count of images")
+        return [f"image {k}" for k in range(count)]
+    indices = list(range(len(labels))) if indices is None else list(indices)
+    if len(indices) != len(labels):
+        raise ValueError(f"indices must name {len(labels)} test images, got {len(indices)}")
+    return [f"#{i} {data.LABELS[int(y)]}" for i, y in zip(indices, labels.tolist(), strict=True)]

@@ -25,8 +25,7 @@ from typing import Any, ClassVar
 import anywidget
 import traitlets
 
-from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
-from cnnlib.widgets.page import live_html, not_live_text
+from cnnlib.widgets.page import PAGE_FORMS_VARIABLE, live_html, not_live_text
 
 #: Where the front-end scripts live (shipped inside the package).
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
@@ -81,7 +80,7 @@ class LiveExplorer(anywidget.AnyWidget):
     derived values as synced traitlets, list the controls in :attr:`CONTROLS` and implement
     :meth:`compute`. A change of any control runs :meth:`compute`; a setting that does not
     fit together becomes :attr:`error` (shown in the status line) instead of an exception
-    lost in the kernel log, as :class:`~cnnlib.widgets.guarded.GuardedExplorer` does.
+    lost in the kernel log.
 
     Attributes:
         controls: the sliders' specifications, for the front-end.
@@ -108,7 +107,7 @@ class LiveExplorer(anywidget.AnyWidget):
         """Start from ``values`` (control name -> start value) and compute the first state.
 
         A start value past a control's usual range widens the range instead of being
-        clamped, as :func:`~cnnlib.widgets.guarded.start_slider` does.
+        clamped: the reader asked for it.
 
         Raises:
             TypeError: an unknown control, or a start value that is not a whole number.
@@ -254,8 +253,8 @@ window.mounted = CNNExplorers.mount(document.getElementById("explorer"), {name},
 def clamp_cell(row: int, col: int, shape: tuple[int, int]) -> tuple[int, int]:
     """An output cell ``(row, col)`` moved into an output of ``shape`` ``(rows, cols)``.
 
-    When a change shrinks the output, a chosen cell past it moves to the last row/column
-    (as :func:`~cnnlib.widgets.guarded.clamp_slider` does for a slider).
+    When a change shrinks the output, a chosen cell past it moves to the last row/column,
+    as a slider's value does when its range shrinks.
     """
     rows, cols = shape
     return min(max(row, 0), rows - 1), min(max(col, 0), cols - 1)

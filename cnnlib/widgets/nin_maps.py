@@ -42,7 +42,7 @@ from cnnlib.explain.nin_maps import (
 )
 from cnnlib.viz.common import figure_to_png
 from cnnlib.viz.nin_maps import class_maps_figure, pixel_dense_figure
-from cnnlib.widgets.examples import check_images, example_images
+from cnnlib.widgets.examples import check_images, example_images, example_labels
 from cnnlib.widgets.live import WEB_DIR, LiveExplorer
 from cnnlib.widgets.page import compress_png
 
@@ -155,14 +155,8 @@ def layer_label(model: nn.Module, name: str) -> str:
 
 def _example_options(labels: torch.Tensor | None, indices: list[int] | None,
                      count: int) -> list[list]:
-    """``[label, position]`` per image, as :func:`cnnlib.widgets.examples.example_menu`."""
-    if labels is None:
-        return [[f"image {k}", k] for k in range(count)]
-    indices = list(range(len(labels))) if indices is None else list(indices)
-    if len(indices) != len(labels):
-        raise ValueError(f"indices must name {len(labels)} test images, got {len(indices)}")
-    return [[f"#{i} {LABELS[int(y)]}", k]
-            for k, (i, y) in enumerate(zip(indices, labels.tolist(), strict=True))]
+    """``[label, position]`` per image (:func:`cnnlib.widgets.examples.example_labels`)."""
+    return [[label, k] for k, label in enumerate(example_labels(labels, indices, count))]
 
 
 def _check_example(example: int, count: int) -> None:

@@ -3,7 +3,7 @@ the control its redraw benchmark moves, and what the website needs to compute it
 
 The browser tests, the redraw benchmark and the website's build read this list; none of
 them lists explorers by hand. ``tests/test_explorer_registry.py`` holds it true to the
-code: every :class:`~cnnlib.widgets.base.Explorer` subclass in this package is here, and
+code: every :class:`~cnnlib.widgets.live.LiveExplorer` subclass in this package is here, and
 every explorer a chapter builds (``name = SomeExplorer(...)``) is here under that chapter.
 
 ``build`` makes the explorer as its chapter does, from the same inputs (the notes'
@@ -15,9 +15,7 @@ browser (issue 21): ``"ops"`` for the chapter-7 operations of ``cnnlib/web/cnn-o
 ``"network:<name>"`` for a shipped network run with onnxruntime-web, ``"recorded"`` for an
 explorer whose numbers come from a table PyTorch recorded for every setting its controls
 allow (a training run, or gradients through PyTorch's random initialisation, which a
-browser cannot reproduce): the page looks them up and computes the rest. An explorer whose
-class is a :class:`~cnnlib.widgets.live.LiveExplorer` computes on the website
-(:func:`live`); any other is its page form there (:mod:`cnnlib.widgets.page`).
+browser cannot reproduce): the page looks them up and computes the rest.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cnnlib.models.pretrained import SHIPPED, pretrained
-from cnnlib.widgets.base import Explorer
 from cnnlib.widgets.bn_stats import ActivationStatsExplorer, BatchStatsExplorer
 from cnnlib.widgets.channels import ChannelsExplorer, notes_tensors
 from cnnlib.widgets.compare_stages import StageComparisonExplorer
@@ -58,9 +55,9 @@ class ExplorerEntry:
         computes_with: what its website version computes with (see the module docstring).
     """
 
-    cls: type[Explorer] | type[LiveExplorer]
+    cls: type[LiveExplorer]
     sections: tuple[str, ...]
-    build: Callable[[], Explorer | LiveExplorer]
+    build: Callable[[], LiveExplorer]
     redraw: tuple[str, tuple | None]
     computes_with: tuple[str, ...]
 
@@ -68,10 +65,11 @@ class ExplorerEntry:
     def name(self) -> str:
         return self.cls.__name__
 
-    @property
-    def is_live(self) -> bool:
-        """Whether it has one front-end that computes on the website too."""
-        return issubclass(self.cls, LiveExplorer)
+    def __post_init__(self) -> None:
+        # One explorer, one definition: an explorer without a front-end has no website form.
+        if not (isinstance(self.cls, type) and issubclass(self.cls, LiveExplorer)):
+            raise TypeError(f"{self.cls!r} is not a LiveExplorer: every explorer has one "
+                            "front-end (cnnlib/widgets/live.py)")
 
     def networks(self) -> tuple[str, ...]:
         """The shipped networks its website version runs (``"lenet"``, ...)."""
@@ -145,13 +143,6 @@ def entry(name: str) -> ExplorerEntry:
     except KeyError:
         raise KeyError(f"no explorer called {name!r}; registered: {', '.join(_BY_NAME)}"
                        ) from None
-
-
-def live() -> tuple[ExplorerEntry, ...]:
-    """The explorers with one front-end for JupyterLab and the website
-    (:mod:`cnnlib.widgets.live`), in registry order; the others are ipywidgets explorers
-    whose website version is their page form."""
-    return tuple(e for e in EXPLORERS if issubclass(e.cls, LiveExplorer))
 
 
 def in_section(stem: str) -> tuple[ExplorerEntry, ...]:

@@ -221,7 +221,7 @@ def form_page(tmp_path, widget, spacer_px: int = 0) -> str:
     holds it) below ``spacer_px`` of text, its networks in ``_build/web-vendor/``; its URL."""
     import os
 
-    from cnnlib.widgets.base import PAGE_FORMS_VARIABLE
+    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 
     old = os.environ.get(PAGE_FORMS_VARIABLE)
     os.environ[PAGE_FORMS_VARIABLE] = "1"
