@@ -42,7 +42,7 @@ if "google.colab" in sys.modules:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
         keep.writelines(f"{name}=={version(name)}\n"
                         for name in ("torch", "torchvision", "numpy", "matplotlib"))
-    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets"], check=True)
+    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets", "anywidget"], check=True)
 
 # %%
 import numpy as np

@@ -258,8 +258,11 @@ def test_colab_cell_keeps_colabs_own_torch(path, monkeypatch, tmp_path):
             assert not pulled & {"torch", "torchvision"}, f"{text} would pull {pulled}"
             assert not [n for n in pulled if CUDA.match(n)], f"{text} pulls a CUDA package"
             named.add(name)
-    # Everything cnnlib needs is on Colab already (kept) or installed by the cell.
-    needs = {canonicalize_name(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
+    # Everything cnnlib and its explorers need is on Colab already (kept) or installed by
+    # the cell (the explorers are anywidget widgets: without it no chapter imports them).
+    project = PYPROJECT["project"]
+    needs = {canonicalize_name(Requirement(r).name)
+             for r in [*project["dependencies"], *project["optional-dependencies"]["widgets"]]}
     assert needs <= COLAB_KEEPS | named
     if path.parent.name == "assignments":
         assert "otter-grader" in named
