@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -160,8 +161,23 @@ def first_answers(chromium, rounds: int) -> list[dict]:
             times.append(page.evaluate("() => window.cnnMountedAt"))
             page.close()
         rows.append({"page": f"chapters/{stem}.html", "median_ms": round(
-            statistics.median(times), 1), "max_ms": round(max(times), 1), "loads": rounds})
+            statistics.median(times), 1), "max_ms": round(max(times), 1), "loads": rounds,
+            "explorer_bytes": explorer_bytes(path.read_text(encoding="utf-8"))})
     return rows
+
+
+def explorer_bytes(page: str) -> int:
+    """Bytes of the explorers' inline scripts (code and start state) in a built page: what a
+    page carries so that its explorers compute (page.live_html puts them after each root)."""
+    total = 0
+    for start in re.finditer(r'<div class="cnn-explorer"[^>]*data-live="1"', page):
+        root_end = page.index('<div class="cnnx-mount"></div></div>', start.end())
+        scripts = re.compile(r'\s*(<script>.*?</script>)', re.S)
+        at = root_end + len('<div class="cnnx-mount"></div></div>')
+        while (found := scripts.match(page, at)) is not None:
+            total += len(found.group(1).encode())
+            at = found.end()
+    return total
 
 
 def browser_rows(rounds: int) -> list[dict]:

@@ -43,7 +43,7 @@ if "google.colab" in sys.modules:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
         keep.writelines(f"{name}=={version(name)}\n"
                         for name in ("torch", "torchvision", "numpy", "matplotlib"))
-    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets"], check=True)
+    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets", "anywidget"], check=True)
 
 # %%
 import copy
@@ -512,10 +512,10 @@ for name, h in (("from scratch", history), ("concise", concise_history)):
 # Pick a step (▶ plays the run) and a layer. The two histograms show what goes *into*
 # that layer's sigmoids and what comes out, with and without batch norm (the dashed
 # line: the same layer's values before batch norm rescaled them); the right panel sums
-# up every layer at once, its inputs or outputs as the toggle says. Dotted lines mark
-# where the sigmoid saturates (outputs below 0.05 or above 0.95, inputs beyond ±2.94):
-# there its slope is under a fifth of its largest value, and little gradient gets
-# through.
+# up every layer at once, its sigmoid inputs or outputs as the *summarise* toggle says,
+# and so does the status line. Dotted lines mark where the sigmoid saturates (outputs
+# below 0.05 or above 0.95, inputs beyond ±2.94): there its slope is under a fifth of its
+# largest value, and little gradient gets through.
 
 # %%
 from cnnlib.widgets.bn_stats import ActivationStatsExplorer
@@ -614,12 +614,14 @@ assert torch.allclose(first.gamma, first_concise.weight, atol=0.1)  # both runs 
 # In training mode each batch is normalised with its *own* mean and variance, which are
 # only estimates of the data's, and noisy ones when the batch is small. The explorer
 # below takes the shipped BN-LeNet (trained under the quick budget, the same settings
-# as above) and sends 32 batches of test images through it for each batch size from 2
-# to 256, in training mode and in evaluation mode. For one channel of one batch-norm
-# layer it shows each batch's mean and variance of the layer's input next to the running
-# statistics stored during training, how far the batch means spread as the batch grows,
-# and the layer's output in both modes. The explorer works on a copy of the network and
-# puts the running statistics back after every batch, so looking changes nothing.
+# as above) and sends 16 batches of test images through it for each batch size from 2
+# to 128 (drawn from the first 2048 test images), in training mode and in evaluation
+# mode; on the website your browser runs the network on the same images and batches.
+# For one channel of one batch-norm layer it shows each batch's mean and variance of the
+# layer's input next to the running statistics stored during training, how far the batch
+# means spread as the batch grows, and the layer's output in both modes. The explorer
+# works on a copy of the network and puts the running statistics back after every batch,
+# so looking changes nothing.
 
 # %%
 from cnnlib.models.pretrained import pretrained
@@ -631,23 +633,23 @@ batch_explorer
 
 # %% [markdown]
 # The mean of $B$ random images varies from batch to batch about $1/\sqrt{B}$ as much as
-# single images do (the grey line): 128 times more images should mean about
-# $\sqrt{128} \approx 11$ times less spread, and the cell below measures a ratio near that.
+# single images do (the grey line): 64 times more images should mean about
+# $\sqrt{64} = 8$ times less spread, and the cell below measures a ratio near that.
 # In evaluation mode the batch means are still drawn, but nothing uses them. The output
 # panel shows the cost of tiny batches: after a dense layer with $B = 2$, each feature
 # is normalised over two numbers, which always become $-1$ and $+1$ before the scale
 # and shift, whatever the images were.
 
 # %%
-first_bn = batch_explorer.layer.options[0][1]  # BN 1, after the first convolution
+first_bn = batch_explorer.bn_indices[0]  # BN 1, after the first convolution
 spreads = {b: float(batch_explorer.sweeps[(b, True)][first_bn].batch_mean[:, 0].std())
-           for b in batch_explorer.batch_size.options}
+           for b in batch_explorer.sizes}
 for b, spread in spreads.items():
     print(f"B = {b:>3}: batch means of channel 0 spread by {spread:.3f}, "
           f"times sqrt(B) = {spread * b ** 0.5:.2f}")
-ratio = spreads[2] / spreads[256]
-print(f"spread at B = 2 / spread at B = 256 = {ratio:.1f} (sqrt(128) = {128 ** 0.5:.1f})")
-assert 128 ** 0.5 / 2 < ratio < 128 ** 0.5 * 2
+ratio = spreads[2] / spreads[128]
+print(f"spread at B = 2 / spread at B = 128 = {ratio:.1f} (sqrt(64) = {64 ** 0.5:.1f})")
+assert 64 ** 0.5 / 2 < ratio < 64 ** 0.5 * 2
 shipped = pretrained("bn_lenet").net[1]
 assert torch.equal(batch_explorer.model.net[1].running_mean, shipped.running_mean)
 

@@ -139,26 +139,52 @@ def browser_section(ops: dict, networks: dict, explorers: dict) -> str:
         "",
         "### Explorers that compute on the page",
         "",
-        "| explorer | screen | control dragged | median redraw (ms) | 95th percentile | worst |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    for row in explorers["browser_redraws"]:
-        lines.append(f"| {row['explorer']} | {row['viewport']} | {row['control']} | "
-                     f"{row['median_ms']:.1f} | {row['p95_ms']:.1f} | {row['max_ms']:.1f} |")
-    scripts = explorers["scripts"]
-    total = sum(v["bytes"] for v in scripts.values())
-    worst = max(row["max_ms"] for row in explorers["browser_redraws"])
-    lines += [
+        "Each explorer's slowest control (by 95th percentile) at each screen width. A redraw "
+        "is the change handled, the new numbers computed (for a network, its answer "
+        "awaited), the picture drawn and laid out.",
         "",
-        f"Worst redraw {worst:.1f} ms (target {REDRAW_TARGET_MS} ms). "
-        f"All the scripts these explorers use together: {total / 1e6:.3f} MB "
-        f"({', '.join(f'`{name}`' for name in scripts)}), inlined in a page's HTML; a page "
-        f"carries the host, the operations and its own explorers' (target "
-        f"{CHAPTER7_PAGE_BUDGET_MB:g} MB of extra download on a chapter-7 page).",
+        "| explorer | computes with | screen | slowest control | median redraw (ms) | "
+        "95th percentile | worst | target (ms) |",
+        "|---|---|---|---|---:|---:|---:|---:|",
     ]
-    for row in explorers.get("first_answer", []):
-        lines.append(f"First answer on `{row['page']}`: median {row['median_ms']:.0f} ms, "
-                     f"worst {row['max_ms']:.0f} ms over {row['loads']} loads.")
+    slowest: dict[tuple[str, str], dict] = {}
+    for row in explorers["browser_redraws"]:
+        key = (row["explorer"], row["viewport"])
+        if key not in slowest or row["p95_ms"] > slowest[key]["p95_ms"]:
+            slowest[key] = row
+    over = []
+    for (name, viewport), row in slowest.items():
+        needs = row.get("computes_with", ["ops"])
+        network = any(n.startswith("network:") for n in needs)
+        target = NETWORK_PASS_TARGET_MS if network else REDRAW_TARGET_MS
+        if row["median_ms"] > target:
+            over.append(f"{name} ({viewport})")
+        lines.append(f"| {name} | {', '.join(needs)} | {viewport} | {row['control']} | "
+                     f"{row['median_ms']:.1f} | {row['p95_ms']:.1f} | {row['max_ms']:.1f} | "
+                     f"{target} |")
+    lines += ["", "Median over the target: " + (", ".join(over) if over else "none") + "."]
+    pages = explorers.get("first_answer", [])
+    if pages:
+        lines += [
+            "",
+            "| page | first answer, median (ms) | worst (ms) | loads | explorers' scripts "
+            "and data in the page (MB) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for row in pages:
+            inline = row.get("explorer_bytes")
+            lines.append(f"| `{row['page']}` | {row['median_ms']:.0f} | {row['max_ms']:.0f} | "
+                         f"{row['loads']} | "
+                         f"{'' if inline is None else f'{inline / 1e6:.3f}'} |")
+        lines += [
+            "",
+            "The first answer is the time from opening the page (from `file://`) to its first "
+            "explorer drawn with numbers of its own (for a network, its first answer). The "
+            "explorers' scripts and data are inline in the page's HTML, so a page works from a "
+            f"folder (target {CHAPTER7_PAGE_BUDGET_MB:g} MB of extra download on a chapter-7 "
+            "page); a page with a trained network loads the runtime and the model besides "
+            "(below).",
+        ]
     lines += [
         "",
         "### The chapter-7 operations (`cnn-ops.js`)",

@@ -108,18 +108,25 @@ def test_browser_numbers_come_from_the_records():
                     {"network": "vgg11", "download_bytes": 9_870_000, "first_answer_ms": 694,
                      "browser_ms": 1.8, "browser_logits_only_ms": 1.13, "pytorch_ms": 0.95}]}
     explorers = {
-        "browser_redraws": [{"explorer": "E", "viewport": "phone 390 px", "control": "k",
-                             "median_ms": 1.25, "p95_ms": 3.5, "max_ms": 7.0}],
-        "scripts": {"a.js": {"bytes": 30_000}, "b.js": {"bytes": 27_000}},
+        "browser_redraws": [
+            {"explorer": "E", "viewport": "phone 390 px", "control": "k", "computes_with": ["ops"],
+             "median_ms": 1.25, "p95_ms": 3.5, "max_ms": 7.0},
+            {"explorer": "E", "viewport": "phone 390 px", "control": "j", "computes_with": ["ops"],
+             "median_ms": 1.0, "p95_ms": 2.0, "max_ms": 9.0},
+            {"explorer": "N", "viewport": "desktop 1280 px", "control": "image",
+             "computes_with": ["network:lenet"], "median_ms": 30.0, "p95_ms": 45.0,
+             "max_ms": 60.0}],
         "first_answer": [{"page": "chapters/x.html", "median_ms": 412.0, "max_ms": 520.0,
-                          "loads": 5}]}
+                          "loads": 5, "explorer_bytes": 123_456}]}
     section = results_page.browser_section(ops, networks, explorers)
-    assert "| E | phone 390 px | k | 1.2 | 3.5 | 7.0 |" in section
-    assert "Worst redraw 7.0 ms (target 16 ms)" in section
-    assert "use together: 0.057 MB (`a.js`, `b.js`)" in section
-    assert "First answer on `chapters/x.html`: median 412 ms, worst 520 ms over 5 loads." in section
+    # One row per explorer and screen: its slowest control by 95th percentile.
+    assert "| E | ops | phone 390 px | k | 1.2 | 3.5 | 7.0 | 16 |" in section
+    assert "| j |" not in section
+    assert "| N | network:lenet | desktop 1280 px | image | 30.0 | 45.0 | 60.0 | 50 |" in section
+    assert "Median over the target: none." in section
+    assert "| `chapters/x.html` | 412 | 520 | 5 | 0.123 |" in section
     assert "| conv2d toy | 0.0123 | 0.0456 | 2.5e-07 |" in section
     assert "| inputRegion | 0.0010 | 0.0300 | equal |" in section
     assert "| lenet | 5.48 | yes | 548 | 0.17 | 0.08 | 0.21 |" in section
-    assert "| vgg11 | 9.87 | **no** |" in section and "Over the 6 MB budget: vgg11;" in section
+    assert "| vgg11 | 9.87 | **no** |" in section and "Over the 6 MB budget: vgg11:" in section
     assert "Test CPU, 2 cores, Chromium X" in section

@@ -14,7 +14,6 @@ import pytest
 import torch
 from synthetic_data import TensorBatches
 from test_viz_style import notebook_png_width, reader_view
-from test_widgets_page import apply, pixels
 from torch import nn
 from torch.nn import functional as F
 
@@ -22,7 +21,6 @@ from cnnlib.explain import bn_stats
 from cnnlib.models.lenet import LeNet
 from cnnlib.models.pretrained import build
 from cnnlib.viz.bn_stats import KINDS, activation_stats_figure, batch_stats_figure
-from cnnlib.widgets import page
 from cnnlib.widgets.bn_stats import ActivationStatsExplorer, BatchStatsExplorer
 
 RECORDED = (nn.Conv2d, nn.Linear, nn.Sigmoid, nn.BatchNorm1d, nn.BatchNorm2d)
@@ -215,10 +213,8 @@ def test_activation_explorer_shows_the_file_s_numbers(tiny_run, tmp_path):
     result = tiny_run[0]
     explorer = ActivationStatsExplorer(snapshot_file(tmp_path, result), snapshot=0)
     for i, block, kind in ((2, 1, KINDS[0]), (1, 3, KINDS[1]), (0, 2, KINDS[0])):
-        with explorer.syncing():  # three controls, one redraw
-            explorer.step.value, explorer.layer.value, explorer.kind.value = i, block, kind
-        explorer.refresh()
-        assert explorer.valid
+        explorer.step, explorer.layer, explorer.kind = i, block, kind
+        assert explorer.error == ""
         for name in ("with_bn", "without_bn"):
             net = result["nets"][name]
             names = [p["name"] for p in net["points"]]
@@ -232,39 +228,19 @@ def test_activation_explorer_shows_the_file_s_numbers(tiny_run, tmp_path):
             assert shown["mean"] == snap["mean"][point]
             assert shown["std"] == snap["std"][point]
             assert shown["saturated"] == snap["saturated"][sigmoid]
-            assert shown["hist"].tolist() == snap["hist"][point]
-            assert f"{snap['std'][point]:.2f}" in explorer.status.value
-        assert explorer.status.value.startswith(f"After {result['steps'][i]} SGD steps")
+            assert shown["hist"] == snap["hist"][point]
+            assert f"{snap['std'][point]:.2f}" in explorer.status_text
+        assert explorer.status_text.startswith(f"After {result['steps'][i]} SGD steps")
 
 
-def grid_size(controls) -> int:
-    return int(np.prod([len(c.values) for c in controls]))
-
-
-def check_sampled_states(states, controls, make) -> None:
-    """The last state of a sweep equals what a fresh explorer shows when set the same way."""
-    key = sorted(states.states)[-1]
-    image_index, status, _ = states.states[key]
-    fresh = make()
-    apply(fresh, controls, key)
-    assert status == fresh.status.value, key
-    assert np.array_equal(pixels(states.images[image_index]),
-                          pixels(page.compress_png(fresh.image.value))), key
-
-
-def test_activation_explorer_page_form(tiny_run, tmp_path):
-    path = snapshot_file(tmp_path, tiny_run[0])
-    explorer = ActivationStatsExplorer(path)
-    controls = explorer.page_controls()
-    assert controls[0].play and controls[0].labels == ("0", "2", "5")
-    assert grid_size(controls) == 3 * 4 <= page.MAX_STATES
-    if bn_stats.SNAPSHOTS_PATH.exists():  # the shipped file: a state per snapshot and block
-        assert len(bn_stats.load_snapshots().steps) * 4 <= page.MAX_STATES
-    # Sweep part of the grid (every redraw costs a few tenths of a second).
-    part = [controls[0], page.menu(explorer, "layer", [0, 3])]
-    states = page.sweep(explorer, part)
-    assert len(states.states) == 6 and len(states.images) == 6
-    check_sampled_states(states, part, lambda: ActivationStatsExplorer(path))
+def test_activation_explorer_page_state_is_the_recorded_run(tiny_run, tmp_path):
+    # The website replays the record in the browser: every step, layer and kind, no grid.
+    explorer = ActivationStatsExplorer(snapshot_file(tmp_path, tiny_run[0]))
+    state = explorer.page_state()
+    assert state["record"]["steps"] == tiny_run[0]["steps"]
+    for name in ("with_bn", "without_bn"):
+        snaps = tiny_run[0]["nets"][name]["snapshots"]
+        assert state["record"]["nets"][name]["hist"] == [s["hist"] for s in snaps]
 
 
 def test_activation_explorer_rejects_bad_settings(tiny_run, tmp_path):
@@ -364,43 +340,41 @@ def test_output_histograms_count_f_batch_norm_outputs(batch_explorer, trained_bn
 
 def test_spread_and_status(batch_explorer):
     e = batch_explorer
-    e.mode.value, e.batch_size.value = "train", 4
-    e.layer.value = e.layer.options[1][1]
-    e.channel.value = 3
-    means = e.sweeps[(4, True)][e.layer.value].batch_mean[:, 3]
+    e.mode, e.batch_size, e.layer, e.channel = "train", 4, 1, 3
+    index = e.bn_indices[1]
+    means = e.sweeps[(4, True)][index].batch_mean[:, 3]
     assert e.spread[4] == pytest.approx(float(torch.std(means)))
-    assert f"{e.spread[4]:.3g}" in e.status.value
-    assert "its own mean and variance" in e.status.value
-    e.mode.value = "eval"
+    assert e.spreads["4"] == e.spread[4] and e.batch_mean == means.tolist()
+    assert f"{e.spread[4]:.3g}" in e.status_text
+    assert "its own mean and variance" in e.status_text
+    e.mode = "eval"
     running = float(e.current.running_mean[3])
-    assert f"{running:.3g}" in e.status.value and "Evaluation mode" in e.status.value
+    assert f"{running:.3g}" in e.status_text and "Evaluation mode" in e.status_text
+    assert e.hists["eval"] == e.sweeps[(4, False)][index].out_hist[3].tolist()
 
 
-def test_channel_slider_follows_the_layer(batch_explorer):
+def test_channel_follows_the_layer(batch_explorer):
     e = batch_explorer
-    e.layer.value = e.layer.options[2][1]  # 120 channels
-    e.channel.value = 100
-    e.layer.value = e.layer.options[0][1]  # 6 channels
-    assert e.channel.max == 5 and e.channel.value == 5 and e.valid
+    e.layer, e.channel = 2, 100  # 120 channels
+    e.layer = 0  # 6 channels: the channel moves to the last one
+    assert e.channel == 5 and e.error == "" and e.heading.startswith("BN 1 (after conv 1), "
+                                                                     "channel 5")
 
 
 def test_sweeping_leaves_the_model_s_running_statistics_alone(trained_bn, images):
     before = copy.deepcopy(trained_bn.state_dict())
     explorer = make_batch_explorer(trained_bn, images)
     kept = copy.deepcopy(explorer.model.state_dict())
-    controls = explorer.page_controls()
-    assert grid_size(controls) == 4 * 2 * 2 <= page.MAX_STATES  # batch sizes 2 and 8 of 2, 4, 8
-    part = [page.menu(explorer, "layer", [explorer.layer.options[1][1]]),
-            page.PageControl("batch_size", (2, 8)), controls[2]]
-    states = page.sweep(explorer, part)
-    assert len(states.states) == 4
+    for mode in ("eval", "train"):
+        for b in (2, 8):
+            explorer.mode, explorer.batch_size, explorer.layer = mode, b, 1
+            assert explorer.error == "" and explorer.picture_png().startswith(b"\x89PNG")
     for name, state in (("the caller's model", trained_bn.state_dict()),
                         ("the explorer's copy", explorer.model.state_dict())):
         for key, value in state.items():
             reference = before[key] if name == "the caller's model" else kept[key]
             assert torch.equal(value, reference), f"{name}: {key} changed"
     assert all(torch.equal(v, before[k]) for k, v in kept.items())
-    check_sampled_states(states, part, lambda: make_batch_explorer(trained_bn, images))
 
 
 def test_batch_explorer_rejects_bad_input(trained_bn, images):
@@ -427,7 +401,7 @@ def test_renderers_keep_the_figure_style(tiny_run, tmp_path, batch_explorer):
     snaps = bn_stats.load_snapshots(snapshot_file(tmp_path, tiny_run[0]))
     figures = [activation_stats_figure(snaps, 1, 2, kind) for kind in KINDS]
     e = batch_explorer
-    layer = e.layer.options[0][1]
+    layer = e.bn_indices[0]
     figures.append(batch_stats_figure(e.sweeps[(2, True)][layer], e.sweeps[(2, False)][layer],
                                       {b: 0.1 / b for b in (2, 4, 8)}, 0, 2, True, "BN 1"))
     for fig in figures:

@@ -15,7 +15,9 @@ browser (issue 21): ``"ops"`` for the chapter-7 operations of ``cnnlib/web/cnn-o
 ``"network:<name>"`` for a shipped network run with onnxruntime-web, ``"recorded"`` for an
 explorer whose numbers come from a table PyTorch recorded for every setting its controls
 allow (a training run, or gradients through PyTorch's random initialisation, which a
-browser cannot reproduce): the page looks them up and computes the rest.
+browser cannot reproduce): the page looks them up and computes the rest;
+``"weights:<name>"`` for a shipped network whose layers the page runs in JavaScript with
+the weights Python sends (where the export cannot compute what the explorer shows).
 """
 
 from __future__ import annotations
@@ -117,9 +119,11 @@ EXPLORERS: tuple[ExplorerEntry, ...] = (
     # A recorded training run (cnnlib/weights/bn_snapshots.json): replayed, not computed.
     ExplorerEntry(ActivationStatsExplorer, ("8_5_batch_norm",), ActivationStatsExplorer,
                   ("layer", None), ("recorded",)),
+    # Training-mode batch norm, which the ONNX export (evaluation mode) cannot compute: the
+    # page runs BN-LeNet's layers in JavaScript with the shipped weights Python sends.
     ExplorerEntry(BatchStatsExplorer, ("8_5_batch_norm",),
                   lambda: BatchStatsExplorer(model=pretrained("bn_lenet")), ("mode", None),
-                  ("network:bn_lenet",)),
+                  ("ops", "weights:bn_lenet")),
     # Gradients of freshly initialised networks, recorded by PyTorch for every setting the
     # controls allow (cnnlib/weights/grad_flow_table.json): looked up, not computed.
     ExplorerEntry(GradientFlowExplorer, ("8_6_resnet",), GradientFlowExplorer,
