@@ -53,7 +53,8 @@ if "google.colab" in sys.modules:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
         keep.writelines(f"{name}=={version(name)}\n"
                         for name in ("torch", "torchvision", "numpy", "matplotlib"))
-    subprocess.run([*pip, "-c", keep.name, "tqdm", "ipywidgets", "anywidget", "otter-grader==7.0.0"], check=True)
+    packages = ["tqdm", "ipywidgets", "anywidget", "otter-grader==7.0.0"]
+    subprocess.run([*pip, "-c", keep.name, *packages], check=True)
 
 # %%
 import torch

@@ -198,8 +198,7 @@ def test_the_website_form_is_the_front_end_and_without_scripts_the_picture(monke
     import nbformat
 
     from cnnlib.lab.offline import keep_offline
-    from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
-    from cnnlib.widgets.page import NOTICE
+    from cnnlib.widgets.page import NOTICE, PAGE_FORMS_VARIABLE
 
     monkeypatch.setenv(PAGE_FORMS_VARIABLE, "1")
     widget = PaddingStrideExplorer(input_size=8, kernel_size=3, padding=1, stride=2)

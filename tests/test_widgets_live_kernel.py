@@ -26,7 +26,6 @@ from live_harness import NODE, check_esm_module, front_end_scripts, needs_node, 
 from PIL import Image
 
 from cnnlib.viz.kernels import KERNEL_PRESETS
-from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 from cnnlib.widgets.feature_maps import image_from_bytes
 from cnnlib.widgets.kernel_explorer import (
     CUSTOM,
@@ -35,6 +34,7 @@ from cnnlib.widgets.kernel_explorer import (
     KernelExplorer,
     parse_kernel,
 )
+from cnnlib.widgets.page import PAGE_FORMS_VARIABLE
 
 SCRIPT = "kernel.js"
 
