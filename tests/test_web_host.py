@@ -91,3 +91,137 @@ console.log(JSON.stringify(out));
     assert out["general"] == [[f"{x:.{p}g}" for p in (1, 2, 3, 6)] for x in numbers]
     assert out["bytes"] == [list(b) for b in blobs]
     assert out["error"] == "the page's data is damaged: '!' at 2 is not base64"
+
+
+def run_kit(body: str) -> dict:
+    """Run body (JavaScript that sets `out`) with `kit` = CNNExplorers.kit under Node."""
+    scripts = [str(path) for path in front_end_scripts("pooling.js")[:2]]
+    runner = f"""
+const vm = require('vm'); const fs = require('fs');
+const context = vm.createContext({{console, queueMicrotask}});
+for (const f of {json.dumps(scripts)}) vm.runInContext(fs.readFileSync(f, 'utf8'), context);
+const kit = vm.runInContext('CNNExplorers.kit', context);
+const out = {{}};
+(async () => {{
+{body}
+console.log(JSON.stringify(out));
+}})();
+"""
+    return json.loads(subprocess.run([NODE, "-e", runner], check=True, capture_output=True,
+                                     text=True).stdout)
+
+
+@needs_node
+def test_the_kits_maps_are_cnnlibs_and_matplotlibs():
+    import math
+    import random
+
+    import numpy as np
+    from matplotlib import colormaps, colors
+
+    from cnnlib.viz.feature_maps import _map_style, tile
+    from cnnlib.widgets.compare_stages import palettes
+
+    rng = random.Random(7)
+    cases = []
+    for n, h, w, ncols, pad in [(1, 2, 3, 1, 1), (5, 3, 2, 2, 1), (7, 4, 4, 3, 2), (3, 1, 1, 5, 0)]:
+        values = [rng.uniform(-2, 3) for _ in range(n * h * w)]
+        cases.append({"values": values, "shape": [n, h, w], "ncols": ncols, "pad": pad})
+    styles = [[rng.uniform(0, 1) for _ in range(9)], [rng.uniform(-1, 2) for _ in range(9)],
+              [0.0] * 4, [float("nan"), 0.5, 0.25]]
+    names = sorted(palettes())
+    probes = [rng.uniform(-0.5, 1.5) for _ in range(200)] + [0.0, 1.0, float("nan")]
+    out = run_kit(f"""
+const cases = {json.dumps(cases)};
+out.tiles = cases.map((c) => {{
+  const t = kit.tile(c.values, c.shape, c.ncols, c.pad);
+  const data = Array.from(t.data, (v) => Number.isNaN(v) ? null : v);
+  return {{rows: t.rows, cols: t.cols, data}};
+}});
+out.styles = {json.dumps(styles).replace("NaN", "null")}.map((d) =>
+  kit.mapStyle(d.map((v) => v === null ? NaN : v)));
+out.kernels = kit.mapStyle([0.5, 0.25], {{symmetric: true}});
+const palettes = {json.dumps(palettes())};
+const probes = {json.dumps(probes).replace("NaN", "null")}.map((v) => v === null ? NaN : v);
+out.colours = {json.dumps(names)}.map((name) => {{
+  const colourOf = kit.colourer(kit.palette256(palettes[name]), 0, 1);
+  return probes.map(colourOf);
+}});
+try {{ kit.palette256("00ff00"); }} catch (e) {{ out.badPalette = e.message; }}
+out.lookup = [-0.5, 0, 0.24, 0.25, 0.99, 1, 2].map((v) => kit.lookup(["a", "b", "c", "d"], v));
+""")
+    for case, got in zip(cases, out["tiles"], strict=True):
+        maps = np.array(case["values"]).reshape(case["shape"])
+        want = tile(maps, case["ncols"], case["pad"])
+        assert (got["rows"], got["cols"]) == want.shape
+        assert [None if math.isnan(v) else v for v in want.ravel()] == got["data"]
+    for data, got in zip(styles, out["styles"], strict=True):
+        name, low, high = _map_style(np.array(data))
+        assert (got["palette"], got["low"], got["high"]) == (name, low, high)
+    assert out["kernels"] == {"palette": "RdBu_r", "low": -0.5, "high": 0.5}
+    for name, got in zip(names, out["colours"], strict=True):
+        cmap = colormaps[name].resampled(256)
+        for v, rgb in zip(probes, got, strict=True):
+            if math.isnan(v):
+                assert rgb is None
+                continue
+            want = colors.to_hex(cmap(colors.Normalize(0, 1)(v)))
+            assert "#" + "".join(f"{c:02x}" for c in rgb) == want, (name, v)
+    assert "not 256 rrggbb colours" in out["badPalette"]
+    # matplotlib's lookup of v in N colours: index floor(v·N), clamped to the ends.
+    assert out["lookup"] == [["a", "b", "c", "d"][min(3, max(0, math.floor(v * 4)))]
+                             for v in [-0.5, 0, 0.24, 0.25, 0.99, 1, 2]]
+
+
+@needs_node
+def test_the_kits_frame_helpers():
+    stops = ["#440154", "#21918c", "#fde725"]
+    out = run_kit(f"""
+let calls = 0;
+const redraw = kit.batched(() => {{ calls += 1; }});
+redraw(); redraw(); redraw();
+await Promise.resolve(); await Promise.resolve();
+out.afterOneBatch = calls;
+redraw();
+await Promise.resolve(); await Promise.resolve();
+out.afterTwo = calls;
+out.style = kit.baseStyle("cnnx-test");
+for (const bad of [".cnnx-test", "", 3]) {{
+  try {{ kit.baseStyle(bad); }} catch (e) {{ (out.bad = out.bad || []).push(e.message); }}
+}}
+const stops = {json.dumps(stops)};
+out.mixed = [0, 0.5, 1, -1, 2, NaN].map((t) => kit.mixStops(stops, t));
+out.rgb = stops.map(kit.rgbOf);
+out.round = [0.5, 1.5, 2.5, 2.4, 2.6, 3].map(kit.roundHalfEven);
+""")
+    assert out["afterOneBatch"] == 1 and out["afterTwo"] == 2
+    rules = [line for line in out["style"].splitlines() if line]
+    assert rules and all(line.startswith(".cnnx-test") for line in rules)
+    assert ".cnnx-test [hidden]{display:none !important}" in rules
+    assert len(out["bad"]) == 3 and all("without the dot" in m for m in out["bad"])
+    rgb = [[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in stops]
+    assert out["rgb"] == rgb
+    # At the stops, a colour map is its stops; past the ends (and NaN) it is clamped.
+    assert out["mixed"] == [rgb[0], rgb[1], rgb[2], rgb[0], rgb[2], rgb[0]]
+    assert out["round"] == [round(x) for x in [0.5, 1.5, 2.5, 2.4, 2.6, 3]]
+
+
+@needs_node
+def test_format_value_is_cell_grids():
+    """kit.formatValue writes a cell's label as cnnlib.viz.cell_grid.format_value does,
+    near-ties (2.675, below its tie) included."""
+    from cnnlib.viz.cell_grid import format_value
+
+    numbers = [x for x in HARD_NUMBERS if x == x] + [2.675, -2.675, 0.005, -0.004, 1.125]
+    scripts = [str(path) for path in front_end_scripts("pooling.js")[:2]]
+    runner = (
+        "const vm = require('vm'); const fs = require('fs');"
+        "const context = vm.createContext({console});"
+        f"for (const f of {json.dumps(scripts)})"
+        "  vm.runInContext(fs.readFileSync(f, 'utf8'), context);"
+        "const kit = vm.runInContext('CNNExplorers.kit', context);"
+        f"const xs = {json.dumps(numbers)}.map(Number);"
+        "console.log(JSON.stringify(xs.map((x) => kit.formatValue(x))));"
+    ).replace("Infinity", '"Infinity"')
+    out = subprocess.run([NODE, "-e", runner], check=True, capture_output=True, text=True).stdout
+    assert json.loads(out) == [format_value(x) for x in numbers]

@@ -20,7 +20,8 @@
 (function () {
   "use strict";
 
-  const { COLORS, CELL, keepSliderKeys, element, formatValue } = CNNExplorers.kit;
+  const { COLORS, CELL, keepSliderKeys, element, formatValue, baseStyle, batched, statusLine,
+    controlsFor } = CNNExplorers.kit;
   const INPUT_COLOR = COLORS.input;
   const KERNEL_COLOR = COLORS.window;
   const FILLED_COLOR = COLORS.filled;
@@ -276,8 +277,7 @@
     return element("span", { class: "cnnx-op", "aria-hidden": "true" }, symbol);
   }
 
-  const STYLE = `
-.cnnx-chan{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-chan") + `
 .cnnx-chan fieldset{margin:0 0 .5rem;padding:0;border:0;min-width:0}
 .cnnx-chan legend{padding:0;font-weight:600}
 .cnnx-chan .cnnx-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
@@ -302,10 +302,6 @@
   font-variant-numeric:tabular-nums}
 .cnnx-chan .cnnx-op{font-size:1.4em;padding:0 .1em}
 .cnnx-chan .cnnx-subhead{margin:.5rem 0 .25rem;font-weight:600}
-.cnnx-chan .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-chan .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-chan .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-chan [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -321,33 +317,18 @@
     const root = element("div", { class: "cnnx-chan" });
     root.append(element("style", {}, STYLE));
 
-    function controlBox(parent, name, label, control) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
-      parent.append(box);
-      return box;
-    }
-
     // The layer: sliders (native range inputs), each with its value beside it.
-    const layerSet = element("fieldset", { class: "cnnx-controls" });
+    const form = controlsFor(model, { id });
+    const layerSet = form.fieldset; // named by its legend
     layerSet.append(element("legend", {}, "The layer"));
     const sliderGrid = element("div", { class: "cnnx-grid" });
     layerSet.append(sliderGrid);
     const sliders = {};
     for (const spec of model.get("controls") || []) {
-      const input = element("input", { type: "range", min: spec.min, max: spec.max, step: 1 });
-      const box = controlBox(sliderGrid, spec.name, spec.label, input);
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      box.append(value);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      sliders[spec.name] = { input, value };
+      sliders[spec.name] = form.slider(spec, sliderGrid);
     }
-    keepSliderKeys(layerSet); // JupyterLab's command mode would take the arrow keys
+    // The number boxes sit in fieldsets of their own, labelled the same way.
+    const controlBox = (parent, name, label, control) => form.box(name, label, control, parent);
 
     // The numbers the reader types: the shown channel's bias and kernels, the input channels.
     const numbersSet = element("fieldset", { class: "cnnx-numbers" });
@@ -368,9 +349,7 @@
     const pictures = element("div", { class: "cnnx-pictures" });
     pictures.append(header, breakdown, layerHead, layerRow);
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(layerSet, numbersSet, inputsSet, pictures, message, status);
     el.append(root);
 
@@ -556,15 +535,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["in_channels", "out_channels", "kernel_size", "out_channel", "inputs",
       "weights", "biases", "layer", "partial_maps", "total_map", "output_map", "outputs",
       "header", "summary", "error", "controls"].map((name) => `change:${name}`);

@@ -22,32 +22,13 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, pyFixed, fromBase64, baseStyle, batched, statusLine, tile, mapStyle,
+    colourer, pictureURL, palette256, controlsFor, visibleWhenInView } = CNNExplorers.kit;
   const KERNELS = "first-layer kernels"; // cnnlib.viz.compare_stages.KERNELS
   const DIVERGING = "RdBu_r"; // cnnlib.viz.images.DIVERGING_CMAP
   const SVG = "http://www.w3.org/2000/svg";
 
   // ------------------------------------------------------------------ shared arithmetic
-
-  /** Python's f"{value:.{digits}f}": the nearest, and an exact tie to the even digit. */
-  function fixed(value, digits) {
-    const scale = 2 * 10 ** digits;
-    const twice = Math.abs(value) * scale; // an odd whole number exactly at a tie
-    if (Number.isInteger(twice) && twice % 2 === 1 && twice / scale === Math.abs(value)) {
-      const down = (twice - 1) / 2;
-      const even = down % 2 === 0 ? down : down + 1;
-      return `${value < 0 ? "-" : ""}${(even / 10 ** digits).toFixed(digits)}`;
-    }
-    return value.toFixed(digits);
-  }
-
-  /** Bytes of a base64 string. */
-  function fromBase64(text) {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
 
   const decoded = new WeakMap(); // network description -> its pixels as bytes
   /** The uint8 pixels (N, side, side) Python resized for this network. */
@@ -70,71 +51,23 @@
     return Math.max(1, Math.min(n, Math.ceil(Math.sqrt(n * aspect))));
   }
 
-  /**
-   * cnnlib.viz.feature_maps.tile: n maps (h, w) row-major in one grid, NaN in the gaps.
-   * @returns {{rows: number, cols: number, data: Float64Array}}
-   */
-  function tile(values, [n, h, w], ncols, pad) {
-    ncols = Math.min(ncols, n);
-    const gridRows = Math.ceil(n / ncols);
-    const rows = gridRows * (h + pad) - pad, cols = ncols * (w + pad) - pad;
-    const data = new Float64Array(rows * cols).fill(NaN);
-    for (let k = 0; k < n; k++) {
-      const r0 = Math.floor(k / ncols) * (h + pad), c0 = (k % ncols) * (w + pad);
-      for (let i = 0; i < h; i++) {
-        for (let j = 0; j < w; j++) data[(r0 + i) * cols + c0 + j] = values[(k * h + i) * w + j];
-      }
-    }
-    return { rows, cols, data };
-  }
-
-  /**
-   * cnnlib.viz.feature_maps._map_style (maps) or the kernels' style: the colour map and its
-   * limits. Signed values: red/blue about 0; non-negative maps: viridis from min to max.
-   */
-  function mapStyle(data, kernels) {
-    let low = Infinity, high = -Infinity, most = 0;
-    for (const v of data) {
-      if (!Number.isFinite(v)) continue;
-      low = Math.min(low, v);
-      high = Math.max(high, v);
-      most = Math.max(most, Math.abs(v));
-    }
-    if (low === Infinity) return { palette: "viridis", low: 0, high: 1 };
-    if (kernels || low < 0) {
-      const m = most > 0 ? most : 1; // cnnlib.viz.images.symmetric_limits
-      return { palette: DIVERGING, low: -m, high: m };
-    }
-    return { palette: "viridis", low, high: Math.max(high, low + 1e-12) };
-  }
-
   // ------------------------------------------------------------------ compute (website only)
 
   const runs = new WeakMap(); // network description -> Map(example -> Promise of its outputs)
-
-  // onnxruntime-web's wasm runs one thing at a time: a run that starts while another
-  // network's session is being created fails inside the runtime ("Cannot read properties of
-  // null"), so every load and run here waits for the one before it.
-  let queue = Promise.resolve();
-  function oneAtATime(task) {
-    const next = queue.then(task, task);
-    queue = next.catch(() => {});
-    return next;
-  }
 
   /** The network's outputs for example k (every stage's maps), run once per example. */
   function outputs(network, k) {
     if (!runs.has(network)) runs.set(network, new Map());
     const cache = runs.get(network);
     if (!cache.has(k)) {
-      const answer = oneAtATime(() => CNNNetworks.load(network.key).then((net) => {
+      const answer = CNNNetworks.load(network.key).then((net) => {
         const size = network.side * network.side;
         const bytes = pixelsOf(network).subarray(k * size, (k + 1) * size);
         // Python's input: the same uint8 pixels divided by 255 (resize_images).
         const image = new Float32Array(size);
         for (let i = 0; i < size; i++) image[i] = bytes[i] / 255;
         return net.run(image, { maps: network.stages.map((s) => s.map) });
-      }));
+      });
       answer.catch(() => cache.delete(k)); // a later request may try again
       cache.set(k, answer);
     }
@@ -185,7 +118,7 @@
     const probability = out.probabilities[predicted];
     const channels = shape ? ` (${shape[0]} channels)` : "";
     const line = `${title} on ${side}×${side}: ${heading}${channels}; predicted ` +
-      `${classes[predicted]} with probability ${fixed(probability, 2)}`;
+      `${classes[predicted]} with probability ${pyFixed(probability, 2)}`;
     return { title, side, kind, heading, shape, tiles, values, missing, predicted, probability,
       line };
   }
@@ -224,46 +157,6 @@
 
   // ------------------------------------------------------------------ drawing
 
-  const paletteCache = new Map(); // the palettes' text -> [[r, g, b], ...] per name
-  function palette(palettes, name) {
-    const text = palettes[name];
-    if (!paletteCache.has(text)) {
-      const colours = [];
-      for (let i = 0; i < 256; i++) {
-        const hex = text.slice(6 * i, 6 * i + 6);
-        colours.push([0, 2, 4].map((a) => parseInt(hex.slice(a, a + 2), 16)));
-      }
-      paletteCache.set(text, colours);
-    }
-    return paletteCache.get(text);
-  }
-
-  /** A data: URL of a PNG, one pixel per value, coloured as matplotlib colours it. */
-  function pictureURL(rows, cols, colourOf) {
-    const canvas = document.createElement("canvas");
-    canvas.width = cols;
-    canvas.height = rows;
-    const context = canvas.getContext("2d");
-    const image = context.createImageData(cols, rows);
-    for (let p = 0; p < rows * cols; p++) {
-      const rgb = colourOf(p);
-      if (!rgb) continue; // a gap: transparent
-      image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * p);
-    }
-    context.putImageData(image, 0, 0);
-    return canvas.toDataURL("image/png");
-  }
-
-  /** matplotlib's Colormap(Normalize(low, high)(v)) for 256 colours; null for NaN. */
-  function colourer(colours, low, high) {
-    return (v) => {
-      if (Number.isNaN(v)) return null;
-      let x = ((v - low) / (high - low)) * 256;
-      if (x === 256) x = 255;
-      return colours[Math.min(255, Math.max(0, Math.floor(x)))];
-    };
-  }
-
   /** An SVG picture of a rows×cols image (a viewBox in pixels, so it scales crisply). */
   function pictureSVG(svg, rows, cols, url, words) {
     svg.setAttribute("viewBox", `0 0 ${cols} ${rows}`);
@@ -278,11 +171,9 @@
     svg.append(title, image);
   }
 
-  const STYLE = `
-.cnnx-stages{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-stages") + `
 .cnnx-stages .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-stages .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-stages .cnnx-control label{flex:0 0 3.5em}
 .cnnx-stages .cnnx-control select{flex:1 1 auto;min-width:5rem;min-height:24px;margin:0;
   font:inherit}
@@ -300,10 +191,6 @@
 .cnnx-stages .cnnx-python img{display:block;max-width:100%;height:auto}
 .cnnx-stages .cnnx-python figcaption{font-style:italic}
 .cnnx-stages .cnnx-python{margin:0}
-.cnnx-stages .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-stages .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-stages .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-stages [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -322,30 +209,15 @@
     const root = element("div", { class: "cnnx-stages" });
     root.append(element("style", {}, STYLE));
 
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Stage comparison settings",
-    });
-    const menus = {};
-    const specs = [
-      { name: "example", label: "image", options: () => model.get("examples") || [],
-        value: (i) => String(i), read: Number },
-      { name: "stage", label: "stage", options: () => model.get("stages_menu") || [],
-        value: (i, text) => text, read: String },
-    ];
-    for (const spec of specs) {
-      const select = element("select", { id: `${id}-${spec.name}`, name: spec.name });
-      spec.options().forEach((text, i) =>
-        select.append(element("option", { value: spec.value(i, text) }, text)));
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: select.id }, spec.label), select);
-      fieldset.append(box);
-      select.addEventListener("change", () => {
-        model.set(spec.name, spec.read(select.value));
-        model.save_changes();
-      });
-      menus[spec.name] = select;
-    }
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    const form = controlsFor(model, { id, label: "Stage comparison settings" });
+    const fieldset = form.fieldset;
+    // The image menu's values are positions (example is an index), the stage's are names.
+    const menus = {
+      example: form.menu("example", "image",
+        (model.get("examples") || []).map((text, i) => [i, text]), Number).input,
+      stage: form.menu("stage", "stage",
+        (model.get("stages_menu") || []).map((text) => [text, text])).input,
+    };
 
     // Python's picture of the first setting: shown until the browser's answer arrives.
     const python = element("figure", { class: "cnnx-python" });
@@ -361,9 +233,7 @@
     python.hidden = true;
     const columnsBox = element("div", { class: "cnnx-columns" });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, python, columnsBox, message, status);
     el.append(root);
 
@@ -414,15 +284,15 @@
       const [n, h, w] = col.tiles;
       const pad = !kernels && w === 1 ? 0 : 1; // 1×1 maps: a block of squares, no gaps
       const mosaic = tile(col.values, col.tiles, perRow(n, 1.2), pad);
-      const style = mapStyle(mosaic.data, kernels);
-      const colourOf = colourer(palette(model.get("palettes"), style.palette), style.low,
+      const style = mapStyle(mosaic.data, { symmetric: kernels });
+      const colourOf = colourer(palette256(model.get("palettes")[style.palette]), style.low,
         style.high);
       const what = kernels ? `${n} kernels of ${h} by ${w}` : `${n} maps of ${h} by ${w}`;
       pictureSVG(f.maps, mosaic.rows, mosaic.cols,
         pictureURL(mosaic.rows, mosaic.cols, (p) => colourOf(mosaic.data[p])),
         `${col.title}: ${what}, ${style.palette === DIVERGING ? "red positive, blue negative"
-          : "dark low, yellow high"}, colours from ${fixed(style.low, 2)} to ` +
-        `${fixed(style.high, 2)}`);
+          : "dark low, yellow high"}, colours from ${pyFixed(style.low, 2)} to ` +
+        `${pyFixed(style.high, 2)}`);
       f.maps.hidden = false;
       f.maps.style.maxWidth = `${Math.max(mosaic.cols * 6, 160)}px`;
       f.scale.hidden = false;
@@ -430,10 +300,10 @@
         document.createTextNode(style.palette === DIVERGING
           ? "red positive, blue negative, from " : "colour scale from "),
         element("span", { class: "cnnx-low", "data-value": String(style.low) },
-          fixed(style.low, 2)),
+          pyFixed(style.low, 2)),
         document.createTextNode(" to "),
         element("span", { class: "cnnx-high", "data-value": String(style.high) },
-          fixed(style.high, 2)));
+          pyFixed(style.high, 2)));
     }
 
     function draw() {
@@ -481,44 +351,18 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["example", "stage", "columns", "shown", "summary", "error", "visible"]
       .map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);
 
     // On the page, the networks load when the explorer comes into view (or a control is
     // used): a reader who never scrolls here downloads nothing.
-    let observer = null;
-    function start() {
-      if (model.get("visible")) return;
-      if (observer) observer.disconnect();
-      model.set("visible", true);
-      model.save_changes();
-    }
-    if (local && !model.get("visible")) {
-      if (typeof IntersectionObserver === "function") {
-        observer = new IntersectionObserver((entries) => {
-          if (entries.some((entry) => entry.isIntersecting)) start();
-        }, { rootMargin: "200px" });
-        observer.observe(root);
-      } else {
-        queueMicrotask(start);
-      }
-      root.addEventListener("focusin", start);
-    }
+    const stopWatching = visibleWhenInView(model, root);
     draw();
     return () => {
       for (const event of events) model.off(event, schedule);
-      if (observer) observer.disconnect();
-      root.removeEventListener("focusin", start);
+      stopWatching();
     };
   }
 

@@ -22,7 +22,8 @@
 (function () {
   "use strict";
 
-  const { COLORS, CELL, keepSliderKeys, whole, range, element, formatValue } = CNNExplorers.kit;
+  const { COLORS, whole, range, element, formatValue, baseStyle, batched, statusLine, controlsFor,
+    textCell, cellOutline, drawCells } = CNNExplorers.kit;
   const MAX_WRITTEN_TERMS = 9; // cnnlib.viz.conv_steps.MAX_WRITTEN_TERMS
 
   // ------------------------------------------------------------------ compute (website only)
@@ -122,21 +123,6 @@
 
   // ------------------------------------------------------------------ drawing
 
-  function cell(r, c, fill, text, attrs = "") {
-    const x = c * CELL, y = r * CELL;
-    return (
-      `<g ${attrs}><rect x="${x}" y="${y}" width="${CELL}" height="${CELL}" fill="${fill}"/>` +
-      `<text x="${x + CELL / 2}" y="${y + CELL / 2}">${text}</text></g>`
-    );
-  }
-
-  function outline(r, c, h, w) {
-    return (
-      `<rect x="${c * CELL}" y="${r * CELL}" width="${w * CELL}" height="${h * CELL}" ` +
-      'class="cnnx-outline" fill="none" pointer-events="none"/>'
-    );
-  }
-
   const rowsText = (rows) => rows.map((line) => line.map(formatValue).join(", ")).join("; ");
 
   /** The (padded) input: padding grey, input blue, this step's window orange. */
@@ -152,14 +138,14 @@
         const windowed = inRows.has(r) && inCols.has(c);
         const fill = windowed ? COLORS.window : isPadding ? COLORS.padding : COLORS.input;
         const role = windowed ? "window" : isPadding ? "padding" : "input";
-        cells += cell(r, c, fill, formatValue(state.padded[r][c]),
+        cells += textCell(r, c, fill, formatValue(state.padded[r][c]),
           `data-row="${r}" data-col="${c}" data-role="${role}"`);
       }
     }
     const lead = p ? `Padded input, ${Hp} by ${Wp}: the ${H} by ${W} input inside ${p} ` +
       `ring${p === 1 ? "" : "s"} of zeros` : `Input, ${H} by ${W}`;
     return {
-      body: cells + outline(rows[0], cols[0], rows.length, cols.length),
+      body: cells + cellOutline(rows[0], cols[0], rows.length, cols.length),
       size: [Hp, Wp],
       words: `${lead}. This step's window, outlined, covers rows ` +
         `${range(rows[0], rows[rows.length - 1])} and columns ` +
@@ -171,7 +157,7 @@
   function matrixPicture(values, what) {
     let cells = "";
     values.forEach((line, r) => line.forEach((v, c) => {
-      cells += cell(r, c, COLORS.window, formatValue(v),
+      cells += textCell(r, c, COLORS.window, formatValue(v),
         `data-row="${r}" data-col="${c}" data-value="${v}"`);
     }));
     return {
@@ -197,24 +183,22 @@
         const value = state.output[r][c];
         if (filled) done.push(formatValue(value));
         // data-value: the whole number behind a written label (the tests read it).
-        cells += cell(r, c, fill, filled ? formatValue(value) : "",
+        cells += textCell(r, c, fill, filled ? formatValue(value) : "",
           `data-row="${r}" data-col="${c}"` + (filled ? ` data-value="${value}"` : "") +
           (current ? ' data-current="true" class="cnnx-new"' : ""));
       }
     }
     return {
-      body: cells + outline(i0, j0, 1, 1),
+      body: cells + cellOutline(i0, j0, 1, 1),
       size: [outH, outW],
       words: `Output Y, ${outH} by ${outW}: ${done.length} of ${outH * outW} cells computed ` +
         `so far, row by row: ${done.join(", ")}. This step fills cell (${i0}, ${j0}).`,
     };
   }
 
-  const STYLE = `
-.cnnx-step{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-step") + `
 .cnnx-step .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-step .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-step .cnnx-control label{flex:0 0 4.5em}
 .cnnx-step .cnnx-control input{flex:1 1 auto;min-width:5rem;min-height:24px;margin:0;font:inherit}
 .cnnx-step .cnnx-control output{flex:0 0 auto;min-width:2ch;text-align:right;
@@ -235,10 +219,6 @@
 .cnnx-step .cnnx-op{font-size:1.4em;padding:0 .1em}
 .cnnx-step .cnnx-running{margin:.25rem 0;overflow-wrap:anywhere;font-variant-numeric:tabular-nums}
 .cnnx-step .cnnx-note{margin:.25rem 0;min-height:1.35em}
-.cnnx-step .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-step .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-step .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-step [hidden]{display:none !important}
 @media (prefers-reduced-motion: no-preference){
   .cnnx-step g.cnnx-new rect{animation:cnnx-step-in .35s ease-out}
 }
@@ -264,9 +244,10 @@
     const root = element("div", { class: "cnnx-step" });
     root.append(element("style", {}, STYLE));
 
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Step-through settings",
-    });
+    // A reader's own move of a slider ends playing.
+    const form = controlsFor(model, { id, label: "Step-through settings",
+      save: () => { stop(""); model.save_changes(); } });
+    const fieldset = form.fieldset;
     // Back, Play/Pause, Next: native buttons, so Enter and Space work and a screen reader
     // names them by their text.
     const buttons = element("div", { class: "cnnx-buttons" });
@@ -280,26 +261,9 @@
     fieldset.append(buttons);
 
     const inputs = {};
-    function slider(spec) {
-      const inputId = `${id}-${spec.name}`;
-      const input = element("input", {
-        type: "range", min: spec.min, max: spec.max, step: 1, id: inputId, name: spec.name,
-      });
-      const value = element("output", { for: inputId, "aria-hidden": "true" });
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: inputId }, spec.label), input, value);
-      fieldset.append(box);
-      input.addEventListener("input", () => {
-        stop(""); // a reader's own move ends playing
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      inputs[spec.name] = { input, value };
-    }
     // The step's range is the current output's cells: set on every drawing from num_steps.
-    slider({ name: "step", label: "step", min: 0, max: 0 });
-    for (const spec of model.get("controls") || []) slider(spec);
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    inputs.step = form.slider({ name: "step", label: "step", min: 0, max: 0 });
+    for (const spec of model.get("controls") || []) inputs[spec.name] = form.slider(spec);
 
     const header = element("p", { class: "cnnx-header" });
     const panels = element("div", { class: "cnnx-panels" });
@@ -308,9 +272,7 @@
     // What Play did (restarted, stopped at the last step): announced, apart from the status
     // line, which always says what the explorer shows.
     const note = element("p", { class: "cnnx-note", "aria-live": "polite" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     const kinds = ["input", "kernel", "products", "output"];
     const operators = ["⋆", "→", "Σ →"];
     const figures = kinds.map((kind, n) => {
@@ -445,9 +407,7 @@
         const { figure, caption, svg } = figures[n];
         const [h, w] = picture.size;
         caption.textContent = captions[n] || "";
-        svg.setAttribute("viewBox", `0 0 ${w * CELL} ${h * CELL}`);
-        svg.setAttribute("aria-label", picture.words);
-        svg.innerHTML = `<title>${picture.words}</title>${picture.body}`;
+        drawCells(svg, picture);
         // Cells at least 32 px wide (values readable on a phone), at most 48 px.
         figure.style.flex = `${w} 1 0px`;
         figure.style.minWidth = `min(100%, ${w * 32}px)`;
@@ -464,15 +424,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["step", "padding", "stride", "input_values", "kernel_values", "geometry",
       "num_steps", "padded", "products", "running", "total", "output", "equation", "header",
       "summary", "titles", "error", "controls"].map((name) => `change:${name}`);

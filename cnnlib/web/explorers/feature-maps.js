@@ -24,7 +24,8 @@
 (function () {
   "use strict";
 
-  const { element, keepSliderKeys } = CNNExplorers.kit;
+  const { element, keepSliderKeys, pyFixed, baseStyle, batched, statusLine,
+    grayscaleUpload } = CNNExplorers.kit;
   const SIZE = 28; // cnnlib.widgets.feature_maps.IMAGE_SIZE
   const PIXELS = SIZE * SIZE;
   const MAX_MAP_COLUMNS = 8; // cnnlib.viz.feature_maps.MAX_MAP_COLUMNS
@@ -40,20 +41,6 @@
   const LOADING = "Loading LeNet into this page";
 
   // ------------------------------------------------------------------ the input, as Python
-
-  /**
-   * Python's f"{p:.2f}": like toFixed(2), except that an exact tie goes to the even digit.
-   * @param {number} value
-   * @returns {string}
-   */
-  function twoDecimals(value) {
-    const twice = value * 200;
-    if (Number.isInteger(twice) && twice % 2 === 1 && twice / 200 === value) {
-      const down = Math.floor(twice / 2);
-      return ((down % 2 === 0 ? down : down + 1) / 100).toFixed(2);
-    }
-    return value.toFixed(2);
-  }
 
   /**
    * The input the controls describe, checked as Python's _input checks it.
@@ -99,7 +86,7 @@
     const named = classes.length === probabilities.length;
     const name = (i) => (named ? classes[i] : String(i));
     let text = `${source}: predicted ${name(top)} with probability ` +
-      twoDecimals(probabilities[top]);
+      pyFixed(probabilities[top], 2);
     if (label !== null && label !== undefined) {
       text += `; its label is ${name(label)}, so the prediction is ` +
         `${top === label ? "right" : "wrong"}`;
@@ -170,95 +157,6 @@
 
   // ------------------------------------------------------------------ an upload, as Python
 
-  /** numpy's median (the mean of the two middle values for an even count). */
-  function median(values) {
-    const sorted = Float64Array.from(values).sort();
-    const n = sorted.length, mid = n >> 1;
-    return n % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  }
-
-  /** Python's round(): half to even. */
-  function roundHalfEven(x) {
-    const down = Math.floor(x);
-    const rest = x - down;
-    if (rest > 0.5) return down + 1;
-    if (rest < 0.5) return down;
-    return down % 2 === 0 ? down : down + 1;
-  }
-
-  /** Pillow's Lanczos filter (Resample.c). */
-  function lanczos(x) {
-    const sinc = (t) => (t === 0 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t));
-    return x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0;
-  }
-
-  const PRECISION_BITS = 32 - 8 - 2; // Pillow's fixed point for 8-bit images
-
-  /** Pillow's precompute_coeffs and normalize_coeffs_8bpc for one axis. */
-  function coefficients(inSize, outSize) {
-    const scale = inSize / outSize;
-    const filterscale = Math.max(scale, 1);
-    const support = 3 * filterscale;
-    const out = [];
-    for (let xx = 0; xx < outSize; xx++) {
-      const center = (xx + 0.5) * scale;
-      const ss = 1 / filterscale;
-      const xmin = Math.max(0, Math.trunc(center - support + 0.5));
-      const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
-      const weights = [];
-      let ww = 0;
-      for (let x = 0; x < xmax; x++) {
-        const w = lanczos((x + xmin - center + 0.5) * ss);
-        weights.push(w);
-        ww += w;
-      }
-      const fixed = weights.map((w) => {
-        const k = ww !== 0 ? w / ww : w;
-        return k < 0 ? Math.trunc(-0.5 + k * (1 << PRECISION_BITS))
-          : Math.trunc(0.5 + k * (1 << PRECISION_BITS));
-      });
-      out.push({ xmin, fixed });
-    }
-    return out;
-  }
-
-  /** Pillow's clip8. */
-  function clip8(v) {
-    if (v >= (1 << PRECISION_BITS) * 256) return 255;
-    if (v <= 0) return 0;
-    return Math.floor(v / (1 << PRECISION_BITS));
-  }
-
-  /**
-   * Pillow's resize(size, LANCZOS) of an 8-bit grayscale image: a horizontal pass, then a
-   * vertical one, each rounded to 8 bits, in Pillow's fixed-point arithmetic.
-   */
-  function resizeLanczos(pixels, width, height, size) {
-    const horizontal = coefficients(width, size), vertical = coefficients(height, size);
-    const first = vertical[0].xmin;
-    const last = vertical[size - 1].xmin + vertical[size - 1].fixed.length;
-    const rows = last - first;
-    const temp = new Uint8Array(rows * size);
-    for (let y = 0; y < rows; y++) {
-      for (let xx = 0; xx < size; xx++) {
-        const { xmin, fixed } = horizontal[xx];
-        let sum = 1 << (PRECISION_BITS - 1);
-        for (let x = 0; x < fixed.length; x++) sum += pixels[(y + first) * width + x + xmin] * fixed[x];
-        temp[y * size + xx] = clip8(sum);
-      }
-    }
-    const out = new Uint8Array(size * size);
-    for (let yy = 0; yy < size; yy++) {
-      const { xmin, fixed } = vertical[yy];
-      for (let xx = 0; xx < size; xx++) {
-        let sum = 1 << (PRECISION_BITS - 1);
-        for (let y = 0; y < fixed.length; y++) sum += temp[(y + xmin - first) * size + xx] * fixed[y];
-        out[yy * size + xx] = clip8(sum);
-      }
-    }
-    return out;
-  }
-
   /**
    * cnnlib.widgets.feature_maps.image_from_bytes, on RGBA pixels the browser decoded:
    * transparent pixels over white (Pillow's alpha_composite), grey (Pillow's L), padded to
@@ -272,56 +170,7 @@
    * @returns {{pixels: Float32Array, steps: string[]}}
    */
   function convertUpload(rgba, width, height, kind) {
-    const steps = [`read a ${kind} of ${width}×${height} pixels`];
-    let grey = new Uint8Array(width * height);
-    let transparent = false, coloured = false;
-    for (let i = 0; i < width * height; i++) {
-      let [r, g, b] = [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]];
-      const a = rgba[4 * i + 3];
-      if (a < 255) {
-        transparent = true;
-        // Pillow's AlphaComposite.c over opaque white, 7 bits of extra precision.
-        const blend = (c) => {
-          const coef1 = a * 128, coef2 = (255 - a) * 128;
-          const t = c * coef1 + 255 * coef2 + (0x80 << 7);
-          return (((t >> 8) + t) >> 8) >> 7;
-        };
-        if (a === 0) [r, g, b] = [255, 255, 255];
-        else [r, g, b] = [blend(r), blend(g), blend(b)];
-      }
-      if (r !== g || g !== b) coloured = true;
-      grey[i] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16; // Pillow's L
-    }
-    if (transparent) steps.push("filled transparent pixels with white");
-    if (coloured) steps.push("converted to grayscale");
-    const border = [];
-    for (let x = 0; x < width; x++) border.push(grey[x] / 255);
-    for (let x = 0; x < width; x++) border.push(grey[(height - 1) * width + x] / 255);
-    for (let y = 0; y < height; y++) border.push(grey[y * width] / 255);
-    for (let y = 0; y < height; y++) border.push(grey[y * width + width - 1] / 255);
-    const background = median(border);
-    let side = width;
-    if (width !== height) {
-      side = Math.max(width, height);
-      const square = new Uint8Array(side * side).fill(roundHalfEven(background * 255));
-      const left = Math.floor((side - width) / 2), top = Math.floor((side - height) / 2);
-      for (let y = 0; y < height; y++) {
-        square.set(grey.subarray(y * width, (y + 1) * width), (y + top) * side + left);
-      }
-      grey = square;
-      steps.push(`padded to ${side}×${side} with its background grey`);
-    }
-    if (side !== SIZE) {
-      grey = resizeLanczos(grey, side, side, SIZE);
-      steps.push(`resized to ${SIZE}×${SIZE}`);
-    }
-    let pixels = Float32Array.from(grey, (v) => v / 255);
-    if (background > 0.5) {
-      pixels = pixels.map((v) => 1 - v);
-      steps.push(`inverted, because its background is light (border median ` +
-        `${twoDecimals(background)}) while Fashion-MNIST's is black`);
-    }
-    return { pixels, steps };
+    return grayscaleUpload(rgba, width, height, SIZE, kind); // shared with kernel.js
   }
 
   /** The picture's RGBA pixels as the browser decodes them (no colour management). */
@@ -364,7 +213,11 @@
     out[at + 3] = 255;
   }
 
-  /** cnnlib.viz.feature_maps._map_style: a layer's colour scale and limits. */
+  /**
+   * cnnlib.viz.feature_maps._map_style: a layer's colour scale and limits. Its own, not
+   * the kit's mapStyle: it paints from parsed stops (colorInto) rather than a 256-colour
+   * palette, and a layer's outputs have no NaN gaps to pass over.
+   */
   function mapStyle(data) {
     let low = Infinity, high = -Infinity;
     for (const v of data) {
@@ -436,8 +289,7 @@
     return changed;
   }
 
-  const STYLE = `
-.cnnx-fmap{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-fmap") + `
 .cnnx-fmap .cnnx-controls{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;
   margin:0 0 .5rem;padding:0;border:0}
 .cnnx-fmap .cnnx-control{display:flex;align-items:center;gap:.5rem;flex-wrap:wrap;
@@ -466,9 +318,7 @@
 .cnnx-fmap .cnnx-kernels{margin:.75rem 0 0}
 .cnnx-fmap .cnnx-kernels img{display:block;max-width:100%;height:auto}
 .cnnx-fmap .cnnx-note{margin:.4rem 0;font-style:italic}
-.cnnx-fmap .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
 .cnnx-fmap .cnnx-error{color:#b00020}
-.cnnx-fmap [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -525,8 +375,7 @@
 
     const note = element("p", { class: "cnnx-note", hidden: "" });
     const maps = element("div", { class: "cnnx-maps" });
-    const status = element("div", { class: "cnnx-status", role: "status",
-      "aria-live": "polite", id: `${id}-status` });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, top, note, status, maps);
     if (model.get("kernels_png")) {
       // Python's picture of the learned kernels: they do not depend on the image.
@@ -687,7 +536,7 @@
       probabilities.forEach((p, i) => {
         const { row, name, bar, value } = probRows[i];
         name.textContent = classes[i] || String(i);
-        value.textContent = twoDecimals(p);
+        value.textContent = pyFixed(p, 2);
         row.dataset.value = String(p);
         row.classList.toggle("cnnx-truth", i === label);
         bar.style.width = `${(100 * p).toFixed(1)}%`;
@@ -758,15 +607,7 @@
     }
 
     // One redraw per batch of changes; the ink follows the input controls.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     function inputChanged() {
       if (!last) loadInk(); // while a stroke is drawn the ink is already ahead
       uploadError = "";

@@ -32,7 +32,8 @@
 (function () {
   "use strict";
 
-  const { element, keepSliderKeys, show } = CNNExplorers.kit;
+  const { element, show, pyFixed, fromBase64, baseStyle, batched, statusLine, controlsFor, lookup,
+    rgbOf, floatsOf, viewGate } = CNNExplorers.kit;
   const ALPHA = 0.55; // cnnlib.viz.explain.HEATMAP_ALPHA
   const TOP_K = 3; // cnnlib.viz.grad_cam.TOP_K
   const EXPLAINED = "#ff7f0e"; // matplotlib's tab:orange, the explained class's bar
@@ -40,28 +41,9 @@
 
   // ------------------------------------------------------------------ compute (website only)
 
-  /** Python's f"{x:.2f}": exact ties (0.125) go to even, where toFixed goes up. */
-  function fixed2(value) {
-    let text = value.toFixed(2);
-    const twice = Math.abs(value) * 200;
-    if (Number.isInteger(twice) && twice % 2 === 1 && twice / 200 === Math.abs(value)) {
-      const down = Math.floor(twice / 2);
-      const even = down % 2 === 0 ? down : down + 1;
-      text = `${value < 0 ? "-" : ""}${(even / 100).toFixed(2)}`;
-    }
-    return text;
-  }
-
   /** An image's pixels as the network takes them: float32 in [0, 1], row by row. */
   function decodePixels(pixels) {
-    const binary = atob(pixels.base64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    if (pixels.dtype === "uint8") {
-      // k / 255 rounded to float32, as PyTorch's uint8.float() / 255 is.
-      return Float32Array.from(bytes, (v) => v / 255);
-    }
-    return new Float32Array(bytes.buffer); // little-endian float32, as Python wrote it
+    return floatsOf(fromBase64(pixels.base64), pixels.dtype);
   }
 
   /** Class positions by probability, most probable first; ties keep class order
@@ -127,30 +109,8 @@
   const runs = new Map(); // "network/example" -> Promise of the network's outputs
 
   // The network (several MB) loads when the reader nears the explorer, not when the page
-  // opens: render() sets this gate, opened by an IntersectionObserver; compute() waits for
-  // it one microtask later (CNNExplorers.mount computes just before it renders). Without
-  // a render (tests under Node) or an IntersectionObserver there is no gate.
-  let gate = null;
-
-  /** A Promise that resolves once the explorer is on screen (or near it). */
-  function whenShown() {
-    return Promise.resolve().then(() => gate);
-  }
-
-  /** Open the gate when node comes within a screen of the viewport; returns a cleanup. */
-  function watchShown(node) {
-    if (typeof IntersectionObserver !== "function") return () => {};
-    let open;
-    gate = new Promise((resolve) => { open = resolve; });
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) {
-        open();
-        observer.disconnect();
-      }
-    }, { rootMargin: "100% 0px" });
-    observer.observe(node);
-    return () => { observer.disconnect(); open(); };
-  }
+  // opens: compute() waits behind this gate, which render() closes until then.
+  const { whenShown, watch: watchShown } = viewGate();
 
   /** The network's outputs for image k (run once per image and kept). */
   function outputsFor(state, k) {
@@ -214,8 +174,8 @@
       const raw = weightedMaps(data, weights, h, w);
       const names = state.classes;
       let summary = `test image #${image.index}, true class ${names[image.label]}; map for ` +
-        `${names[classIdx]} (probability ${fixed2(probabilities[classIdx])}) at ${layer}, ` +
-        `a ${h}×${w} grid of ${C} channels`;
+        `${names[classIdx]} (probability ${pyFixed(probabilities[classIdx], 2)}) ` +
+        `at ${layer}, a ${h}×${w} grid of ${C} channels`;
       if (!raw.some((row) => row.some((v) => v > 0))) {
         summary += "; the weighted sum is negative everywhere, so the map is all zero";
       }
@@ -233,28 +193,17 @@
 
   // ------------------------------------------------------------------ drawing
 
-  /** The colour of v in [0, 1] in the 256 colours (matplotlib's lookup: floor(v * N)). */
-  function colorOf(colors, v) {
-    const i = Math.min(colors.length - 1, Math.max(0, Math.floor(v * colors.length)));
-    return colors[i];
-  }
-
-  function rgb(hex) {
-    return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  }
-
   /** Paint the image (gray) and, when cam is given, the heat map over it. */
   function paint(canvas, pixels, side, cam, colors) {
     canvas.width = canvas.height = side;
     const context = canvas.getContext("2d");
     if (!context) return; // no 2-D canvas: the words in aria-label and the status remain
     const picture = context.createImageData(side, side);
-    const table = cam ? colors.map(rgb) : null;
+    const table = cam ? colors.map(rgbOf) : null;
     for (let i = 0; i < side * side; i++) {
       let color = [0, 1, 2].map(() => Math.round(255 * Math.min(1, Math.max(0, pixels[i]))));
       if (cam) {
-        const heat = table[Math.min(table.length - 1,
-          Math.floor(cam[Math.floor(i / side)][i % side] * table.length))];
+        const heat = lookup(table, cam[Math.floor(i / side)][i % side]);
         color = color.map((g, c) => Math.round((1 - ALPHA) * g + ALPHA * heat[c]));
       }
       picture.data.set([...color, 255], 4 * i);
@@ -264,7 +213,7 @@
 
   /** cnnlib.viz.cell_grid.format_value's two decimals for a non-negative map value. */
   function cellText(v) {
-    const text = fixed2(v).replace(/0+$/, "").replace(/\.$/, "");
+    const text = pyFixed(v, 2).replace(/0+$/, "").replace(/\.$/, "");
     return text === "-0" ? "0" : text;
   }
 
@@ -280,18 +229,16 @@
         const light = v / top < 0.6; // inferno is dark at the low end
         cells += `<g data-row="${i}" data-col="${j}" data-value="${v}">` +
           `<rect x="${j * 10}" y="${i * 10}" width="10" height="10" ` +
-          `fill="${colorOf(colors, v / top)}"/><text x="${j * 10 + 5}" y="${i * 10 + 5}"` +
+          `fill="${lookup(colors, v / top)}"/><text x="${j * 10 + 5}" y="${i * 10 + 5}"` +
           `${light ? ' class="cnnx-light"' : ""}>${cellText(v)}</text></g>`;
       }
     }
     return { body: cells, h, w };
   }
 
-  const STYLE = `
-.cnnx-gcam{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-gcam") + `
 .cnnx-gcam .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-gcam .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-gcam .cnnx-control label{flex:0 0 4em}
 .cnnx-gcam .cnnx-control select{flex:1 1 auto;min-width:0;max-width:100%;min-height:24px;
   margin:0;font:inherit}
@@ -315,9 +262,6 @@
 .cnnx-gcam .cnnx-bar span{display:block;height:100%}
 .cnnx-gcam .cnnx-p{text-align:right;font-variant-numeric:tabular-nums}
 .cnnx-gcam .cnnx-python img{display:block;max-width:100%;height:auto}
-.cnnx-gcam .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-gcam .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-gcam [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -332,8 +276,8 @@
     const id = `cnnx-gcam-${++instances}`;
     const root = element("div", { class: "cnnx-gcam" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", { class: "cnnx-controls", "aria-label":
-      "Grad-CAM settings" });
+    const form = controlsFor(model, { id, label: "Grad-CAM settings" });
+    const fieldset = form.fieldset;
     const menus = {};
     const classes = model.get("classes") || [];
     const options = {
@@ -343,20 +287,9 @@
     };
     for (const [name, label] of [["example", "image"], ["target", "class"],
       ["layer", "stage"]]) {
-      const select = element("select", { id: `${id}-${name}`, name });
-      for (const [text, value] of options[name]) {
-        select.append(element("option", { value: String(value) }, text));
-      }
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: select.id }, label), select);
-      fieldset.append(box);
-      select.addEventListener("change", () => {
-        model.set(name, name === "layer" ? select.value : Number(select.value));
-        model.save_changes();
-      });
-      menus[name] = select;
+      const pairs = options[name].map(([text, value]) => [value, text]);
+      menus[name] = form.menu(name, label, pairs, name === "layer" ? String : Number).input;
     }
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
 
     // Python's picture: shown while the network loads, or when this browser cannot run it.
     const python = element("figure", { class: "cnnx-python", hidden: "" });
@@ -379,8 +312,7 @@
     const barsPanel = panel("bars", element("ol", { class: "cnnx-probs" }));
     barsPanel.caption.textContent = "probability";
 
-    const status = element("div", { class: "cnnx-status", role: "status",
-      "aria-live": "polite", id: `${id}-status` });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, python, panels, status);
     el.append(root);
     const stopWatching = watchShown(root);
@@ -455,22 +387,14 @@
         fill.style.background = c === classIdx ? EXPLAINED : OTHER;
         bar.append(fill);
         item.append(element("span", {}, c === image.label ? `${classes[c]} (true)`
-          : classes[c]), bar, element("span", { class: "cnnx-p" }, fixed2(p)));
+          : classes[c]), bar, element("span", { class: "cnnx-p" }, pyFixed(p, 2)));
         if (c === classIdx) item.classList.add("cnnx-explained");
         return item;
       }));
       status.append(element("span", { class: "cnnx-summary" }, model.get("summary")));
     }
 
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["example", "target", "layer", "class_idx", "probabilities_shown",
       "raw_cam", "cam", "activations_shape", "summary", "explained", "error"]
       .map((name) => `change:${name}`);

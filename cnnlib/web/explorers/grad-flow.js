@@ -23,7 +23,8 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, pyGeneral, fromBase64, baseStyle, batched, statusLine,
+    controlsFor } = CNNExplorers.kit;
   const INITS = ["default", "kaiming"]; // cnnlib.explain.grad_flow.INITS
   // cnnlib.viz.grad_flow's colours (matplotlib's tab:red and tab:blue) and panels.
   const NETS = [
@@ -39,61 +40,11 @@
 
   // ------------------------------------------------------------------ numbers as Python writes them
 
-  /**
-   * Python's f"{x:.{p}g}": p significant digits, rounded half to even on the exact value
-   * of the double (as Python does), trailing zeros dropped, and scientific notation
-   * ("1.23e+05", "1e-05") when the exponent is below -4 or at least p.
-   *
-   * @param {number} x
-   * @param {number} p significant digits (1 to 17).
-   * @returns {string}
-   */
-  function formatG(x, p) {
-    if (Number.isNaN(x)) return "nan";
-    if (x === Infinity) return "inf";
-    if (x === -Infinity) return "-inf";
-    const sign = x < 0 || Object.is(x, -0) ? "-" : "";
-    if (x === 0) return `${sign}0`;
-    // toExponential(99) writes 100 significant digits of the double's exact value, enough
-    // to tell a true tie from a value just above or below one.
-    const [mantissa, exponentText] = Math.abs(x).toExponential(99).split("e");
-    const digits = mantissa.replace(".", "");
-    let exponent = Number(exponentText);
-    let kept = digits.slice(0, p);
-    const rest = digits.slice(p);
-    const half = "5".padEnd(rest.length, "0");
-    const up = rest > half || (rest === half && Number(kept[kept.length - 1]) % 2 === 1);
-    if (up) {
-      const bumped = String(BigInt(kept) + 1n);
-      if (bumped.length > p) {
-        exponent += 1;
-        kept = bumped.slice(0, p);
-      } else {
-        kept = bumped.padStart(p, "0");
-      }
-    }
-    if (exponent >= -4 && exponent < p) {
-      let whole, fraction;
-      if (exponent >= 0) {
-        whole = kept.slice(0, exponent + 1);
-        fraction = kept.slice(exponent + 1);
-      } else {
-        whole = "0";
-        fraction = "0".repeat(-exponent - 1) + kept;
-      }
-      fraction = fraction.replace(/0+$/, "");
-      return sign + whole + (fraction ? `.${fraction}` : "");
-    }
-    const fraction = kept.slice(1).replace(/0+$/, "");
-    const power = `${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
-    return `${sign}${kept[0]}${fraction ? `.${fraction}` : ""}e${power}`;
-  }
-
   /** cnnlib.widgets.grad_flow.format_ratio. @param {number} value @returns {string} */
   function formatRatio(value) {
     if (Number.isNaN(value)) return "0/0"; // both ends are zero
     if (value === Infinity) return "∞ (the last block's gradient is 0)";
-    return formatG(value, 3);
+    return pyGeneral(value, 3);
   }
 
   /** GradientFlow.ratio: first block's norm over the last's (inf when the last is 0). */
@@ -117,7 +68,7 @@
       const zeros = flow.weight.filter((v) => v === 0).length;
       let text = `${name}: first/last block ‖∂loss/∂W‖ = ${formatRatio(ratio(flow.weight))}, ` +
         `‖∂loss/∂H‖ = ${formatRatio(ratio(flow.output))}; ` +
-        `loss at init ${formatG(flow.loss, 3)}`;
+        `loss at init ${pyGeneral(flow.loss, 3)}`;
       if (zeros) text += `; ${zeros} blocks get exactly zero gradient`;
       return text;
     };
@@ -130,29 +81,6 @@
   }
 
   // ------------------------------------------------------------------ the recorded table
-
-  const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const SEXTETS = new Map([...BASE64].map((c, i) => [c, i]));
-
-  /** Bytes of a base64 text (written here: Node's vm, where the tests run it, has no atob). */
-  function fromBase64(text) {
-    const clean = text.replace(/=+$/, "");
-    const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
-    let buffer = 0, bits = 0, at = 0;
-    for (const c of clean) {
-      const value = SEXTETS.get(c);
-      if (value === undefined) {
-        throw new Error(`the recorded table is damaged: ${show(c)} in base64`);
-      }
-      buffer = (buffer << 6) | value;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        bytes[at++] = (buffer >> bits) & 0xff;
-      }
-    }
-    return bytes;
-  }
 
   /**
    * One setting's numbers (cnnlib.explain.grad_flow.decode_flows): plain then residual,
@@ -297,7 +225,7 @@
     const words = series.map((s) => {
       const zeros = s.values.filter((v) => v === 0).length;
       const ends = [s.values[0], s.values[depth - 1]].map((v) => (v === null ? "not finite" :
-        formatG(v, 3)));
+        pyGeneral(v, 3)));
       return `${s.name}: ${ends[0]} at block 1, ${ends[1]} at block ${depth}` +
         (zeros ? `, exactly 0 at ${zeros} block${zeros === 1 ? "" : "s"} (triangles on the ` +
           "bottom edge)" : "");
@@ -310,11 +238,9 @@
     };
   }
 
-  const STYLE = `
-.cnnx-gflow{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-gflow") + `
 .cnnx-gflow .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-gflow .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-gflow .cnnx-control label{flex:0 0 5.5em}
 .cnnx-gflow .cnnx-control input[type=range],.cnnx-gflow .cnnx-control select{flex:1 1 auto;
   min-width:5rem;min-height:24px;margin:0;font:inherit}
@@ -332,10 +258,7 @@
 .cnnx-gflow svg .gf-grid{stroke:#000;stroke-opacity:.15}
 .cnnx-gflow svg .gf-frame,.cnnx-gflow svg .gf-tickmark{stroke:#222}
 .cnnx-gflow svg .gf-line{stroke-width:1.8px;stroke-linejoin:round}
-.cnnx-gflow .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
 .cnnx-gflow .cnnx-status{margin-top:.5rem;min-height:4em;overflow-wrap:anywhere}
-.cnnx-gflow .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-gflow [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -350,17 +273,9 @@
     const id = `cnnx-gflow-${++instances}`;
     const root = element("div", { class: "cnnx-gflow" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Gradient-flow settings",
-    });
-    function controlBox(name, label, control) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
-      fieldset.append(box);
-      return box;
-    }
+    const form = controlsFor(model, { id, label: "Gradient-flow settings" });
+    const fieldset = form.fieldset;
+    const controlBox = form.box;
     const send = (name, value) => {
       model.set(name, value);
       model.save_changes();
@@ -378,22 +293,11 @@
     controlBox("batch_norm", "batch norm", batchNorm);
     batchNorm.addEventListener("change", () => send("batch_norm", batchNorm.checked));
 
-    const init = element("select");
-    for (const [label, value] of model.get("inits") || []) {
-      init.append(element("option", { value }, label));
-    }
-    controlBox("init", "init", init);
-    init.addEventListener("change", () => send("init", init.value));
+    const init = form.menu("init", "init",
+      (model.get("inits") || []).map(([label, value]) => [value, label])).input;
 
-    const sliders = [];
-    for (const spec of model.get("controls") || []) {
-      const input = element("input", { type: "range", min: spec.min, max: spec.max, step: 1 });
-      const value = element("output", { "aria-hidden": "true" });
-      controlBox(spec.name, spec.label, input).append(value);
-      input.addEventListener("input", () => send(spec.name, Number(input.value)));
-      sliders.push({ name: spec.name, input, value });
-    }
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    const sliders = (model.get("controls") || []).map((spec) =>
+      ({ name: spec.name, ...form.slider(spec) }));
 
     const legend = element("ul", { class: "cnnx-legend", "aria-hidden": "true" });
     for (const net of NETS) {
@@ -416,9 +320,7 @@
       return { spec, svg };
     });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, legend, panels, message, status);
     el.append(root);
 
@@ -461,15 +363,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["depth", "batch_norm", "init", "seed", "flows", "summary", "error",
       "controls"].map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);
@@ -479,5 +373,5 @@
     };
   }
 
-  CNNExplorers.define("GradientFlowExplorer", { render, compute, formatG });
+  CNNExplorers.define("GradientFlowExplorer", { render, compute, formatG: pyGeneral });
 })();

@@ -23,63 +23,27 @@
 (function () {
   "use strict";
 
-  const { element, keepSliderKeys, show } = CNNExplorers.kit;
+  const { element, show, pyFixed, fromBase64, baseStyle, batched, statusLine, controlsFor, lookup,
+    floatsOf, viewGate } = CNNExplorers.kit;
   const SHOWN = 4; // cnnlib.widgets.inception.SHOWN
 
   // ------------------------------------------------------------------ compute (website only)
 
-  /** Python's format of value with `digits` decimals: exact ties go to even. */
-  function fixed(value, digits) {
-    const scale = 10 ** digits;
-    const scaled = value * scale;
-    if (Number.isInteger(scaled * 2) && !Number.isInteger(scaled)) {
-      const down = Math.floor(scaled);
-      return ((down % 2 === 0 ? down : down + 1) / scale).toFixed(digits);
-    }
-    return value.toFixed(digits);
-  }
-
   /** Python's f"{share:.0%}". */
   function percent(share) {
-    return `${fixed(share * 100, 0)}%`;
+    return `${pyFixed(share * 100, 0)}%`;
   }
 
   /** An image's pixels as the network takes them: float32 in [0, 1], row by row. */
   function decodePixels(pixels) {
-    const binary = atob(pixels.base64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    if (pixels.dtype === "uint8") return Float32Array.from(bytes, (v) => v / 255);
-    return new Float32Array(bytes.buffer);
+    return floatsOf(fromBase64(pixels.base64), pixels.dtype);
   }
 
   const runs = new Map(); // "network/example" -> Promise of the network's outputs
 
   // The network (several MB) loads when the reader nears the explorer, not when the page
-  // opens: render() sets this gate, opened by an IntersectionObserver; compute() waits for
-  // it one microtask later (CNNExplorers.mount computes just before it renders). Without
-  // a render (tests under Node) or an IntersectionObserver there is no gate.
-  let gate = null;
-
-  /** A Promise that resolves once the explorer is on screen (or near it). */
-  function whenShown() {
-    return Promise.resolve().then(() => gate);
-  }
-
-  /** Open the gate when node comes within a screen of the viewport; returns a cleanup. */
-  function watchShown(node) {
-    if (typeof IntersectionObserver !== "function") return () => {};
-    let open;
-    gate = new Promise((resolve) => { open = resolve; });
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) {
-        open();
-        observer.disconnect();
-      }
-    }, { rootMargin: "100% 0px" });
-    observer.observe(node);
-    return () => { observer.disconnect(); open(); };
-  }
+  // opens: compute() waits behind this gate, which render() closes until then.
+  const { whenShown, watch: watchShown } = viewGate();
 
   function outputsFor(state, k) {
     const key = `${state.network}/${k}`;
@@ -179,17 +143,13 @@
 
   // ------------------------------------------------------------------ drawing
 
-  function colorOf(colors, v) {
-    return colors[Math.min(colors.length - 1, Math.max(0, Math.floor(v * colors.length)))];
-  }
-
   /** One feature map as SVG cells on the block's colour scale (0 to high). */
   function mapPicture(values, high, colors) {
     const top = high > 0 ? high : 1e-12; // cnnlib.viz.inception's floor
     let cells = "";
     values.forEach((row, i) => row.forEach((v, j) => {
       cells += `<rect x="${j * 10}" y="${i * 10}" width="10" height="10" data-row="${i}" ` +
-        `data-col="${j}" data-value="${v}" fill="${colorOf(colors, v / top)}"/>`;
+        `data-col="${j}" data-value="${v}" fill="${lookup(colors, v / top)}"/>`;
     }));
     return cells;
   }
@@ -206,11 +166,9 @@
     context.putImageData(picture, 0, 0);
   }
 
-  const STYLE = `
-.cnnx-incep{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-incep") + `
 .cnnx-incep .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-incep .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-incep .cnnx-control label{flex:0 0 5em}
 .cnnx-incep .cnnx-control select{flex:1 1 auto;min-width:0;max-width:100%;min-height:24px;
   margin:0;font:inherit}
@@ -234,9 +192,6 @@
 .cnnx-incep .cnnx-stack span{display:flex;align-items:center;justify-content:center;
   overflow:hidden;border-right:1px solid #fff;white-space:nowrap}
 .cnnx-incep .cnnx-python img{display:block;max-width:100%;height:auto}
-.cnnx-incep .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-incep .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-incep [hidden]{display:none !important}
 `;
 
   let instances = 0;
@@ -251,8 +206,8 @@
     const id = `cnnx-incep-${++instances}`;
     const root = element("div", { class: "cnnx-incep" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", { class: "cnnx-controls",
-      "aria-label": "Inception block settings" });
+    const form = controlsFor(model, { id, label: "Inception block settings" });
+    const fieldset = form.fieldset;
     const menus = {};
     const options = {
       example: (model.get("gallery") || []).map((image, k) => [image.menu, k]),
@@ -261,20 +216,9 @@
     };
     for (const [name, label] of [["example", "image"], ["block", "block"],
       ["pick", "channels"]]) {
-      const select = element("select", { id: `${id}-${name}`, name });
-      for (const [text, value] of options[name]) {
-        select.append(element("option", { value: String(value) }, text));
-      }
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: select.id }, label), select);
-      fieldset.append(box);
-      select.addEventListener("change", () => {
-        model.set(name, name === "example" ? Number(select.value) : select.value);
-        model.save_changes();
-      });
-      menus[name] = select;
+      const pairs = options[name].map(([text, value]) => [value, text]);
+      menus[name] = form.menu(name, label, pairs, name === "example" ? Number : String).input;
     }
-    keepSliderKeys(fieldset);
 
     const python = element("figure", { class: "cnnx-python", hidden: "" });
     const pythonImage = element("img", { alt: model.get("picture_alt") || "" });
@@ -290,8 +234,7 @@
     panels.append(input, branches);
     const shares = element("div", { class: "cnnx-shares" });
     view.append(title, panels, shares);
-    const status = element("div", { class: "cnnx-status", role: "status",
-      "aria-live": "polite", id: `${id}-status` });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, python, view, status);
     el.append(root);
     const stopWatching = watchShown(root);
@@ -349,7 +292,7 @@
           const values = maps[b][i];
           const peak = Math.max(...values.flat());
           const words = `Branch ${b + 1}, channel ${channel}: a ${h} by ${w} map, largest ` +
-            `value ${fixed(peak, 2)} of the block's ${fixed(high, 2)}.`;
+            `value ${pyFixed(peak, 2)} of the block's ${pyFixed(high, 2)}.`;
           svg.setAttribute("viewBox", `0 0 ${w * 10} ${h * 10}`);
           svg.setAttribute("role", "img");
           svg.setAttribute("aria-label", words);
@@ -365,7 +308,7 @@
       const totalChannels = block.channels.reduce((a, b) => a + b, 0);
       const totalFlops = block.flops.reduce((a, b) => a + b, 0);
       shares.replaceChildren(element("div", {}, `each branch's share of the ${totalChannels} ` +
-        `channels and of the ${fixed(totalFlops / 1e6, 2)} MFLOPs`),
+        `channels and of the ${pyFixed(totalFlops / 1e6, 2)} MFLOPs`),
       ...[["channels", channelShares], ["FLOPs", flopShares]].map(([label, values]) => {
         const row = element("div", { class: "cnnx-share", "data-share": label });
         const stack = element("div", { class: "cnnx-stack", role: "img", "aria-label":
@@ -383,15 +326,7 @@
       status.append(element("span", { class: "cnnx-summary" }, model.get("summary")));
     }
 
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["example", "block", "pick", "input_shape", "shown", "branch_maps", "high",
       "channel_shares", "flop_shares", "title", "summary", "explained", "error"]
       .map((name) => `change:${name}`);

@@ -20,7 +20,8 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, pyFixed, pyGeneral, baseStyle, batched, statusLine, mixStops, controlsFor,
+    grayscaleUpload } = CNNExplorers.kit;
   const CUSTOM = "custom"; // cnnlib.widgets.kernel_explorer.CUSTOM
   const MAX_KERNEL_SIZE = 7; // cnnlib.widgets.kernel_explorer.MAX_KERNEL_SIZE
   const UPLOAD_PREFIX = "upload: "; // cnnlib.widgets.kernel_explorer.UPLOAD_PREFIX
@@ -30,63 +31,6 @@
 
   // ------------------------------------------------------------------ numbers as Python writes them
 
-  /**
-   * Python's format(value, f".{digits}g"): significant digits, trailing zeros dropped,
-   * "1e+05" style exponents, and an exact tie rounded to even as Python does.
-   *
-   * @param {number} value
-   * @param {number} digits significant digits (1 to 70).
-   * @returns {string}
-   */
-  function formatG(value, digits) {
-    if (Number.isNaN(value)) return "nan";
-    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
-    if (value === 0) return Object.is(value, -0) ? "-0" : "0";
-    const sign = value < 0 ? "-" : "";
-    const a = Math.abs(value);
-    let [mantissa, e] = a.toExponential(digits - 1).split("e");
-    let figures = mantissa.replace(".", "");
-    let exp = Number(e);
-    // toExponential rounds an exact tie up; Python rounds it to even. A double's exact
-    // decimal expansion is short enough at a tie for 25 more digits to show it whole.
-    const [longMantissa, longE] = a.toExponential(digits + 25).split("e");
-    const longFigures = longMantissa.replace(".", "");
-    if (longFigures[digits] === "5" && /^0*$/.test(longFigures.slice(digits + 1)) &&
-        Number(longFigures[digits - 1]) % 2 === 0) {
-      figures = longFigures.slice(0, digits);
-      exp = Number(longE);
-    }
-    if (exp < -4 || exp >= digits) {
-      let m = figures.length > 1 ? `${figures[0]}.${figures.slice(1)}` : figures;
-      if (m.includes(".")) m = m.replace(/0+$/, "").replace(/\.$/, "");
-      return `${sign}${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-    }
-    let whole, fraction;
-    if (exp >= 0) {
-      whole = figures.slice(0, exp + 1);
-      fraction = figures.slice(exp + 1);
-    } else {
-      whole = "0";
-      fraction = "0".repeat(-exp - 1) + figures;
-    }
-    fraction = fraction.replace(/0+$/, "");
-    return `${sign}${whole}${fraction ? "." + fraction : ""}`;
-  }
-
-  /**
-   * Python's f"{value:.2f}": toFixed(2), except that an exact tie rounds to even.
-   */
-  function fixed2(value) {
-    let text = value.toFixed(2);
-    const twice = Math.abs(value) * 200; // an odd whole number exactly when value is a tie
-    if (Number.isInteger(twice) && twice % 2 === 1 && twice / 200 === Math.abs(value)) {
-      const down = Math.floor(twice / 2);
-      const even = down % 2 === 0 ? down : down + 1;
-      text = `${value < 0 ? "-" : ""}${(even / 100).toFixed(2)}`;
-    }
-    return text;
-  }
-
   /** cnnlib.viz.images.format_number: "19" for whole numbers, "0.94" otherwise, never "-0". */
   function formatNumber(value, integral) {
     const v = value + 0; // -0 + 0 is 0
@@ -94,7 +38,7 @@
       const text = v.toFixed(0); // whole numbers: no rounding happens
       return text === "-0" ? "0" : text;
     }
-    const text = fixed2(v);
+    const text = pyFixed(v, 2);
     return text === "-0.00" ? "0.00" : text;
   }
 
@@ -191,94 +135,9 @@
 
   // ------------------------------------------------------------------ an uploaded picture
 
-  /** Python's round() of a non-negative number: an exact half goes to the even neighbour. */
-  function roundHalfEven(x) {
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r;
-  }
-
-  /** numpy.median of a list of numbers (the mean of the two middle values for an even count). */
-  function median(values) {
-    const sorted = Float64Array.from(values).sort();
-    const n = sorted.length, half = Math.floor(n / 2);
-    return n % 2 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
-  }
-
-  /** Pillow's Lanczos filter (Resample.c): a sinc windowed by a wider sinc, support 3. */
-  function lanczos(x) {
-    const sinc = (t) => (t === 0 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t));
-    return x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0;
-  }
-
-  const PRECISION_BITS = 32 - 8 - 2; // Resample.c's fixed point for 8-bit images
-
-  /** Resample.c's precompute_coeffs and normalize_coeffs_8bpc for one axis. */
-  function coefficients(inSize, outSize) {
-    const scale = inSize / outSize;
-    const filterScale = Math.max(scale, 1);
-    const support = 3 * filterScale;
-    const taps = [];
-    for (let xx = 0; xx < outSize; xx++) {
-      const center = (xx + 0.5) * scale;
-      const xmin = Math.max(0, Math.trunc(center - support + 0.5));
-      const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
-      const weights = [];
-      let total = 0;
-      for (let x = 0; x < xmax; x++) {
-        const w = lanczos((x + xmin - center + 0.5) / filterScale);
-        weights.push(w);
-        total += w;
-      }
-      const fixed = weights.map((w) => {
-        const k = total !== 0 ? w / total : w;
-        return Math.trunc((k < 0 ? -0.5 : 0.5) + k * (1 << PRECISION_BITS));
-      });
-      taps.push({ start: xmin, fixed });
-    }
-    return taps;
-  }
-
-  /** Resample.c's clip8: the fixed-point sum back to a byte. */
-  function clip8(sum) {
-    if (sum >= 2 ** (PRECISION_BITS + 8)) return 255;
-    if (sum <= 0) return 0;
-    return Math.floor(sum / 2 ** PRECISION_BITS);
-  }
-
   /**
-   * Pillow's Image.resize(size, LANCZOS) of a square 8-bit grayscale picture: a horizontal
-   * pass, then a vertical one, each rounded to bytes, in Pillow's fixed-point arithmetic.
-   */
-  function resizeLanczos(pixels, side, size) {
-    const taps = coefficients(side, size);
-    const first = new Uint8Array(side * size); // side rows, size columns
-    const half = 1 << (PRECISION_BITS - 1);
-    for (let y = 0; y < side; y++) {
-      for (let xx = 0; xx < size; xx++) {
-        const { start, fixed } = taps[xx];
-        let sum = half;
-        for (let x = 0; x < fixed.length; x++) sum += pixels[y * side + start + x] * fixed[x];
-        first[y * size + xx] = clip8(sum);
-      }
-    }
-    const out = new Uint8Array(size * size);
-    for (let yy = 0; yy < size; yy++) {
-      const { start, fixed } = taps[yy];
-      for (let xx = 0; xx < size; xx++) {
-        let sum = half;
-        for (let y = 0; y < fixed.length; y++) sum += first[(start + y) * size + xx] * fixed[y];
-        out[yy * size + xx] = clip8(sum);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * cnnlib.widgets.feature_maps.image_from_bytes after decoding: a picture's RGBA pixels to a
-   * Fashion-MNIST-like grayscale image. Transparent pixels become white (Pillow's
-   * alpha_composite), colours grey (Pillow's L = 0.299 R + 0.587 G + 0.114 B in fixed point),
-   * the picture is padded to a square with its background grey (the median of its border),
-   * resized with Pillow's Lanczos filter and inverted when its background is light.
+   * cnnlib.widgets.feature_maps.image_from_bytes after decoding (the kit's grayscaleUpload,
+   * shared with feature-maps.js), as rows: the kernel's input is a matrix.
    *
    * @param {Uint8ClampedArray|number[]} rgba width × height × 4 bytes, row-major.
    * @param {number} width
@@ -289,55 +148,9 @@
    *   sentence per step taken.
    */
   function grayscaleImage(rgba, width, height, size, kind = "picture") {
-    const steps = [`read a ${kind} of ${width}×${height} pixels`];
-    let gray = new Uint8Array(width * height);
-    let transparent = false, colour = false;
-    for (let t = 0; t < width * height; t++) {
-      let [r, g, b] = [rgba[4 * t], rgba[4 * t + 1], rgba[4 * t + 2]];
-      const a = rgba[4 * t + 3];
-      if (a < 255) {
-        transparent = true;
-        // AlphaComposite.c over opaque white, 7 bits of extra precision.
-        const blend = (v) => {
-          const sum = v * a * 128 + 255 * (255 - a) * 128 + (0x80 << 7);
-          return (((sum >> 8) + sum) >> 8) >> 7;
-        };
-        [r, g, b] = a === 0 ? [255, 255, 255] : [blend(r), blend(g), blend(b)];
-      }
-      if (r !== g || g !== b) colour = true;
-      gray[t] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16; // Convert.c's L24
-    }
-    if (transparent) steps.push("filled transparent pixels with white");
-    if (colour) steps.push("converted to grayscale");
-    const border = [];
-    for (let x = 0; x < width; x++) border.push(gray[x] / 255);
-    for (let x = 0; x < width; x++) border.push(gray[(height - 1) * width + x] / 255);
-    for (let y = 0; y < height; y++) border.push(gray[y * width] / 255);
-    for (let y = 0; y < height; y++) border.push(gray[y * width + width - 1] / 255);
-    const background = median(border);
-    let side = width;
-    if (width !== height) {
-      side = Math.max(width, height);
-      const square = new Uint8Array(side * side).fill(roundHalfEven(background * 255));
-      const left = Math.floor((side - width) / 2), top = Math.floor((side - height) / 2);
-      for (let y = 0; y < height; y++) {
-        square.set(gray.subarray(y * width, (y + 1) * width), (y + top) * side + left);
-      }
-      gray = square;
-      steps.push(`padded to ${side}×${side} with its background grey`);
-    }
-    if (side !== size) {
-      gray = resizeLanczos(gray, side, size);
-      steps.push(`resized to ${size}×${size}`);
-    }
-    const invert = background > 0.5;
-    const image = Array.from({ length: size }, (_, i) => Array.from(
-      gray.subarray(i * size, (i + 1) * size),
-      (v) => (invert ? Math.fround(1 - Math.fround(v / 255)) : Math.fround(v / 255))));
-    if (invert) {
-      steps.push(`inverted, because its background is light (border median ` +
-        `${background.toFixed(2)}) while Fashion-MNIST's is black`);
-    }
+    const { pixels, steps } = grayscaleUpload(rgba, width, height, size, kind);
+    const image = Array.from({ length: size }, (_, i) =>
+      Array.from(pixels.subarray(i * size, (i + 1) * size)));
     return { image, steps };
   }
 
@@ -421,7 +234,7 @@
     if (!Y.data.every(Number.isFinite)) {
       const largest = Math.max(...K.flat().map(Math.abs));
       throw new Error("the output overflows float32 (its sums exceed about 3.4e38) with kernel " +
-        `values up to ${formatG(largest, 3)}; use smaller numbers`);
+        `values up to ${pyGeneral(largest, 3)}; use smaller numbers`);
     }
     let low = Infinity, high = -Infinity;
     for (const v of Y.data) {
@@ -430,7 +243,7 @@
     }
     let summary = `X is ${H}×${W}, K is ${kh}×${kw}, so Y is ${outH}×${outW}: ` +
       `each output adds up ${kh * kw} products. ` +
-      `Y ranges from ${formatG(low + 0, 3)} to ${formatG(high + 0, 3)}.`; // never "-0"
+      `Y ranges from ${pyGeneral(low + 0, 3)} to ${pyGeneral(high + 0, 3)}.`; // never "-0"
     const sources = state.sources || {};
     if (Object.prototype.hasOwnProperty.call(sources, choice)) summary += ` ${sources[choice]}`;
     return {
@@ -510,14 +323,6 @@
     "#08519c", "#08306b"];
   const GRAY = ["#000000", "#ffffff"];
 
-  function colormap(anchors, t) {
-    const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (anchors.length - 1);
-    const i = Math.min(anchors.length - 2, Math.floor(x)), f = x - i;
-    const channel = (hex, c) => parseInt(hex.slice(1 + 2 * c, 3 + 2 * c), 16);
-    return [0, 1, 2].map((c) =>
-      Math.round((1 - f) * channel(anchors[i], c) + f * channel(anchors[i + 1], c)));
-  }
-
   /** Colours as cnnlib.viz draws them: draw_matrix for small matrices, imshow for images. */
   function painter(values, annotated, kind) {
     const min = Math.min(...values), max = Math.max(...values);
@@ -531,13 +336,13 @@
         [lo, hi] = [0, Math.max(max, 1e-12)];
       }
       [lo, hi] = [lo * 1.25, hi * 1.25]; // headroom keeps the digits legible
-      return (v) => colormap(signed ? RDBU_R : BLUES, (v - lo) / (hi - lo));
+      return (v) => mixStops(signed ? RDBU_R : BLUES, (v - lo) / (hi - lo));
     }
     if (kind === "output" && signed) {
       const m = Math.max(...values.map(Math.abs)) || 1;
-      return (v) => colormap(RDBU_R, (v + m) / (2 * m));
+      return (v) => mixStops(RDBU_R, (v + m) / (2 * m));
     }
-    return (v) => colormap(GRAY, max > min ? (v - min) / (max - min) : 0);
+    return (v) => mixStops(GRAY, max > min ? (v - min) / (max - min) : 0);
   }
 
   const hex = (rgb) => `#${rgb.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
@@ -587,18 +392,17 @@
         .join("; ") + ".";
     } else {
       const low = Math.min(...flat), high = Math.max(...flat);
-      words += `, drawn as a picture: values from ${formatG(low + 0, 3)} to ` +
-        `${formatG(high + 0, 3)}` + (kind === "output" && low < 0 ?
+      words += `, drawn as a picture: values from ${pyGeneral(low + 0, 3)} to ` +
+        `${pyGeneral(high + 0, 3)}` + (kind === "output" && low < 0 ?
         ", red where positive, blue where negative, white at 0." : ", dark to light.");
     }
     return { body, size: [h, w], words, annotated };
   }
 
-  const STYLE = `
-.cnnx-kernel{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-kernel") + `
 .cnnx-kernel .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));
   gap:.4rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-kernel .cnnx-control{display:flex;flex-direction:column;gap:.15rem}
+.cnnx-kernel .cnnx-control{display:flex;flex-direction:column;gap:.15rem;align-items:normal}
 .cnnx-kernel .cnnx-control select,.cnnx-kernel .cnnx-control textarea,
 .cnnx-kernel .cnnx-control input{min-height:24px;margin:0;font:inherit;max-width:100%;
   box-sizing:border-box}
@@ -612,11 +416,7 @@
 .cnnx-kernel svg text{font-size:3.2px;text-anchor:middle;dominant-baseline:central;fill:#222;
   font-variant-numeric:tabular-nums;pointer-events:none}
 .cnnx-kernel svg text.cnnx-light{fill:#fff}
-.cnnx-kernel .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-kernel .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-kernel .cnnx-status .cnnx-error{color:#b00020}
 .cnnx-kernel .cnnx-note{display:block;font-style:italic}
-.cnnx-kernel [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -631,20 +431,16 @@
     const id = `cnnx-kernel-${++instances}`;
     const root = element("div", { class: "cnnx-kernel" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Kernel and input",
-    });
+    const form = controlsFor(model, { id, label: "Kernel and input" });
+    const fieldset = form.fieldset;
+    /** A labelled control, with a hint below it that a screen reader reads with it. */
     function controlBox(name, label, control, hint) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
+      const holder = form.box(name, label, control);
       if (hint) {
         const note = element("span", { class: "cnnx-hint", id: `${control.id}-hint` }, hint);
         control.setAttribute("aria-describedby", note.id);
-        box.append(note);
+        holder.append(note);
       }
-      fieldset.append(box);
       return control;
     }
     const presetMenu = controlBox("preset", "kernel", element("select"));
@@ -661,7 +457,6 @@
     const file = controlBox("upload", "your own picture", element("input", {
       type: "file", accept: "image/*",
     }), `Made ${size}×${size} grayscale as the chapter's clothes are; it joins the input menu.`);
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
     // Every key typed in the box is text (Shift+Enter a new line, not "run the cell"), so
     // JupyterLab's notebook shortcuts never see it; Escape still leaves for the notebook.
     box.addEventListener("keydown", (event) => {
@@ -706,9 +501,7 @@
       return { kind, figure, caption, svg };
     });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, panels, message, status);
     el.append(root);
 
@@ -774,15 +567,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["preset", "kernel_text", "input_choice", "inputs", "sources", "presets",
       "note", "shown_input", "kernel_values", "output_values", "titles", "summary", "error"]
       .map((name) => `change:${name}`);
@@ -793,6 +578,6 @@
     };
   }
 
-  CNNExplorers.define("KernelExplorer", { render, compute, parseKernel, formatG,
+  CNNExplorers.define("KernelExplorer", { render, compute, parseKernel, formatG: pyGeneral,
     grayscaleImage });
 })();

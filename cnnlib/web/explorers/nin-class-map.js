@@ -22,68 +22,14 @@
 (function () {
   "use strict";
 
-  const { show, element } = CNNExplorers.kit;
+  const { show, element, pyFixed, baseStyle, batched, statusLine, controlsFor, whenInView,
+    mixStops, arrayOf, arrayOfAsync, madeArray, pictureURL } = CNNExplorers.kit;
   const RIGHT = "#1f77b4", WRONG = "#d62728", OTHER = "#bfbfbf"; // tab:blue, tab:red, 0.75
   const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
   const RDBU_R = ["#053061", "#4393c3", "#f7f7f7", "#d6604d", "#67001f"];
   const SVG = "http://www.w3.org/2000/svg";
 
-  // ------------------------------------------------------------------ arrays from Python
-
-  /** Bytes of a base64 string. */
-  function fromBase64(text) {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-
-  /** Un-gzip bytes with the browser's DecompressionStream. @returns {Promise<Uint8Array>} */
-  async function gunzip(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-
-  /** Float32 values of raw bytes of a dtype ("float32" little-endian, or "uint8" / 255). */
-  function toFloats(bytes, dtype) {
-    if (dtype === "uint8") {
-      // float32(k / 255), as PyTorch's image.float().div_(255) makes it, bit for bit.
-      return Float32Array.from(bytes, (k) => k / 255);
-    }
-    const copy = bytes.slice(); // aligned for a Float32Array view
-    return new Float32Array(copy.buffer, 0, copy.length / 4);
-  }
-
-  /**
-   * An array Python encoded (cnnlib.widgets.nin_maps.encode), or one compute made already.
-   * @returns {{shape: number[], data: Float32Array}}
-   */
-  function asArray(value) {
-    if (!value || !value.shape) return null;
-    if (ArrayBuffer.isView(value.data)) return value; // made by compute already
-    if (value.gzip) throw new Error("a gzip-compressed array needs decodeAsync");
-    return { shape: value.shape, data: toFloats(fromBase64(value.data), value.dtype) };
-  }
-
-  /** asArray for arrays that may be gzip-compressed (the gallery images). */
-  async function decodeAsync(value) {
-    if (!value.gzip) return asArray(value);
-    const bytes = await gunzip(fromBase64(value.data));
-    return { shape: value.shape, data: toFloats(bytes, value.dtype) };
-  }
-
   // ------------------------------------------------------------------ compute (website only)
-
-  let arrays = 0;
-  /**
-   * An array compute hands the model: {shape, data}. Its JSON is a short name of its own,
-   * because the page's model compares values by their JSON (cnn-host.js's same()): a
-   * typed array of 16,000 numbers would be written out twice on every change.
-   */
-  function madeArray(shape, data) {
-    const name = `array ${++arrays}`;
-    return { shape, data, toJSON: () => name };
-  }
 
   let release = null;
   let near = false; // whether the network is wanted yet (busy only from then on)
@@ -107,7 +53,7 @@
       cache.images.clear();
       cache.runs.clear();
     }
-    if (!cache.images.has(side)) cache.images.set(side, decodeAsync(state.images[String(side)]));
+    if (!cache.images.has(side)) cache.images.set(side, arrayOfAsync(state.images[String(side)]));
     return cache.images.get(side);
   }
 
@@ -221,60 +167,30 @@
       label,
       note: side === state.trained_size ? "" : "(not the trained size)",
       summary: `${sizeNote} The ${K} means are the scores (logits); softmax turns them into ` +
-        `probabilities: predicted ${shown} (${formatTwo(probs[predicted])})${verdict}.`,
+        `probabilities: predicted ${shown} (${pyFixed(probs[predicted], 2)})${verdict}.`,
     };
-  }
-
-  /** Python's f"{x:.2f}" (an exact tie rounds to even, where toFixed rounds up). */
-  function formatTwo(value) {
-    const twice = Math.abs(value) * 200;
-    if (Number.isInteger(twice) && twice % 2 === 1) {
-      const down = Math.floor(twice / 2);
-      const even = down % 2 === 0 ? down : down + 1;
-      return `${value < 0 ? "-" : ""}${(even / 100).toFixed(2)}`;
-    }
-    return value.toFixed(2);
   }
 
   // ------------------------------------------------------------------ drawing
 
-  /** "rgb(...)" of a five-stop colour map at t in [0, 1]. */
-  function colorAt(stops, t) {
-    const u = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
-    const i = Math.min(Math.floor(u), stops.length - 2), f = u - i;
-    const channel = (hex, j) => parseInt(hex.slice(1 + 2 * j, 3 + 2 * j), 16);
-    const rgb = [0, 1, 2].map((j) =>
-      Math.round((1 - f) * channel(stops[i], j) + f * channel(stops[i + 1], j)));
-    return `rgb(${rgb.join(",")})`;
-  }
-
   const bitmaps = new WeakMap(); // a model value -> its PNG: a new image only when it changes
   function cachedGray(value) {
-    if (!bitmaps.has(value)) bitmaps.set(value, grayURL(asArray(value)));
+    if (!bitmaps.has(value)) bitmaps.set(value, grayURL(arrayOf(value)));
     return bitmaps.get(value);
   }
 
   /** A PNG data URL of a grey image (h, w) in [0, 1]. */
   function grayURL(image) {
     const [h, w] = image.shape;
-    const canvas = document.createElement("canvas");
-    canvas.width = w;
-    canvas.height = h;
-    const context = canvas.getContext("2d");
-    const picture = context.createImageData(w, h);
-    for (let i = 0; i < h * w; i++) {
+    return pictureURL(h, w, (i) => {
       const g = Math.round(255 * Math.min(Math.max(image.data[i], 0), 1));
-      picture.data.set([g, g, g, 255], 4 * i);
-    }
-    context.putImageData(picture, 0, 0);
-    return canvas.toDataURL("image/png");
+      return [g, g, g];
+    });
   }
 
-  const STYLE = `
-.cnnx-ninc{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-ninc") + `
 .cnnx-ninc .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-ninc .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-ninc .cnnx-control label{flex:0 0 5em}
 .cnnx-ninc .cnnx-control select{flex:1 1 auto;min-width:5rem;min-height:24px;margin:0;
   font:inherit;max-width:100%}
@@ -295,10 +211,6 @@
 .cnnx-ninc .cnnx-probs output{text-align:right;font-variant-numeric:tabular-nums}
 .cnnx-ninc .cnnx-loading{padding:.5rem;border:1px solid #888;border-radius:4px;margin:.25rem 0}
 .cnnx-ninc .cnnx-loading img{display:block;max-width:100%;height:auto;margin-top:.4rem}
-.cnnx-ninc .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-ninc .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-ninc .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-ninc [hidden]{display:none !important}
 `;
 
   let instances = 0;
@@ -330,24 +242,13 @@
       const done = () => { pending -= 1; markBusy(); };
       model.settled().then(done, done);
     }
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Class maps: settings",
-    });
+    const form = controlsFor(model, { id, save, label: "Class maps: settings" });
+    const fieldset = form.fieldset;
     const controls = {};
     for (const [name, label, optionsName] of [["example", "image", "example_options"],
       ["size", "input", "size_options"]]) {
-      const select = element("select", { id: `${id}-${name}`, name });
-      for (const [text, value] of model.get(optionsName) || []) {
-        select.append(element("option", { value: String(value), "data-label": text }, text));
-      }
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: select.id }, label), select);
-      fieldset.append(box);
-      select.addEventListener("change", () => {
-        model.set(name, Number(select.value));
-        save();
-      });
-      controls[name] = select;
+      const options = (model.get(optionsName) || []).map(([text, value]) => [value, text]);
+      controls[name] = form.menu(name, label, options, Number).input;
     }
 
     const loading = element("div", { class: "cnnx-loading", hidden: "" });
@@ -376,9 +277,7 @@
     const body = element("div");
     body.append(heading, panels, probsTitle, probs);
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, loading, body, message, status);
     el.append(root);
 
@@ -392,7 +291,7 @@
       }
       for (const [name, select] of Object.entries(controls)) select.value = String(model.get(name));
       const error = model.get("error");
-      const maps = asArray(model.get("maps"));
+      const maps = arrayOf(model.get("maps"));
       status.replaceChildren();
       // Without a network there is nothing the controls could change.
       fieldset.disabled = !maps && Boolean(error);
@@ -422,7 +321,7 @@
       }
       body.hidden = false;
       message.hidden = true;
-      const image = asArray(model.get("image"));
+      const image = arrayOf(model.get("image"));
       const names = model.get("class_names") || [];
       const averages = model.get("averages"), probabilities = model.get("probs");
       const predicted = model.get("predicted"), label = model.get("label");
@@ -458,7 +357,7 @@
         const caption = element("figcaption");
         caption.append(element("span", { class: "cnnx-name" }, name), element("br"),
           element("span", { class: "cnnx-mean", "data-value": averages[c] },
-            `mean ${formatTwo(averages[c])}`));
+            `mean ${pyFixed(averages[c], 2)}`));
         const svg = document.createElementNS(SVG, "svg");
         svg.setAttribute("role", "img");
         svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
@@ -467,13 +366,13 @@
         for (let r = 0; r < h; r++) {
           for (let q = 0; q < w; q++) {
             const v = maps.data[(c * h + r) * w + q];
-            values.push(formatTwo(v));
+            values.push(pyFixed(v, 2));
             cells += `<rect x="${q}" y="${r}" width="1.02" height="1.02" data-value="${v}" ` +
-              `fill="${colorAt(stops, (v - low) / (high - low))}"/>`;
+              `fill="rgb(${mixStops(stops, (v - low) / (high - low)).join(",")})"/>`;
           }
         }
         const words = `Class map of ${name}, ${h} by ${w}: ${values.join(", ")}; ` +
-          `mean ${formatTwo(averages[c])}`;
+          `mean ${pyFixed(averages[c], 2)}`;
         svg.setAttribute("aria-label", words);
         svg.innerHTML = `<title>${words}</title>${cells}`;
         figure.append(caption, svg);
@@ -490,41 +389,25 @@
           style: `width:${(100 * p).toFixed(2)}%;background:${color}` }));
         probs.append(element("span", { class: c === label ? "cnnx-true" : "" }, name), barBox,
           element("output", { "data-class": c, "data-value": p,
-            "aria-label": `${name}: ${formatTwo(p)}` }, formatTwo(p)));
+            "aria-label": `${name}: ${pyFixed(p, 2)}` }, pyFixed(p, 2)));
       }
       status.append(element("span", { class: "cnnx-summary" }, model.get("summary")));
     }
 
+    const schedule = batched(draw);
     // Near the screen: the network may load (compute waits for this on the website).
-    let observer = null;
-    if (typeof IntersectionObserver !== "undefined") {
-      observer = new IntersectionObserver((entries) => {
-        if (entries.some((entry) => entry.isIntersecting)) {
-          release();
-          observer.disconnect();
-          schedule(); // the box now says the network is loading
-          markBusy();
-        }
-      }, { rootMargin: "400px" });
-      observer.observe(root);
-    }
-
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const stopWatching = whenInView(root, () => {
+      release();
+      schedule(); // the box now says the network is loading
+      markBusy();
+    }, "400px");
     const events = ["example", "size", "image", "maps", "averages", "logits", "probs",
       "predicted", "label", "note", "summary", "error"].map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);
     draw();
     return () => {
       for (const event of events) model.off(event, schedule);
-      if (observer) observer.disconnect();
+      stopWatching();
     };
   }
 

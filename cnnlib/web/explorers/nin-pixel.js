@@ -23,69 +23,15 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, baseStyle, batched, statusLine, controlsFor, whenInView, mixStops,
+    arrayOf, arrayOfAsync, madeArray } = CNNExplorers.kit;
   const MARK = "#e8282b"; // cnnlib.viz.nin_maps._MARK
   const POSITIVE = "#3d85c6", NEGATIVE = "#cc4125"; // cnnlib.viz.nin_maps
   const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
   const RDBU_R = ["#053061", "#4393c3", "#f7f7f7", "#d6604d", "#67001f"];
   const SVG = "http://www.w3.org/2000/svg";
 
-  // ------------------------------------------------------------------ arrays from Python
-
-  /** Bytes of a base64 string. */
-  function fromBase64(text) {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-
-  /** Un-gzip bytes with the browser's DecompressionStream. @returns {Promise<Uint8Array>} */
-  async function gunzip(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-
-  /** Float32 values of raw bytes of a dtype ("float32" little-endian, or "uint8" / 255). */
-  function toFloats(bytes, dtype) {
-    if (dtype === "uint8") {
-      // float32(k / 255), as PyTorch's image.float().div_(255) makes it, bit for bit.
-      return Float32Array.from(bytes, (k) => k / 255);
-    }
-    const copy = bytes.slice(); // aligned for a Float32Array view
-    return new Float32Array(copy.buffer, 0, copy.length / 4);
-  }
-
-  /**
-   * An array Python encoded (cnnlib.widgets.nin_maps.encode), or one compute made already.
-   * @returns {{shape: number[], data: Float32Array}}
-   */
-  function asArray(value) {
-    if (!value || !value.shape) return null;
-    if (ArrayBuffer.isView(value.data)) return value; // made by compute already
-    if (value.gzip) throw new Error("a gzip-compressed array needs decodeAsync");
-    return { shape: value.shape, data: toFloats(fromBase64(value.data), value.dtype) };
-  }
-
-  /** asArray for arrays that may be gzip-compressed (the gallery images). */
-  async function decodeAsync(value) {
-    if (!value.gzip) return asArray(value);
-    const bytes = await gunzip(fromBase64(value.data));
-    return { shape: value.shape, data: toFloats(bytes, value.dtype) };
-  }
-
   // ------------------------------------------------------------------ compute (website only)
-
-  let arrays = 0;
-  /**
-   * An array compute hands the model: {shape, data}. Its JSON is a short name of its own,
-   * because the page's model compares values by their JSON (cnn-host.js's same()): a
-   * typed array of 16,000 numbers would be written out twice on every change.
-   */
-  function madeArray(shape, data) {
-    const name = `array ${++arrays}`;
-    return { shape, data, toJSON: () => name };
-  }
 
   let release = null;
   let near = false; // whether the network is wanted yet (busy only from then on)
@@ -104,7 +50,7 @@
   function galleryOf(state) {
     if (cache.imagesOf !== state.images) {
       cache.imagesOf = state.images;
-      cache.images = decodeAsync(state.images);
+      cache.images = arrayOfAsync(state.images);
       cache.runs.clear();
       cache.derived.clear();
     }
@@ -151,7 +97,7 @@
   const weights = new WeakMap(); // a layer's page data -> its W, decoded once
   function weightsOf(spec) {
     if (!weights.has(spec)) {
-      const W = asArray(spec.W);
+      const W = arrayOf(spec.W);
       weights.set(spec, madeArray(W.shape, W.data));
     }
     return weights.get(spec);
@@ -225,18 +171,12 @@
 
   // ------------------------------------------------------------------ drawing
 
-  /** "#rrggbb" of a colour map (five stops) at t in [0, 1]. */
-  function colorAt(stops, t) {
-    const u = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
-    const i = Math.min(Math.floor(u), stops.length - 2), f = u - i;
-    const channel = (hex, j) => parseInt(hex.slice(1 + 2 * j, 3 + 2 * j), 16);
-    return [0, 1, 2].map((j) => Math.round((1 - f) * channel(stops[i], j) + f * channel(stops[i + 1], j)));
-  }
-
   /**
    * A PNG data URL of maps (C, h, w) tiled ncols wide with one pixel between them, one colour
    * scale (cnnlib.viz.nin_maps._mosaic: viridis from min to max, RdBu_r around 0 when
-   * negative), or of one grey image.
+   * negative), or of one grey image. Its own, not the kit's tile + pictureURL: the mosaic
+   * is always ncols wide (tile's is at most as wide as there are maps), and its colour map
+   * is five stops mixed.
    */
   function mosaicURL(array, ncols, gray = false) {
     const [C, h, w] = array.shape.length === 2 ? [1, ...array.shape] : array.shape;
@@ -261,7 +201,7 @@
         for (let q = 0; q < w; q++) {
           const t = (array.data[(c * h + r) * w + q] - low) / (high - low);
           const rgb = gray ? [0, 1, 2].map(() => Math.round(255 * Math.min(Math.max(t, 0), 1)))
-            : colorAt(stops, t);
+            : mixStops(stops, t);
           const at = 4 * ((top + r) * width + left + q);
           picture.data.set([...rgb, 255], at);
         }
@@ -276,7 +216,7 @@
     const key = `${ncols} ${gray} ${asMatrix}`;
     const known = bitmaps.get(value);
     if (known && known.key === key) return known.bitmap;
-    const array = asArray(value);
+    const array = arrayOf(value);
     const bitmap = mosaicURL(asMatrix ? { shape: [1, ...array.shape], data: array.data } : array,
       ncols, gray);
     bitmaps.set(value, { key, bitmap });
@@ -327,11 +267,9 @@
     svg.innerHTML = `<title>${words}</title>${body}`;
   }
 
-  const STYLE = `
-.cnnx-nin{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-nin") + `
 .cnnx-nin .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-nin .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-nin .cnnx-control label{flex:0 0 6.5em}
 .cnnx-nin .cnnx-control input,.cnnx-nin .cnnx-control select{flex:1 1 auto;min-width:5rem;
   min-height:24px;margin:0;font:inherit;max-width:100%}
@@ -351,10 +289,6 @@
 .cnnx-nin .cnnx-pre{vector-effect:non-scaling-stroke;stroke-width:1px}
 .cnnx-nin .cnnx-loading{padding:.5rem;border:1px solid #888;border-radius:4px;margin:.25rem 0}
 .cnnx-nin .cnnx-loading img{display:block;max-width:100%;height:auto;margin-top:.4rem}
-.cnnx-nin .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-nin .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-nin .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-nin [hidden]{display:none !important}
 `;
 
   let instances = 0;
@@ -386,44 +320,19 @@
       const done = () => { pending -= 1; markBusy(); };
       model.settled().then(done, done);
     }
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "1×1 convolution at one pixel: settings",
-    });
+    const form = controlsFor(model, { id, save,
+      label: "1×1 convolution at one pixel: settings" });
+    const fieldset = form.fieldset;
     const controls = {};
-    function controlBox(name, label, control) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
-      fieldset.append(box);
-      return box;
-    }
-    for (const [name, label, optionsName, asNumber] of [
-      ["example", "image", "example_options", true],
-      ["layer", "1×1 conv", "layer_options", false]]) {
-      const select = element("select");
-      for (const [text, value] of model.get(optionsName) || []) {
-        select.append(element("option", { value: String(value) }, text));
-      }
-      controlBox(name, label, select);
-      select.addEventListener("change", () => {
-        model.set(name, asNumber ? Number(select.value) : select.value);
-        save();
-      });
-      controls[name] = { input: select, value: null };
+    for (const [name, label, optionsName, read] of [
+      ["example", "image", "example_options", Number],
+      ["layer", "1×1 conv", "layer_options", String]]) {
+      const options = (model.get(optionsName) || []).map(([text, value]) => [value, text]);
+      controls[name] = form.menu(name, label, options, read);
     }
     for (const [name, label] of [["row", "pixel row"], ["col", "pixel column"]]) {
-      const input = element("input", { type: "range", min: 0, max: 0, step: 1 });
-      const box = controlBox(name, label, input);
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      box.append(value);
-      input.addEventListener("input", () => {
-        model.set(name, Number(input.value));
-        save();
-      });
-      controls[name] = { input, value };
+      controls[name] = form.slider({ name, label, min: 0, max: 0 });
     }
-    keepSliderKeys(fieldset);
 
     const loading = element("div", { class: "cnnx-loading", hidden: "" });
     const loadingText = element("p", { style: "margin:0" });
@@ -437,9 +346,7 @@
     const header = element("p", { class: "cnnx-header" });
     const panels = element("div", { class: "cnnx-panels" });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     function figure(kind, parent, captionBelow = false) {
       const node = element("figure", { class: `cnnx-${kind}` });
       const caption = element("figcaption");
@@ -580,36 +487,20 @@
       status.append(element("span", { class: "cnnx-summary" }, model.get("summary")));
     }
 
+    const schedule = batched(draw);
     // Near the screen: the network may load (compute waits for this on the website).
-    let observer = null;
-    if (typeof IntersectionObserver !== "undefined") {
-      observer = new IntersectionObserver((entries) => {
-        if (entries.some((entry) => entry.isIntersecting)) {
-          release();
-          observer.disconnect();
-          schedule(); // the box now says the network is loading
-          markBusy();
-        }
-      }, { rootMargin: "400px" });
-      observer.observe(root);
-    }
-
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const stopWatching = whenInView(root, () => {
+      release();
+      schedule(); // the box now says the network is loading
+      markBusy();
+    }, "400px");
     const events = ["example", "layer", "row", "col", "image", "maps_in", "maps_out", "W", "x",
       "b", "pre", "out", "region", "header", "summary", "error"].map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);
     draw();
     return () => {
       for (const event of events) model.off(event, schedule);
-      if (observer) observer.disconnect();
+      stopWatching();
     };
   }
 

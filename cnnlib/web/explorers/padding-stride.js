@@ -16,8 +16,8 @@
 (function () {
   "use strict";
 
-  const { COLORS, CELL, keepSliderKeys, show, whole, atLeast, sizeFormula, tint, range,
-    element } = CNNExplorers.kit;
+  const { COLORS, CELL, whole, atLeast, sizeFormula, tint, range, element, baseStyle, batched,
+    statusLine, controlsFor, cellRect, cellOutline, drawCells } = CNNExplorers.kit;
   const INPUT_COLOR = COLORS.input;
   const PADDING_COLOR = COLORS.padding;
   const WINDOW_COLOR = COLORS.window;
@@ -138,21 +138,6 @@
   const UNREAD_PADDING = tint(PADDING_COLOR, UNUSED_COLOR, UNUSED_AMOUNT);
   const UNREAD_INPUT = tint(INPUT_COLOR, UNUSED_COLOR, UNUSED_AMOUNT);
 
-  function rect(r, c, fill, attrs = "") {
-    return (
-      // The cell edges come from the stylesheet: one rule, not ~1000 attributes to parse.
-      `<rect x="${c * CELL}" y="${r * CELL}" width="${CELL}" height="${CELL}" ` +
-      `fill="${fill}" ${attrs}/>`
-    );
-  }
-
-  function outline(r, c, h, w) {
-    return (
-      `<rect x="${c * CELL}" y="${r * CELL}" width="${w * CELL}" height="${h * CELL}" ` +
-      `class="cnnx-outline" fill="none" stroke="${CURRENT_COLOR}" pointer-events="none"/>`
-    );
-  }
-
   /** The padded input: padding grey, input blue, unread rows/columns red, window orange. */
   function inputPicture(g) {
     const [Hp, Wp] = g.padded, [ph, pw] = g.padding, [lh, lw] = g.leftover;
@@ -168,7 +153,7 @@
         if (unread) fill = padding ? UNREAD_PADDING : UNREAD_INPUT;
         if (windowed) fill = WINDOW_COLOR;
         const role = windowed ? "window" : unread ? "unread" : padding ? "padding" : "input";
-        cells += rect(r, c, fill, `data-row="${r}" data-col="${c}" data-role="${role}"`);
+        cells += cellRect(r, c, fill, `data-row="${r}" data-col="${c}" data-role="${role}"`);
       }
     }
     let dots = "";
@@ -179,8 +164,8 @@
           `r="${CELL * 0.16}" fill="${CORNER_COLOR}" data-corner="${i},${j}"/>`;
       }
     }
-    const box = outline(rows[0], cols[0], rows[rows.length - 1] - rows[0] + 1,
-      cols[cols.length - 1] - cols[0] + 1);
+    const box = cellOutline(rows[0], cols[0], rows[rows.length - 1] - rows[0] + 1,
+      cols[cols.length - 1] - cols[0] + 1, { stroke: CURRENT_COLOR });
     const [r, c] = g.position;
     let words =
       `Padded input, ${Hp} by ${Wp}: the ${g.input[0]} by ${g.input[1]} input inside ` +
@@ -199,7 +184,7 @@
   function kernelPicture(g) {
     let cells = "";
     for (let r = 0; r < g.kernel[0]; r++) {
-      for (let c = 0; c < g.kernel[1]; c++) cells += rect(r, c, WINDOW_COLOR);
+      for (let c = 0; c < g.kernel[1]; c++) cells += cellRect(r, c, WINDOW_COLOR);
     }
     return { body: cells, size: g.kernel, words: `Kernel, ${g.kernel[0]} by ${g.kernel[1]}.` };
   }
@@ -210,23 +195,21 @@
     for (let r = 0; r < g.output[0]; r++) {
       for (let c = 0; c < g.output[1]; c++) {
         const chosen = r === r0 && c === c0;
-        cells += rect(r, c, chosen ? WINDOW_COLOR : OUTPUT_COLOR,
+        cells += cellRect(r, c, chosen ? WINDOW_COLOR : OUTPUT_COLOR,
           `data-row="${r}" data-col="${c}"${chosen ? ' data-chosen="true"' : ""}`);
       }
     }
     return {
-      body: cells + outline(r0, c0, 1, 1),
+      body: cells + cellOutline(r0, c0, 1, 1, { stroke: CURRENT_COLOR }),
       size: g.output,
       words: `Output, ${g.output[0]} by ${g.output[1]}; cell (${r0}, ${c0}) is chosen. ` +
         "Click a cell, or use the output row and column controls, to choose another.",
     };
   }
 
-  const STYLE = `
-.cnnx-ps{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-ps") + `
 .cnnx-ps .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-ps .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-ps .cnnx-control label{flex:0 0 6.5em}
 .cnnx-ps .cnnx-control input{flex:1 1 auto;min-width:5rem;min-height:24px;margin:0}
 .cnnx-ps .cnnx-control output{flex:0 0 2ch;text-align:right;font-variant-numeric:tabular-nums}
@@ -238,11 +221,7 @@
 .cnnx-ps .cnnx-caption{white-space:pre-line}
 .cnnx-ps .cnnx-op{font-size:1.4em;padding:0 .1em}
 .cnnx-ps .cnnx-output rect[data-row]{cursor:pointer}
-.cnnx-ps .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-ps .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-ps .cnnx-status .cnnx-error{color:#b00020}
 .cnnx-ps .cnnx-status .cnnx-warning{color:#a63603}
-.cnnx-ps [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -259,38 +238,19 @@
     root.append(element("style", {}, STYLE));
 
     // Controls: native range inputs, each with a label and the value beside it.
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Padding and stride settings",
-    });
+    const controls = controlsFor(model, { id, label: "Padding and stride settings" });
+    const fieldset = controls.fieldset;
     const inputs = {};
     const specs = [
       ...(model.get("controls") || []),
       { name: "row", label: "output row", min: 0, max: 0 },
       { name: "col", label: "output col", min: 0, max: 0 },
     ];
-    for (const spec of specs) {
-      const inputId = `${id}-${spec.name}`;
-      const box = element("div", { class: "cnnx-control" });
-      const input = element("input", {
-        type: "range", id: inputId, name: spec.name, min: spec.min, max: spec.max, step: 1,
-      });
-      const value = element("output", { for: inputId, "aria-hidden": "true" });
-      box.append(element("label", { for: inputId }, spec.label), input, value);
-      fieldset.append(box);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      inputs[spec.name] = { input, value };
-    }
-
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    for (const spec of specs) inputs[spec.name] = controls.slider(spec);
 
     const panels = element("div", { class: "cnnx-panels" });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
 
     const figures = ["input", "kernel", "output"].map((kind, i) => {
       const figure = element("figure", { class: `cnnx-panel cnnx-${kind}` });
@@ -345,9 +305,7 @@
         const { figure, caption, svg } = figures[i];
         const [h, w] = picture.size;
         caption.textContent = captions[i] || "";
-        svg.setAttribute("viewBox", `0 0 ${w * CELL} ${h * CELL}`);
-        svg.setAttribute("aria-label", picture.words);
-        svg.innerHTML = `<title>${picture.words}</title>${picture.body}`;
+        drawCells(svg, picture);
         // Panels grow in proportion to their width in cells, so cells are one size across
         // panels on one line; below ~12 px a cell wraps its panel to the next line.
         figure.style.flex = `${w} 1 0px`;
@@ -366,15 +324,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = [...CONTROL_NAMES, "row", "col", "geometry", "formula", "warning",
       "summary", "titles", "error", "controls"].map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);

@@ -16,78 +16,20 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, pyFixed, pyGeneral, grouped, baseStyle, batched, statusLine,
+    controlsFor } = CNNExplorers.kit;
   const NAMES = ["side_index", "kernel_index", "c_in_index", "c_out_index"];
   const BAR_COLORS = ["#2a7ab9", "#c0392b"]; // cnnlib.viz.equivariance.count_figure's
   const SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹";
 
   // ------------------------------------------------------------------ Python's number format
 
-  /** The exact decimal value of a finite double |x|: digits · 10^-point (BigInt digits). */
-  function exactDecimal(x) {
-    const view = new DataView(new ArrayBuffer(8));
-    view.setFloat64(0, Math.abs(x));
-    const bits = view.getBigUint64(0);
-    const biased = Number(bits >> 52n);
-    let mantissa = bits & ((1n << 52n) - 1n);
-    let exponent = -1074; // subnormal
-    if (biased !== 0) {
-      mantissa |= 1n << 52n;
-      exponent = biased - 1075;
-    }
-    if (exponent >= 0) return { digits: mantissa << BigInt(exponent), point: 0 };
-    return { digits: mantissa * 5n ** BigInt(-exponent), point: -exponent }; // m/2^k = m·5^k/10^k
-  }
-
-  /** value rounded to `keep` decimals, half to even on the exact value (as Python rounds). */
-  function roundTo({ digits, point }, keep) {
-    if (keep >= point) return digits * 10n ** BigInt(keep - point);
-    const divisor = 10n ** BigInt(point - keep);
-    let q = digits / divisor;
-    const twice = 2n * (digits % divisor);
-    if (twice > divisor || (twice === divisor && q % 2n === 1n)) q += 1n;
-    return q;
-  }
-
-  /** "1234567" -> "1,234,567". */
-  function grouped(text) {
-    return text.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  }
-
-  /** Python's f"{x:,.{decimals}f}" (comma: thousands separators). */
-  function fixed(x, decimals, comma = false) {
-    const n = roundTo(exactDecimal(x), decimals).toString().padStart(decimals + 1, "0");
-    const whole = n.slice(0, n.length - decimals);
-    const text = (comma ? grouped(whole) : whole) + (decimals ? `.${n.slice(-decimals)}` : "");
-    return (x < 0 ? "-" : "") + text;
-  }
-
-  /** Python's f"{x:.{precision}g}" for a finite x. */
-  function general(x, precision) {
-    if (x === 0) return "0";
-    const exact = exactDecimal(x);
-    let exp10 = exact.digits.toString().length - 1 - exact.point;
-    let n = roundTo(exact, precision - 1 - exp10);
-    if (n.toString().length > precision) exp10 += 1; // rounded up to the next power of ten
-    const sign = x < 0 ? "-" : "";
-    // Python drops trailing zeros, and the point when nothing follows it.
-    const strip = (text) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "")
-      : text);
-    if (exp10 >= -4 && exp10 < precision) {
-      return sign + strip(fixed(Math.abs(x), precision - 1 - exp10));
-    }
-    n = roundTo(exact, precision - 1 - exp10).toString();
-    const mantissa = strip(n.length > 1 ? `${n[0]}.${n.slice(1)}` : n);
-    const e = Math.abs(exp10).toString().padStart(2, "0");
-    return `${sign}${mantissa}e${exp10 < 0 ? "-" : "+"}${e}`;
-  }
-
   /** cnnlib.viz.equivariance.count_text: "4,160", or "1.64×10¹⁶" from a million up. */
   function countText(n) {
     if (n < 1000000n) return grouped(n.toString());
     const exponent = n.toString().length - 1;
     const power = [...String(exponent)].map((d) => SUPERSCRIPTS[Number(d)]).join("");
-    return `${fixed(Number(n) / Number(`1e${exponent}`), 2)}×10${power}`;
+    return `${pyFixed(Number(n) / Number(`1e${exponent}`), 2)}×10${power}`;
   }
 
   // ------------------------------------------------------------------ compute (website only)
@@ -128,8 +70,8 @@
       `dense: (${cIn}·${grouped(values.toString())}) inputs × (${cOut}·` +
       `${grouped(values.toString())}) outputs + ${grouped((co * values).toString())} biases = ` +
       `${grouped(dense.toString())}; convolution: ${cOut}·${cIn}·${kernel}² + ${cOut} = ` +
-      `${grouped(conv.toString())}. The dense layer has ${fixed(ratio, 0, true)}× as many, ` +
-      `${general(gigabytes, 3)} GB in float32`;
+      `${grouped(conv.toString())}. The dense layer has ${pyFixed(ratio, 0, { comma: true })}× as many, ` +
+      `${pyGeneral(gigabytes, 3)} GB in float32`;
     return {
       dense_count: Number(dense),
       conv_count: Number(conv),
@@ -172,11 +114,10 @@
     return { body, height: axis + 38 };
   }
 
-  const STYLE = `
+  const STYLE = baseStyle("cnnx-count-explorer") + `
 .cnnx-count-explorer{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:44rem}
 .cnnx-count-explorer .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,
   minmax(14rem,1fr));gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-count-explorer .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-count-explorer .cnnx-control label{flex:0 0 6.5em}
 .cnnx-count-explorer .cnnx-control input{flex:1 1 auto;min-width:5rem;min-height:24px;margin:0}
 .cnnx-count-explorer .cnnx-control output{flex:0 0 4ch;text-align:right;
@@ -190,9 +131,6 @@
 .cnnx-count-explorer svg .cnnx-axis{stroke:#555;stroke-width:1}
 .cnnx-count-explorer .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;
   border-radius:4px}
-.cnnx-count-explorer .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-count-explorer .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-count-explorer [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -207,28 +145,12 @@
     const id = `cnnx-count-${++instances}`;
     const root = element("div", { class: "cnnx-count-explorer" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Layer settings",
-    });
+    const controls = controlsFor(model, { id, label: "Layer settings" });
+    const fieldset = controls.fieldset;
     const inputs = {};
-    for (const spec of model.get("controls") || []) {
-      // A slider over positions 0, 1, ...; the value it stands for is beside it and is
-      // what a screen reader announces (aria-valuetext).
-      const input = element("input", {
-        type: "range", min: spec.min, max: spec.max, step: 1, id: `${id}-${spec.name}`,
-        name: spec.name,
-      });
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: input.id }, spec.label), input, value);
-      fieldset.append(box);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      inputs[spec.name] = { input, value };
-    }
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    // Sliders over positions 0, 1, ...; the value each stands for is beside it and is what a
+    // screen reader announces (aria-valuetext, set in draw()).
+    for (const spec of model.get("controls") || []) inputs[spec.name] = controls.slider(spec);
 
     const figure = element("figure", { class: "cnnx-figure" });
     const caption = element("figcaption");
@@ -236,9 +158,7 @@
     svg.setAttribute("role", "img");
     figure.append(caption, svg);
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, figure, message, status);
     el.append(root);
 
@@ -276,15 +196,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = [...NAMES, "choices", "controls", "dense_count", "conv_count", "labels",
       "title", "summary", "error"].map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);

@@ -18,8 +18,8 @@
 (function () {
   "use strict";
 
-  const { COLORS, CELL, keepSliderKeys, show, whole, atLeast, sizeFormula, tint, range,
-    element, formatValue } = CNNExplorers.kit;
+  const { COLORS, show, whole, atLeast, sizeFormula, tint, range, element, formatValue, baseStyle,
+    batched, statusLine, controlsFor, textCell, cellOutline, drawCells } = CNNExplorers.kit;
   const INPUT_COLOR = COLORS.input;
   const PADDING_COLOR = COLORS.padding;
   const WINDOW_COLOR = COLORS.window;
@@ -165,22 +165,6 @@
 
   // ------------------------------------------------------------------ drawing
 
-  function cell(r, c, fill, text, attrs = "", light = false) {
-    const x = c * CELL, y = r * CELL;
-    return (
-      `<g ${attrs}><rect x="${x}" y="${y}" width="${CELL}" height="${CELL}" fill="${fill}"/>` +
-      `<text x="${x + CELL / 2}" y="${y + CELL / 2}"${light ? ' class="cnnx-light"' : ""}>` +
-      `${text}</text></g>`
-    );
-  }
-
-  function outline(r, c, h, w, color, cls) {
-    return (
-      `<rect x="${c * CELL}" y="${r * CELL}" width="${w * CELL}" height="${h * CELL}" ` +
-      `class="${cls}" fill="none" stroke="${color}" pointer-events="none"/>`
-    );
-  }
-
   /** The padded input: padding grey, input blue, the window orange, max's picks purple. */
   function inputPicture(state) {
     const g = state.geometry;
@@ -207,14 +191,16 @@
           role = "source";
         }
         const value = padding ? (isMax ? "-∞" : "0") : formatValue(X[r - p][c - p]);
-        cells += cell(r, c, fill, value,
+        cells += textCell(r, c, fill, value,
           `data-row="${r}" data-col="${c}" data-role="${role}"` +
           (picked.has(key) ? ' data-picked="true"' : ""), key === source);
-        if (picked.has(key)) rings += outline(r, c, 1, 1, CHOSEN_COLOR, "cnnx-ring");
+        if (picked.has(key)) {
+          rings += cellOutline(r, c, 1, 1, { cls: "cnnx-ring", stroke: CHOSEN_COLOR });
+        }
       }
     }
-    const box = outline(rows[0], cols[0], rows.length, cols.length, CURRENT_COLOR,
-      "cnnx-outline");
+    const box = cellOutline(rows[0], cols[0], rows.length, cols.length,
+      { stroke: CURRENT_COLOR });
     const [i, j] = g.position;
     let words =
       `${p ? `Padded input, ${Hp} by ${Wp}: the ${H} by ${W} input inside ${p} ` +
@@ -238,14 +224,14 @@
       for (let c = 0; c < g.output[1]; c++) {
         const chosen = r === r0 && c === c0;
         // data-value: the whole number behind the two-decimal label (the tests read it).
-        cells += cell(r, c, chosen ? WINDOW_COLOR : FILLED_COLOR,
+        cells += textCell(r, c, chosen ? WINDOW_COLOR : FILLED_COLOR,
           formatValue(state.output[r][c]),
           `data-row="${r}" data-col="${c}" data-value="${state.output[r][c]}"` +
           (chosen ? ' data-chosen="true"' : ""));
       }
     }
     return {
-      body: cells + outline(r0, c0, 1, 1, CURRENT_COLOR, "cnnx-outline"),
+      body: cells + cellOutline(r0, c0, 1, 1, { stroke: CURRENT_COLOR }),
       size: g.output,
       words: `Output Y, ${g.output[0]} by ${g.output[1]}: ` +
         state.output.map((line) => line.map(formatValue).join(", ")).join("; ") +
@@ -254,11 +240,9 @@
     };
   }
 
-  const STYLE = `
-.cnnx-pool{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-pool") + `
 .cnnx-pool .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-pool .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-pool .cnnx-control label{flex:0 0 5.5em}
 .cnnx-pool .cnnx-control input,.cnnx-pool .cnnx-control select{flex:1 1 auto;min-width:5rem;
   min-height:24px;margin:0;font:inherit}
@@ -275,10 +259,6 @@
 .cnnx-pool svg text.cnnx-light{fill:#fff}
 .cnnx-pool .cnnx-op{font-size:1.4em;padding:0 .1em}
 .cnnx-pool .cnnx-output g[data-row]{cursor:pointer}
-.cnnx-pool .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-pool .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-pool .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-pool [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -294,30 +274,13 @@
     const root = element("div", { class: "cnnx-pool" });
     root.append(element("style", {}, STYLE));
 
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Pooling settings",
-    });
+    const controls = controlsFor(model, { id, label: "Pooling settings" });
+    const fieldset = controls.fieldset;
     const inputs = {};
-    function controlBox(name, label, control) {
-      const inputId = `${id}-${name}`;
-      control.id = inputId;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: inputId }, label), control);
-      fieldset.append(box);
-      return box;
-    }
     // Menus: the mode and the input (the inputs' names are the keys Python sent).
     for (const spec of MENUS) {
-      const select = element("select");
       const options = spec.name === "mode" ? MODES : Object.keys(model.get("inputs") || {});
-      for (const option of options) select.append(element("option", { value: option }, option));
-      controlBox(spec.name, spec.label, select);
-      select.addEventListener("change", () => {
-        model.set(spec.name, select.value);
-        model.save_changes();
-      });
-      inputs[spec.name] = { input: select, value: null };
+      inputs[spec.name] = controls.menu(spec.name, spec.label, options.map((o) => [o, o]));
     }
     // Sliders: native range inputs, each with the value beside it.
     const specs = [
@@ -325,25 +288,12 @@
       { name: "row", label: "output row", min: 0, max: 0 },
       { name: "col", label: "output col", min: 0, max: 0 },
     ];
-    for (const spec of specs) {
-      const input = element("input", { type: "range", min: spec.min, max: spec.max, step: 1 });
-      const box = controlBox(spec.name, spec.label, input);
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      box.append(value);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      inputs[spec.name] = { input, value };
-    }
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    for (const spec of specs) inputs[spec.name] = controls.slider(spec);
 
     const header = element("p", { class: "cnnx-header" });
     const panels = element("div", { class: "cnnx-panels" });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     const figures = ["input", "output"].map((kind, i) => {
       const figure = element("figure", { class: `cnnx-panel cnnx-${kind}` });
       const caption = element("figcaption", { class: "cnnx-caption" });
@@ -399,9 +349,7 @@
         const { figure, caption, svg } = figures[i];
         const [h, w] = picture.size;
         caption.textContent = captions[i] || "";
-        svg.setAttribute("viewBox", `0 0 ${w * CELL} ${h * CELL}`);
-        svg.setAttribute("aria-label", picture.words);
-        svg.innerHTML = `<title>${picture.words}</title>${picture.body}`;
+        drawCells(svg, picture);
         // Cells stay at least 32 px wide (the values stay readable on a phone) and at
         // most 48 px; panels grow in proportion to their width in cells.
         figure.style.flex = `${w} 1 0px`;
@@ -414,15 +362,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["mode", "input_choice", "kernel_size", "stride", "padding", "row", "col",
       "inputs", "geometry", "output", "window_values", "source", "sources", "equation",
       "header", "summary", "titles", "error", "controls"].map((name) => `change:${name}`);

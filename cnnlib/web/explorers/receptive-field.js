@@ -19,8 +19,8 @@
 (function () {
   "use strict";
 
-  const { COLORS, CELL, keepSliderKeys, show, whole, atLeast, range, element } =
-    CNNExplorers.kit;
+  const { COLORS, show, whole, atLeast, range, element, baseStyle, batched, statusLine,
+    controlsFor, cellRect, cellOutline, drawCells } = CNNExplorers.kit;
   const MAP_CELL_PX = 11; // on screen; these cells hold no text
 
   // ------------------------------------------------------------------ compute (website only)
@@ -115,16 +115,6 @@
 
   // ------------------------------------------------------------------ drawing
 
-  function cell(r, c, fill, attrs = "") {
-    return `<rect x="${c * CELL}" y="${r * CELL}" width="${CELL}" height="${CELL}" ` +
-      `fill="${fill}" ${attrs}/>`;
-  }
-
-  function outline(r, c, h, w) {
-    return `<rect x="${c * CELL}" y="${r * CELL}" width="${w * CELL}" height="${h * CELL}" ` +
-      'class="cnnx-outline" fill="none" pointer-events="none"/>';
-  }
-
   /**
    * Map m of the stack: the unit's region (m <= layer), the unit itself (m = layer + 1), or
    * blank (later maps: the unit does not depend on them).
@@ -139,38 +129,36 @@
       for (let r = 0; r < h; r++) {
         for (let c = 0; c < w; c++) {
           const inside = r >= r0 && r < r1 && c >= c0 && c < c1;
-          body += cell(r, c, inside ? COLORS.window : COLORS.input,
+          body += cellRect(r, c, inside ? COLORS.window : COLORS.input,
             `data-row="${r}" data-col="${c}"${inside ? ' data-region="true"' : ""}`);
         }
       }
-      body += outline(r0, c0, r1 - r0, c1 - c0);
+      body += cellOutline(r0, c0, r1 - r0, c1 - c0);
       words = `${m ? "Map" : "Input"} ${name}: the unit depends on rows ${range(r0, r1 - 1)} ` +
         `and columns ${range(c0, c1 - 1)}, ${r1 - r0} by ${c1 - c0} cells, in orange.`;
     } else if (m === state.layer + 1) {
       for (let r = 0; r < h; r++) {
         for (let c = 0; c < w; c++) {
           const unit = r === state.row && c === state.col;
-          body += cell(r, c, unit ? COLORS.window : COLORS.input,
+          body += cellRect(r, c, unit ? COLORS.window : COLORS.input,
             `data-row="${r}" data-col="${c}"${unit ? ' data-unit="true"' : ""}`);
         }
       }
-      body += outline(state.row, state.col, 1, 1);
+      body += cellOutline(state.row, state.col, 1, 1);
       words = `Map ${name}, holding the chosen unit, row ${state.row}, column ${state.col}, ` +
         "in orange. Click a unit, or use the unit row and column controls, to choose another.";
     } else {
       for (let r = 0; r < h; r++) {
-        for (let c = 0; c < w; c++) body += cell(r, c, COLORS.output, 'class="cnnx-blank"');
+        for (let c = 0; c < w; c++) body += cellRect(r, c, COLORS.output, 'class="cnnx-blank"');
       }
       words = `Map ${name}, after the unit's layer: blank, the unit does not depend on it.`;
     }
     return { body, size: [h, w], words };
   }
 
-  const STYLE = `
-.cnnx-rf{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-rf") + `
 .cnnx-rf .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-rf .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-rf .cnnx-control label{flex:0 0 5.5em}
 .cnnx-rf .cnnx-control input,.cnnx-rf .cnnx-control select{flex:1 1 auto;min-width:5rem;
   max-width:100%;min-height:24px;margin:0;font:inherit}
@@ -185,11 +173,7 @@
 .cnnx-rf svg rect.cnnx-outline{stroke:${COLORS.current};stroke-width:2px}
 .cnnx-rf .cnnx-unit-map rect[data-row]{cursor:pointer}
 .cnnx-rf .cnnx-op{font-size:1.4em;padding:0 .1em}
-.cnnx-rf .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-rf .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
 .cnnx-rf .cnnx-status span{display:block}
-.cnnx-rf .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-rf [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -204,55 +188,25 @@
     const id = `cnnx-rf-${++instances}`;
     const root = element("div", { class: "cnnx-rf" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Receptive-field settings",
-    });
+    const form = controlsFor(model, { id, label: "Receptive-field settings" });
+    const fieldset = form.fieldset;
     const controls = {};
-    function controlBox(name, label, control) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
-      fieldset.append(box);
-      return box;
-    }
-    // Menus: the stack (Python's names) and the layer (its index in the stack).
-    for (const [name, label] of [["stack", "stack"], ["layer", "unit of"]]) {
-      const select = element("select");
-      const box = controlBox(name, label, select);
-      // The stack's names are long: its menu gets a row of its own, so none is cut off.
-      if (name === "stack") box.classList.add("cnnx-control-wide");
-      select.addEventListener("change", () => {
-        model.set(name, name === "layer" ? Number(select.value) : select.value);
-        model.save_changes();
-      });
-      controls[name] = { input: select, value: null };
-    }
-    for (const stack of Object.keys(model.get("stacks") || {})) {
-      controls.stack.input.append(element("option", { value: stack }, stack));
-    }
+    // Menus: the stack (Python's names) and the layer (its index in the stack; its options
+    // follow the stack, so draw() fills them).
+    const stacks = Object.keys(model.get("stacks") || {});
+    controls.stack = form.menu("stack", "stack", stacks.map((s) => [s, s]));
+    // The stack's names are long: its menu gets a row of its own, so none is cut off.
+    controls.stack.box.classList.add("cnnx-control-wide");
+    controls.layer = form.menu("layer", "unit of", [], Number);
     // Sliders: the input size, then the unit's row and column (range: the layer's output).
     const specs = [...(model.get("controls") || []),
       { name: "row", label: "unit row", min: 0, max: 0 },
       { name: "col", label: "unit col", min: 0, max: 0 }];
-    for (const spec of specs) {
-      const input = element("input", { type: "range", min: spec.min, max: spec.max, step: 1 });
-      const box = controlBox(spec.name, spec.label, input);
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      box.append(value);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      controls[spec.name] = { input, value };
-    }
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    for (const spec of specs) controls[spec.name] = form.slider(spec);
 
     const panels = element("div", { class: "cnnx-panels" });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, panels, message, status);
     el.append(root);
 
@@ -314,9 +268,7 @@
         });
         const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
         svg.setAttribute("role", "img");
-        svg.setAttribute("viewBox", `0 0 ${w * CELL} ${h * CELL}`);
-        svg.setAttribute("aria-label", picture.words);
-        svg.innerHTML = `<title>${picture.words}</title>${picture.body}`;
+        drawCells(svg, picture);
         // One cell size for every map (as the Python figure draws them), so a map half as
         // wide looks half as wide; a map wider than the screen shrinks to fit it.
         figure.style.width = `min(100%, max(${w * MAP_CELL_PX}px, 5.5em))`;
@@ -330,15 +282,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["stack", "layer", "input_size", "row", "col", "stacks", "map_sizes",
       "regions", "rf_size", "titles", "summary", "fields", "error", "controls"]
       .map((name) => `change:${name}`);

@@ -27,65 +27,14 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, pyFixed, pyGeneral, fromBase64, baseStyle, batched, statusLine,
+    controlsFor, rgbOf } = CNNExplorers.kit;
   const DENSE_KINDS = ["random", "tied"]; // cnnlib.widgets.dense_vs_conv.DENSE_KINDS
   const DENSE_NAMES = { random: "dense layer", tied: "dense, tied" };
   const DENSE_LABELS = { random: "random weights", tied: "tied: the conv's" };
   const OUTSIDE = "#d9d9d9"; // cnnlib.viz.equivariance: where the maps see different pixels
 
   // ------------------------------------------------------------------ Python's number format
-
-  /** The exact decimal value of a finite double |x|: digits · 10^-point (BigInt digits). */
-  function exactDecimal(x) {
-    const view = new DataView(new ArrayBuffer(8));
-    view.setFloat64(0, Math.abs(x));
-    const bits = view.getBigUint64(0);
-    const biased = Number(bits >> 52n);
-    let mantissa = bits & ((1n << 52n) - 1n);
-    let exponent = -1074; // subnormal
-    if (biased !== 0) {
-      mantissa |= 1n << 52n;
-      exponent = biased - 1075;
-    }
-    if (exponent >= 0) return { digits: mantissa << BigInt(exponent), point: 0 };
-    return { digits: mantissa * 5n ** BigInt(-exponent), point: -exponent }; // m/2^k = m·5^k/10^k
-  }
-
-  /** value rounded to `keep` decimals, half to even on the exact value (as Python rounds). */
-  function roundTo({ digits, point }, keep) {
-    if (keep >= point) return digits * 10n ** BigInt(keep - point);
-    const divisor = 10n ** BigInt(point - keep);
-    let q = digits / divisor;
-    const twice = 2n * (digits % divisor);
-    if (twice > divisor || (twice === divisor && q % 2n === 1n)) q += 1n;
-    return q;
-  }
-
-  /** Python's f"{x:.{decimals}f}". */
-  function fixed(x, decimals) {
-    const n = roundTo(exactDecimal(x), decimals).toString().padStart(decimals + 1, "0");
-    const whole = n.slice(0, n.length - decimals);
-    return (x < 0 ? "-" : "") + whole + (decimals ? `.${n.slice(-decimals)}` : "");
-  }
-
-  /** Python's f"{x:.{precision}g}" for a finite x. */
-  function general(x, precision) {
-    if (x === 0) return "0";
-    const exact = exactDecimal(x);
-    let exp10 = exact.digits.toString().length - 1 - exact.point;
-    if (roundTo(exact, precision - 1 - exp10).toString().length > precision) exp10 += 1;
-    const sign = x < 0 ? "-" : "";
-    // Python drops trailing zeros, and the point when nothing follows it.
-    const strip = (text) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "")
-      : text);
-    if (exp10 >= -4 && exp10 < precision) {
-      return sign + strip(fixed(Math.abs(x), precision - 1 - exp10));
-    }
-    const n = roundTo(exact, precision - 1 - exp10).toString();
-    const mantissa = strip(n.length > 1 ? `${n[0]}.${n.slice(1)}` : n);
-    const e = Math.abs(exp10).toString().padStart(2, "0");
-    return `${sign}${mantissa}e${exp10 < 0 ? "-" : "+"}${e}`;
-  }
 
   /** Python's f"{x:+d}". */
   function signed(n) {
@@ -94,7 +43,6 @@
 
   // ------------------------------------------------------------------ data from Python
 
-  const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   let decoded = { text: null, values: null }; // the last images decoded (one per page)
 
   /**
@@ -107,18 +55,8 @@
    */
   function decodeImages(text, shape) {
     if (decoded.text !== text) {
-      const bytes = new Uint8Array(Math.floor((text.length * 3) / 4));
-      let n = 0, buffer = 0, bits = 0;
-      for (let i = 0; i < text.length && text[i] !== "="; i++) {
-        const digit = BASE64.indexOf(text[i]);
-        if (digit < 0) throw new Error(`image_data is not base64: ${show(text[i])} at ${i}`);
-        buffer = ((buffer << 6) | digit) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-          bits -= 8;
-          bytes[n++] = (buffer >> bits) & 0xff;
-        }
-      }
+      const bytes = fromBase64(text);
+      const n = bytes.length;
       const view = new DataView(bytes.buffer, 0, n);
       const values = new Float32Array(n >> 2);
       for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(4 * i, true);
@@ -328,9 +266,9 @@
     const share = scale ? denseMoved.largest / scale : 0;
     const summary =
       `shift (${signed(dy)}, ${signed(dx)}), where both outputs see the same pixels: the ` +
-      `convolution's largest difference from its moved map ${general(convMoved.largest, 3)}\n` +
+      `convolution's largest difference from its moved map ${pyGeneral(convMoved.largest, 3)}\n` +
       `dense layer (${tied ? "tied to the convolution" : "random weights"}): largest ` +
-      `difference ${general(denseMoved.largest, 3)}, ${fixed(share * 100, 0)}% of its largest ` +
+      `difference ${pyGeneral(denseMoved.largest, 3)}, ${pyFixed(share * 100, 0)}% of its largest ` +
       "output";
     return {
       X: rows(X, H, W),
@@ -380,11 +318,7 @@
     canvas.textContent = words; // what a browser without canvas shows
   }
 
-  /** "#rrggbb" as [r, g, b]. */
-  function rgb(hex) {
-    return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-  }
-  const OUTSIDE_RGB = rgb(OUTSIDE);
+  const OUTSIDE_RGB = rgbOf(OUTSIDE);
 
   /** matplotlib's colour index for t in [0, 1] (Colormap.__call__ with N = 256). */
   function colourIndex(t) {
@@ -399,7 +333,7 @@
 
   /** A value in [-m, m] on the diverging palette (0 mid-scale, white). */
   function diverging(palette, m) {
-    const colours = palette.map(rgb);
+    const colours = palette.map(rgbOf);
     return (v) => colours[colourIndex((v + m) / (2 * m))];
   }
 
@@ -407,10 +341,10 @@
   function span(values) {
     const flat = values.flat().filter((v) => v !== null);
     if (!flat.length) return "no common pixels";
-    return `from ${general(Math.min(...flat), 3)} to ${general(Math.max(...flat), 3)}`;
+    return `from ${pyGeneral(Math.min(...flat), 3)} to ${pyGeneral(Math.max(...flat), 3)}`;
   }
 
-  const STYLE = `
+  const STYLE = baseStyle("cnnx-shift") + `
 .cnnx-shift{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:44rem}
 .cnnx-shift .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
@@ -427,11 +361,8 @@
 .cnnx-shift figcaption{overflow-wrap:anywhere}
 .cnnx-shift canvas{display:block;width:100%;height:auto;image-rendering:pixelated}
 .cnnx-shift .cnnx-moved{align-self:center;text-align:center;white-space:pre-line}
-.cnnx-shift .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
 .cnnx-shift .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere;
   white-space:pre-line}
-.cnnx-shift .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-shift [hidden]{display:none !important}
 `;
 
   // The nine cells of the picture: [row, kind] of each map, null for the "moved" note.
@@ -453,44 +384,15 @@
     const id = `cnnx-shift-${++instances}`;
     const root = element("div", { class: "cnnx-shift" });
     root.append(element("style", {}, STYLE));
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "Shift settings",
-    });
+    const controls = controlsFor(model, { id, label: "Shift settings" });
+    const fieldset = controls.fieldset;
     const inputs = {};
-    function controlBox(name, label, control) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
-      fieldset.append(box);
-      return box;
-    }
-    function menu(name, label, options, toValue) {
-      const select = element("select");
-      options.forEach(([value, text]) => select.append(element("option", { value }, text)));
-      controlBox(name, label, select);
-      select.addEventListener("change", () => {
-        model.set(name, toValue(select.value));
-        model.save_changes();
-      });
-      inputs[name] = { input: select, value: null };
-    }
     // In Python's order: image, the two shifts, kernel, dense layer.
-    menu("example", "image", (model.get("image_names") || []).map((text, i) => [String(i), text]),
-      Number);
-    for (const spec of model.get("controls") || []) {
-      const input = element("input", { type: "range", min: spec.min, max: spec.max, step: 1 });
-      const box = controlBox(spec.name, spec.label, input);
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      box.append(value);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      inputs[spec.name] = { input, value };
-    }
-    menu("kernel", "kernel", Object.keys(model.get("kernels") || {}).map((k) => [k, k]),
-      String);
+    inputs.example = controls.menu("example", "image",
+      (model.get("image_names") || []).map((text, i) => [i, text]), Number);
+    for (const spec of model.get("controls") || []) inputs[spec.name] = controls.slider(spec);
+    inputs.kernel = controls.menu("kernel", "kernel",
+      Object.keys(model.get("kernels") || {}).map((k) => [k, k]));
     // The dense layer: two radio buttons (ipywidgets' ToggleButtons), one labelled group.
     const group = element("fieldset", { class: "cnnx-control" });
     group.append(element("legend", {}, "dense"));
@@ -512,7 +414,6 @@
     });
     group.append(radios);
     fieldset.append(group);
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
 
     const grid = element("div", { class: "cnnx-grid" });
     const panels = PANELS.map((panel) => {
@@ -529,9 +430,7 @@
       return { figure, caption, canvas, row: panel[0], name: panel[1] };
     });
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, grid, message, status);
     el.append(root);
 
@@ -596,15 +495,7 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["example", "dy", "dx", "kernel", "dense_kind", "controls", "image_names",
       "kernels", "palette", "X", "X_shifted", "conv", "conv_shifted", "dense", "dense_shifted",
       "conv_difference", "dense_difference", "conv_error", "dense_error", "scale", "limits",

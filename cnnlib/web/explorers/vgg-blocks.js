@@ -24,7 +24,9 @@
 (function () {
   "use strict";
 
-  const { keepSliderKeys, show, element } = CNNExplorers.kit;
+  const { show, element, pyFixed, fromBase64, baseStyle, batched, statusLine, controlsFor, tile,
+    mapStyle, colourer, pictureURL, palette256, roundHalfEven,
+    visibleWhenInView } = CNNExplorers.kit;
   const DIVERGING = "RdBu_r"; // cnnlib.viz.images.DIVERGING_CMAP
   const SLIDERS = "row/col sliders"; // cnnlib.widgets.vgg_blocks.SLIDERS
   const SHOWN_CHANNELS = 8; // cnnlib.viz.vgg_blocks.SHOWN_CHANNELS
@@ -43,34 +45,6 @@
 
   // ------------------------------------------------------------------ shared arithmetic
 
-  /** Python's f"{value:.{digits}f}": the nearest, and an exact tie to the even digit. */
-  function fixed(value, digits) {
-    const scale = 2 * 10 ** digits;
-    const twice = Math.abs(value) * scale; // an odd whole number exactly at a tie
-    if (Number.isInteger(twice) && twice % 2 === 1 && twice / scale === Math.abs(value)) {
-      const down = (twice - 1) / 2;
-      const even = down % 2 === 0 ? down : down + 1;
-      return `${value < 0 ? "-" : ""}${(even / 10 ** digits).toFixed(digits)}`;
-    }
-    return value.toFixed(digits);
-  }
-
-  /** Python's round(x) on a float: the nearest whole number, a tie to the even one. */
-  function roundHalfEven(x) {
-    const down = Math.floor(x);
-    const rest = x - down;
-    if (rest !== 0.5) return Math.round(x);
-    return down % 2 === 0 ? down : down + 1;
-  }
-
-  /** Bytes of a base64 string. */
-  function fromBase64(text) {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-
   const decoded = new WeakMap(); // network description -> its pixels as bytes
   /** The uint8 pixels (N, side, side) Python resized for the network. */
   function pixelsOf(network) {
@@ -78,54 +52,7 @@
     return decoded.get(network);
   }
 
-  /**
-   * cnnlib.viz.feature_maps.tile: n maps (h, w) row-major in one grid, NaN in the gaps.
-   * @returns {{rows: number, cols: number, data: Float64Array}}
-   */
-  function tile(values, [n, h, w], ncols, pad) {
-    ncols = Math.min(ncols, n);
-    const gridRows = Math.ceil(n / ncols);
-    const rows = gridRows * (h + pad) - pad, cols = ncols * (w + pad) - pad;
-    const data = new Float64Array(rows * cols).fill(NaN);
-    for (let k = 0; k < n; k++) {
-      const r0 = Math.floor(k / ncols) * (h + pad), c0 = (k % ncols) * (w + pad);
-      for (let i = 0; i < h; i++) {
-        for (let j = 0; j < w; j++) data[(r0 + i) * cols + c0 + j] = values[(k * h + i) * w + j];
-      }
-    }
-    return { rows, cols, data };
-  }
-
-  /**
-   * cnnlib.viz.feature_maps._map_style: signed values red/blue about 0 (symmetric limits),
-   * non-negative ones viridis from their min to their max.
-   */
-  function mapStyle(data) {
-    let low = Infinity, high = -Infinity, most = 0;
-    for (const v of data) {
-      if (!Number.isFinite(v)) continue;
-      low = Math.min(low, v);
-      high = Math.max(high, v);
-      most = Math.max(most, Math.abs(v));
-    }
-    if (low === Infinity) return { palette: "viridis", low: 0, high: 1 };
-    if (low < 0) {
-      const m = most > 0 ? most : 1;
-      return { palette: DIVERGING, low: -m, high: m };
-    }
-    return { palette: "viridis", low, high: Math.max(high, low + 1e-12) };
-  }
-
   // ------------------------------------------------------------------ compute (website only)
-
-  // onnxruntime-web's wasm runs one thing at a time: a run that starts while a session is
-  // being created fails inside the runtime, so every load and run waits for the one before.
-  let queue = Promise.resolve();
-  function oneAtATime(task) {
-    const next = queue.then(task, task);
-    queue = next.catch(() => {});
-    return next;
-  }
 
   const runs = new WeakMap(); // network description -> Map(example -> Promise of outputs)
 
@@ -134,14 +61,14 @@
     if (!runs.has(network)) runs.set(network, new Map());
     const cache = runs.get(network);
     if (!cache.has(k)) {
-      const answer = oneAtATime(() => CNNNetworks.load(network.key).then((net) => {
+      const answer = CNNNetworks.load(network.key).then((net) => {
         const size = network.side * network.side;
         const bytes = pixelsOf(network).subarray(k * size, (k + 1) * size);
         // Python's input: the same uint8 pixels divided by 255 (resize_images).
         const image = new Float32Array(size);
         for (let i = 0; i < size; i++) image[i] = bytes[i] / 255;
         return net.run(image, { maps: blocks.map((b) => b.map) });
-      }));
+      });
       answer.catch(() => cache.delete(k)); // a later request may try again
       cache.set(k, answer);
     }
@@ -186,7 +113,7 @@
     return `unit (${f.position[0]}, ${f.position[1]}) of block ${f.block}'s ` +
       `${f.output[0]}×${f.output[1]} output: receptive field ${f.size[0]}×${f.size[1]}; it ` +
       `reads input rows ${r0}–${r1 - 1}, columns ${c0}–${c1 - 1}; ` +
-      `${fixed(100 * f.padding_fraction, 0)}% of the field is padding`;
+      `${pyFixed(100 * f.padding_fraction, 0)}% of the field is padding`;
   }
 
   /** torch.argmax: the first largest value. */
@@ -248,7 +175,7 @@
         summary: [
           `block ${b}: ${blocks[b - 1].summary} → ${c}×${h}×${w}`,
           describeField(field),
-          `predicted ${classes[predicted]} with probability ${fixed(probability, 2)} ` +
+          `predicted ${classes[predicted]} with probability ${pyFixed(probability, 2)} ` +
             `(true ${truth})`,
         ],
         shown: { example: k, block: b },
@@ -257,44 +184,6 @@
   }
 
   // ------------------------------------------------------------------ drawing
-
-  const paletteCache = new Map(); // the palette's text -> [[r, g, b], ...]
-  function palette(text) {
-    if (!paletteCache.has(text)) {
-      const colours = [];
-      for (let i = 0; i < 256; i++) {
-        const hex = text.slice(6 * i, 6 * i + 6);
-        colours.push([0, 2, 4].map((a) => parseInt(hex.slice(a, a + 2), 16)));
-      }
-      paletteCache.set(text, colours);
-    }
-    return paletteCache.get(text);
-  }
-
-  /** A data: URL of a PNG, one pixel per value (null: transparent). */
-  function pictureURL(rows, cols, colourOf) {
-    const canvas = document.createElement("canvas");
-    canvas.width = cols;
-    canvas.height = rows;
-    const context = canvas.getContext("2d");
-    const image = context.createImageData(cols, rows);
-    for (let p = 0; p < rows * cols; p++) {
-      const rgb = colourOf(p);
-      if (rgb) image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * p);
-    }
-    context.putImageData(image, 0, 0);
-    return canvas.toDataURL("image/png");
-  }
-
-  /** matplotlib's Colormap(Normalize(low, high)(v)) for 256 colours; null for NaN. */
-  function colourer(colours, low, high) {
-    return (v) => {
-      if (Number.isNaN(v)) return null;
-      let x = ((v - low) / (high - low)) * 256;
-      if (x === 256) x = 255;
-      return colours[Math.min(255, Math.max(0, Math.floor(x)))];
-    };
-  }
 
   /** An SVG element with attributes. */
   function svgNode(tag, attrs) {
@@ -313,11 +202,9 @@
     svg.replaceChildren(title, ...parts);
   }
 
-  const STYLE = `
-.cnnx-vgg{font-size:max(12px,1em);line-height:1.35;color:#222;max-width:60rem}
+  const STYLE = baseStyle("cnnx-vgg") + `
 .cnnx-vgg .cnnx-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));
   gap:.25rem 1.25rem;margin:0 0 .5rem;padding:0;border:0}
-.cnnx-vgg .cnnx-control{display:flex;align-items:center;gap:.5rem}
 .cnnx-vgg .cnnx-control label{flex:0 0 4.5em}
 .cnnx-vgg .cnnx-control input,.cnnx-vgg .cnnx-control select{flex:1 1 auto;min-width:5rem;
   min-height:24px;margin:0;font:inherit}
@@ -338,10 +225,6 @@
 .cnnx-vgg .cnnx-python{margin:0}
 .cnnx-vgg .cnnx-python img{display:block;max-width:100%;height:auto}
 .cnnx-vgg .cnnx-python figcaption{font-style:italic}
-.cnnx-vgg .cnnx-message{padding:1rem;border:1px solid #b00020;color:#b00020;border-radius:4px}
-.cnnx-vgg .cnnx-status{margin-top:.5rem;min-height:1.35em;overflow-wrap:anywhere}
-.cnnx-vgg .cnnx-status .cnnx-error{color:#b00020}
-.cnnx-vgg [hidden]{display:none !important}
 `;
 
   let instances = 0; // unique ids when one page shows the explorer twice
@@ -360,47 +243,17 @@
     const root = element("div", { class: "cnnx-vgg" });
     root.append(element("style", {}, STYLE));
 
-    const fieldset = element("fieldset", {
-      class: "cnnx-controls", "aria-label": "VGG block settings",
-    });
+    const form = controlsFor(model, { id, label: "VGG block settings" });
+    const fieldset = form.fieldset;
     const controls = {};
-    function controlBox(name, label, control) {
-      control.id = `${id}-${name}`;
-      control.name = name;
-      const box = element("div", { class: "cnnx-control" });
-      box.append(element("label", { for: control.id }, label), control);
-      fieldset.append(box);
-      return box;
-    }
-    function menu(name, label, options, read) {
-      const select = element("select");
-      options.forEach((text, i) =>
-        select.append(element("option", { value: read === Number ? String(i) : text }, text)));
-      controlBox(name, label, select);
-      select.addEventListener("change", () => {
-        model.set(name, read(select.value));
-        model.save_changes();
-      });
-      controls[name] = { input: select, value: null };
-    }
-    function slider(spec) {
-      const input = element("input", { type: "range", min: spec.min, max: spec.max, step: 1 });
-      const box = controlBox(spec.name, spec.label, input);
-      const value = element("output", { for: input.id, "aria-hidden": "true" });
-      box.append(value);
-      input.addEventListener("input", () => {
-        model.set(spec.name, Number(input.value));
-        model.save_changes();
-      });
-      controls[spec.name] = { input, value };
-    }
     const specs = Object.fromEntries((model.get("controls") || []).map((s) => [s.name, s]));
-    menu("example", "image", model.get("examples") || [], Number);
-    slider(specs.block || { name: "block", label: "block", min: 1, max: 1 });
-    menu("unit", "unit", model.get("units") || [], String);
-    slider(specs.row || { name: "row", label: "unit row", min: 0, max: 0 });
-    slider(specs.col || { name: "col", label: "unit col", min: 0, max: 0 });
-    keepSliderKeys(fieldset); // JupyterLab's command mode would take the arrow keys
+    // The image menu's values are positions (example is an index), the unit's are names.
+    controls.example = form.menu("example", "image",
+      (model.get("examples") || []).map((text, i) => [i, text]), Number);
+    controls.block = form.slider(specs.block || { name: "block", label: "block", min: 1, max: 1 });
+    controls.unit = form.menu("unit", "unit", (model.get("units") || []).map((t) => [t, t]));
+    controls.row = form.slider(specs.row || { name: "row", label: "unit row", min: 0, max: 0 });
+    controls.col = form.slider(specs.col || { name: "col", label: "unit col", min: 0, max: 0 });
 
     // Python's picture of the first setting: shown until the browser's answer arrives.
     const python = element("figure", { class: "cnnx-python", hidden: "" });
@@ -424,9 +277,7 @@
     mapsFigure.append(mapsCaption, mapsSVG, scale);
     panels.append(fieldFigure, mapsFigure);
     const message = element("div", { class: "cnnx-message", hidden: "" });
-    const status = element("div", {
-      class: "cnnx-status", role: "status", "aria-live": "polite", id: `${id}-status`,
-    });
+    const status = statusLine(`${id}-status`);
     root.append(fieldset, python, panels, message, status);
     el.append(root);
 
@@ -441,7 +292,7 @@
       const bytes = pixelsOf(network).subarray(k * side * side, (k + 1) * side * side);
       const url = pictureURL(side, side, (p) => [bytes[p], bytes[p], bytes[p]]);
       const [[r0, r1], [c0, c1]] = f.region;
-      const percent = fixed(100 * f.padding_fraction, 0);
+      const percent = pyFixed(100 * f.padding_fraction, 0);
       fieldCaption.textContent =
         `input ${side}×${side}: field ${f.size[0]}×${f.size[1]}, ${percent}% padding (grey)`;
       const words = `Image ${(model.get("examples") || [])[k]}, ${side} by ${side} pixels, ` +
@@ -465,7 +316,7 @@
       const [n] = maps.tiles;
       const mosaic = tile(maps.values, maps.tiles, PER_ROW, 1);
       const style = mapStyle(mosaic.data);
-      const colourOf = colourer(palette(model.get("palettes")[style.palette]), style.low,
+      const colourOf = colourer(palette256(model.get("palettes")[style.palette]), style.low,
         style.high);
       const url = pictureURL(mosaic.rows, mosaic.cols, (p) => colourOf(mosaic.data[p]));
       const [i, j] = f.position;
@@ -479,8 +330,8 @@
         `channels, unit (${i}, ${j}) marked`;
       const words = `The first ${n} of block ${f.block}'s ${c} feature maps, each ${h} by ` +
         `${w}, ${style.palette === DIVERGING ? "red positive, blue negative"
-          : "dark low, yellow high"}, colours from ${fixed(style.low, 2)} to ` +
-        `${fixed(style.high, 2)}; unit (${i}, ${j}) is outlined in each.`;
+          : "dark low, yellow high"}, colours from ${pyFixed(style.low, 2)} to ` +
+        `${pyFixed(style.high, 2)}; unit (${i}, ${j}) is outlined in each.`;
       picture(mapsSVG, [0, 0, mosaic.cols, mosaic.rows], words, [
         svgNode("image", { x: 0, y: 0, width: mosaic.cols, height: mosaic.rows, href: url,
           preserveAspectRatio: "none" }),
@@ -490,10 +341,10 @@
         document.createTextNode(style.palette === DIVERGING
           ? "red positive, blue negative, from " : "colour scale from "),
         element("span", { class: "cnnx-low", "data-value": String(style.low) },
-          fixed(style.low, 2)),
+          pyFixed(style.low, 2)),
         document.createTextNode(" to "),
         element("span", { class: "cnnx-high", "data-value": String(style.high) },
-          fixed(style.high, 2)));
+          pyFixed(style.high, 2)));
     }
 
     function draw() {
@@ -555,44 +406,18 @@
     }
 
     // One redraw per batch of changes: a model fires one event per changed value.
-    let queued = false;
-    function schedule() {
-      if (queued) return;
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        draw();
-      });
-    }
+    const schedule = batched(draw);
     const events = ["example", "block", "unit", "row", "col", "field_info", "maps_shown",
       "summary", "shown", "error", "visible", "controls"].map((name) => `change:${name}`);
     for (const event of events) model.on(event, schedule);
 
     // On the page, the network loads when the explorer comes into view (or a control is
     // used): a reader who never scrolls here downloads nothing.
-    let observer = null;
-    function start() {
-      if (model.get("visible")) return;
-      if (observer) observer.disconnect();
-      model.set("visible", true);
-      model.save_changes();
-    }
-    if (local && !model.get("visible")) {
-      if (typeof IntersectionObserver === "function") {
-        observer = new IntersectionObserver((entries) => {
-          if (entries.some((entry) => entry.isIntersecting)) start();
-        }, { rootMargin: "200px" });
-        observer.observe(root);
-      } else {
-        queueMicrotask(start);
-      }
-      root.addEventListener("focusin", start);
-    }
+    const stopWatching = visibleWhenInView(model, root);
     draw();
     return () => {
       for (const event of events) model.off(event, schedule);
-      if (observer) observer.disconnect();
-      root.removeEventListener("focusin", start);
+      stopWatching();
     };
   }
 
