@@ -128,21 +128,19 @@ def _run_all_and_wait(page) -> None:
 
 
 def _redraw_one_explorer(page) -> None:
-    """Pick another entry of the first explorer's dropdown: the live picture changes."""
-    dropdown = page.locator(".jp-OutputArea .widget-dropdown select").first
-    dropdown.wait_for(state="visible", timeout=60_000)
-    image = ".jp-OutputArea .widget-image"
-    page.wait_for_function(
-        f"() => document.querySelector('{image}')"
-        f" && document.querySelector('{image}').src.startsWith('blob:')", timeout=60_000)
-    before = page.eval_on_selector(image, "img => img.src")
-    # ipywidgets renders labels with non-breaking spaces, so pick by position.
-    options = dropdown.locator("option").all_inner_texts()
-    current = dropdown.evaluate("select => select.selectedIndex")
-    choice = next(i for i, o in enumerate(options) if i != current and o.lower() != "custom")
-    dropdown.select_option(index=choice)
-    page.wait_for_function(f"(old) => document.querySelector('{image}').src !== old",
-                           arg=before, timeout=30_000)
+    """Pick another entry of the first explorer's first menu: the kernel computes the new
+    numbers (the front-end computes nothing in JupyterLab) and the status line changes."""
+    menu = page.locator(".jp-OutputArea select[name]").first
+    menu.wait_for(state="visible", timeout=60_000)
+    status = page.locator(".jp-OutputArea [role=status]").first.element_handle()
+    page.wait_for_function("(line) => line.textContent.trim() !== ''", arg=status,
+                           timeout=60_000)
+    before = status.text_content()
+    options = menu.evaluate("(s) => [...s.options].filter((o) => !o.disabled).map((o) => o.value)")
+    current = menu.input_value()
+    menu.select_option(next(o for o in options if o != current and o.lower() != "custom"))
+    page.wait_for_function("([line, old]) => line.textContent !== old", arg=[status, before],
+                           timeout=30_000)
 
 
 @pytest.mark.parametrize("stem", WALKED)
