@@ -215,8 +215,10 @@ book: setup web-deps assignments-site
 	@echo
 	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"
 
+# Two workers (whole files each): the 200 browser tests wait on Chromium and JupyterLab
+# more than they compute, so the second core is worth having (7.3 min instead of ~10).
 site-check: setup browser-deps web-deps
-	pytest tests/browser -m browser -q --durations=12
+	pytest tests/browser -m browser -q -n 2 --dist loadfile --durations=12
 
 test: setup browser-deps sandbox-deps lint unit pairs nbval book site-check
 

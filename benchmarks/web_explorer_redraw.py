@@ -68,7 +68,14 @@ DRAG = """async ([name, values, rounds]) => {
     watch.observe(root, {subtree: true, attributes: true, attributeFilter: ["aria-busy"]});
   });
   const event = control.tagName === "SELECT" ? "change" : "input";
-  const all = values || [...control.options].filter((o) => !o.disabled).map((o) => o.value);
+  // No values given: a menu's options, or a slider's range end to end and back.
+  const span = () => {
+    const up = [];
+    for (let v = Number(control.min); v <= Number(control.max); v++) up.push(v);
+    return up.concat(up.slice(1, -1).reverse());
+  };
+  const all = values || (control.tagName === "SELECT"
+    ? [...control.options].filter((o) => !o.disabled).map((o) => o.value) : span());
   await idle();
   const times = [];
   for (let r = 0; r < rounds; r++) {
@@ -95,9 +102,9 @@ def page_file(folder: Path, widget) -> Path:
 
 
 def menus(widget) -> list[str]:
-    """The explorer's controls that are menus (traitlets holding text), not sliders."""
-    return [name for name in widget.EXTRA_CONTROLS
-            if isinstance(getattr(widget, name), str)]
+    """The explorer's other controls (menus, sliders whose range follows the output); the
+    page moves each one it shows as a slider or a menu."""
+    return list(widget.EXTRA_CONTROLS)
 
 
 def sweep(control) -> list[int]:
@@ -114,11 +121,14 @@ def python_options(widget, name: str) -> list[str]:
     control, values = entry.redraw
     if control == name and values:
         return list(values)
-    for source in ("inputs", f"{name}s", f"{name}_options"):
+    sources = (["inputs"] if name == "input_choice" else []) + [f"{name}s", f"{name}_options"]
+    kind = type(getattr(widget, name))
+    for source in sources:
         options = getattr(widget, source, None)
         if isinstance(options, dict) and options:
-            return list(options)
-        if isinstance(options, (list, tuple)) and options and isinstance(options[0], str):
+            options = list(options)
+        # Only options of the control's own type (a menu of labels over positions is not).
+        if isinstance(options, (list, tuple)) and options and isinstance(options[0], kind):
             return list(options)
     return []
 
@@ -130,11 +140,16 @@ def summary(times: list[float]) -> dict:
             "max_ms": round(ordered[-1], 2), "redraws": len(ordered)}
 
 
-# Notes when the first live explorer on the page is mounted (its root gets "cnnx-live") and
-# has answered: an explorer that runs a network is aria-busy until its first answer is in.
+# Notes when the page's first explorer is mounted (its root gets "cnnx-live") and has
+# answered: one that runs a network is aria-busy until its first answer is in, and loads
+# its network when it comes into view, so the page is scrolled to it as soon as it exists
+# (a reader following a link to the explorer).
 WATCH_MOUNT = """new MutationObserver((changes, observer) => {
-  if (document.querySelector(".cnn-explorer.cnnx-live")
-      && !document.querySelector("[aria-busy=true]")) {
+  const root = document.querySelector(".cnn-explorer");
+  if (!root) return;
+  if (!window.cnnScrolled) { root.scrollIntoView(); window.cnnScrolled = true; }
+  if (root.classList.contains("cnnx-live") && !root.matches("[aria-busy=true]")
+      && !root.querySelector("[aria-busy=true]")) {
     window.cnnMountedAt = performance.now();
     observer.disconnect();
   }
@@ -143,9 +158,9 @@ WATCH_MOUNT = """new MutationObserver((changes, observer) => {
 
 
 def first_answers(chromium, rounds: int) -> list[dict]:
-    """Milliseconds from opening each built chapter page with a live explorer (from
-    file://, as the README opens the site) to its explorer mounted, drawn and, if it runs
-    a network, answered (the network loaded and run once)."""
+    """Milliseconds from opening each built chapter page (from file://, as the README opens
+    the site) to its first explorer mounted, drawn and, if it runs a network, answered
+    (the network loaded and run once), the page scrolled to that explorer."""
     site = ROOT / "_build" / "html" / "chapters"
     rows = []
     for stem in sorted({s for e in registry.EXPLORERS for s in e.sections}):
