@@ -216,7 +216,8 @@ book: setup web-deps assignments-site
 	@echo "Website built. Open: file://$(CURDIR)/$(SITE)/index.html"
 
 # Two workers (whole files each): the 200 browser tests wait on Chromium and JupyterLab
-# more than they compute, so the second core is worth having (7.3 min instead of ~10).
+# more than they compute, so a second worker uses the idle core (7.3 min for all of them
+# on the 2-core build machine).
 site-check: setup browser-deps web-deps
 	pytest tests/browser -m browser -q -n 2 --dist loadfile --durations=12
 
