@@ -616,7 +616,7 @@ assert torch.allclose(first.gamma, first_concise.weight, atol=0.1)  # both runs 
 # only estimates of the data's, and noisy ones when the batch is small. The explorer
 # below takes the shipped BN-LeNet (trained under the quick budget, the same settings
 # as above) and sends 16 batches of test images through it for each batch size from 2
-# to 128 (drawn from the first 2048 test images), in training mode and in evaluation
+# to 64 (drawn from the first 1024 test images), in training mode and in evaluation
 # mode; on the website your browser runs the network on the same images and batches.
 # For one channel of one batch-norm layer it shows each batch's mean and variance of the
 # layer's input next to the running statistics stored during training, how far the batch
@@ -634,8 +634,10 @@ batch_explorer
 
 # %% [markdown]
 # The mean of $B$ random images varies from batch to batch about $1/\sqrt{B}$ as much as
-# single images do (the grey line): 64 times more images should mean about
-# $\sqrt{64} = 8$ times less spread, and the cell below measures a ratio near that.
+# single images do (the grey line): 32 times more images should mean about
+# $\sqrt{32} \approx 5.7$ times less spread. The cell below measures the ratio; with 16
+# batches per size each spread is itself a rough estimate, so the check asks only that the
+# ratio fall within a factor of two of $\sqrt{32}$.
 # In evaluation mode the batch means are still drawn, but nothing uses them. The output
 # panel shows the cost of tiny batches: after a dense layer with $B = 2$, each feature
 # is normalised over two numbers, which always become $-1$ and $+1$ before the scale
@@ -648,9 +650,9 @@ spreads = {b: float(batch_explorer.sweeps[(b, True)][first_bn].batch_mean[:, 0].
 for b, spread in spreads.items():
     print(f"B = {b:>3}: batch means of channel 0 spread by {spread:.3f}, "
           f"times sqrt(B) = {spread * b ** 0.5:.2f}")
-ratio = spreads[2] / spreads[128]
-print(f"spread at B = 2 / spread at B = 128 = {ratio:.1f} (sqrt(64) = {64 ** 0.5:.1f})")
-assert 64 ** 0.5 / 2 < ratio < 64 ** 0.5 * 2
+ratio = spreads[2] / spreads[64]
+print(f"spread at B = 2 / spread at B = 64 = {ratio:.1f} (sqrt(32) = {32 ** 0.5:.1f})")
+assert 32 ** 0.5 / 2 < ratio < 32 ** 0.5 * 2
 shipped = pretrained("bn_lenet").net[1]
 assert torch.equal(batch_explorer.model.net[1].running_mean, shipped.running_mean)
 

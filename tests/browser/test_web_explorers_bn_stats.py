@@ -358,7 +358,7 @@ def test_batch_lab_path_draws_python_s_values(watched, tmp_path, small_batches):
 
 
 def test_the_chapter_s_explorer_from_a_folder(watched, tmp_path):
-    """The explorer as 8.5 builds it (the shipped BN-LeNet, 2048 test images): its first
+    """The explorer as 8.5 builds it (the shipped BN-LeNet, 1024 test images): its first
     answer on a file:// page, against Python's, and how long the page took (printed)."""
     python = BatchStatsExplorer()
     start = watched.evaluate("() => performance.now()")
